@@ -1,0 +1,68 @@
+"""Analytic parameter counts for Keras layers and for this library's recipes.
+
+Pure Python: importing this module never imports Keras or TensorFlow, so it
+answers in microseconds and can run where no deep-learning framework is
+installed. Every function returns a `ParamCount` that equals what Keras
+reports, `count_params()` as `.total` and the trainable/non-trainable split
+as `.trainable` and `.non_trainable`.
+
+Layer formulas take plain ints and mirror the Keras layer of the same name
+(`dense` for `Dense`, `conv` for `Conv1D/2D/3D`, ...). Recipe functions
+(`mlp`, `shared_mlp`, `branch_merge`, `averaging_layer`) take exactly the
+arguments of the builder of the same name.
+
+Example:
+
+>>> from keras_recipes import param_count
+>>> param_count.dense(2, 3) + param_count.dense(3, 2) + param_count.dense(2, 3)
+ParamCount(trainable=26, non_trainable=0)
+>>> param_count.mlp(2, [3, 2, 3]).total
+26
+"""
+
+from keras_recipes.param_count._count import ZERO, ParamCount
+from keras_recipes.param_count._layers import (
+    batch_norm,
+    bidirectional,
+    conv,
+    conv_lstm,
+    conv_transpose,
+    dense,
+    depthwise_conv,
+    embedding,
+    group_norm,
+    gru,
+    layer_norm,
+    lstm,
+    separable_conv,
+    simple_rnn,
+)
+from keras_recipes.param_count._recipes import (
+    averaging_layer,
+    branch_merge,
+    mlp,
+    shared_mlp,
+)
+
+__all__ = [
+    "ZERO",
+    "ParamCount",
+    "averaging_layer",
+    "batch_norm",
+    "bidirectional",
+    "branch_merge",
+    "conv",
+    "conv_lstm",
+    "conv_transpose",
+    "dense",
+    "depthwise_conv",
+    "embedding",
+    "group_norm",
+    "gru",
+    "layer_norm",
+    "lstm",
+    "mlp",
+    "separable_conv",
+    "shared_mlp",
+    "simple_rnn",
+]
