@@ -1,0 +1,199 @@
+"""The lecture's branch-and-merge model, with several inputs and outputs."""
+
+import keras
+
+from keras_recipes import _building, _validation
+
+_MERGE_LAYERS = {
+    "concatenate": keras.layers.Concatenate,
+    "add": keras.layers.Add,
+    "average": keras.layers.Average,
+    "multiply": keras.layers.Multiply,
+    "maximum": keras.layers.Maximum,
+}
+
+
+def branch_merge(
+    input_dim,
+    trunk_units,
+    branch_units,
+    head_units,
+    *,
+    merge="concatenate",
+    activation="relu",
+    output_activation=None,
+    loss="mse",
+    optimizer="adam",
+    metrics=None,
+    seed=None,
+    name="branch_merge",
+):
+    """Builds a model that branches after a trunk, merges the branches, and ends in heads.
+
+    The lecture's branch-and-merge model and its closing point, multi-input
+    and multi-output models. The graph is:
+
+        t = trunk(x)                       # Dense stack `trunk_units`
+        b_i = branch_i(t)  for each i      # Dense stack `branch_units[i]`
+        m = merge([b_0, b_1, ...])         # `merge` mode, no weights
+        y_j = head_j(m)    for each head   # Dense stack, one output each
+
+    - An empty trunk (`[]`) gives the input to every branch; an empty branch
+      (`[]`) passes the trunk's output to the merge unchanged.
+    - `input_dim` may be a list, one input per branch: branch `i` reads
+      `trunk(x_i)`. The trunk is then shared: one set of layers applied to
+      every input (a Siamese trunk), so a non-empty trunk needs equal input
+      widths.
+    - `head_units` is a list of widths for one head (one output tensor), or a
+      list of such lists for several heads (a list of outputs, each
+      compiled with the same loss).
+    - `"concatenate"` joins branches of any widths; `"add"`, `"average"`,
+      `"multiply"` and `"maximum"` need equal widths, which is checked before
+      anything is built.
+
+    Every Dense layer uses `activation` except the last of each head, which
+    uses `output_activation`.
+
+    Worked examples, from the lecture:
+
+    - `branch_merge(2, [1], [[], [2]], [1], output_activation="sigmoid")`:
+      `t = Dense(1)(x)` (3), branch 0 is `t` itself, branch 1 is
+      `Dense(2)(t)` (4), concatenated to 3 features, head `Dense(1)` (4):
+      11 parameters.
+    - The challenge, `branch_merge(2, [3], [[2], [1, 2]], [3])`: trunk 9,
+      branches 8 and 4 + 4, concatenation of 2 + 2, head `Dense(3)` on 4
+      features 15: 40 parameters.
+
+    Args:
+        input_dim: number of input features, or a list with one per branch.
+        trunk_units: Dense widths of the trunk; may be empty.
+        branch_units: one list of Dense widths per branch, two branches or
+            more; each may be empty.
+        head_units: Dense widths of the head, or a list of them, one per
+            output. Every head has at least one layer.
+        merge: how branches join: `"concatenate"`, `"add"`, `"average"`,
+            `"multiply"` or `"maximum"`. Defaults to `"concatenate"`.
+        activation: activation of every Dense layer but the outputs.
+            Defaults to `"relu"`.
+        output_activation: activation of each head's last layer. Defaults to
+            `None` (linear).
+        loss: a Keras loss name, a `keras.losses.Loss`, or a callable
+            `(y_true, y_pred)`, applied to every output. Defaults to `"mse"`.
+        optimizer: an optimizer name or instance. Defaults to `"adam"`.
+        metrics: list of metrics, tracked for every output. Defaults to
+            `None`.
+        seed: seed of the weight initialisers. Defaults to `None`.
+        name: model name, and prefix of every layer name: `{name}_trunk_dense_{i}`,
+            `{name}_branch_{b}_dense_{i}`, `{name}_merge`,
+            `{name}_head_{h}_dense_{i}`, inputs `{name}_input` (or
+            `{name}_input_{b}`). Defaults to `"branch_merge"`.
+
+    Returns:
+        A compiled `keras.Model`. Its inputs are one tensor, or a list with
+        one per branch; its outputs one tensor, or a list with one per head.
+
+    Raises:
+        ValueError: a size is not positive, fewer than two branches, input
+            and branch counts differ, widths cannot be merged, a string names
+            nothing Keras knows, or an output is a softmax over one unit.
+        TypeError: an argument has the wrong type.
+
+    Example:
+
+    >>> branch_merge(2, [1], [[], [2]], [1], output_activation="sigmoid").count_params()
+    11
+    >>> branch_merge(2, [3], [[2], [1, 2]], [3]).count_params()
+    40
+    >>> model = branch_merge([4, 6], [], [[8], [8]], [[1], [3]], merge="add")
+    >>> [tuple(tensor.shape) for tensor in model.outputs]
+    [(None, 1), (None, 3)]
+    """
+    input_dims, trunk, branches, heads, multi_input, multi_output = (
+        _validation.branch_merge_sizes(
+            input_dim, trunk_units, branch_units, head_units, merge
+        )
+    )
+    activation = _building.activation("activation", activation)
+    output_activation = _building.activation("output_activation", output_activation)
+    for head in heads:
+        _building.output_width("head_units", output_activation, head[-1])
+    loss, optimizer, metrics, seed, name = _building.common(
+        loss_value=loss,
+        optimizer_value=optimizer,
+        metrics_value=metrics,
+        seed_value=seed,
+        name_value=name,
+    )
+
+    # Seeded initializers are numbered through the whole model, in the order
+    # of the layers below.
+    layer_index = 0
+
+    # === Inputs and trunk ===
+    if multi_input:
+        inputs = [
+            keras.Input(shape=(dim,), name=f"{name}_input_{index}")
+            for index, dim in enumerate(input_dims)
+        ]
+    else:
+        inputs = [keras.Input(shape=(input_dims[0],), name=f"{name}_input")]
+    # The trunk's layers are created once and called on every input, so that
+    # several inputs share one set of trunk weights.
+    trunk_layers = []
+    for index, width in enumerate(trunk):
+        trunk_layers.append(
+            keras.layers.Dense(
+                width,
+                activation=activation,
+                kernel_initializer=_building.kernel_initializer(seed, layer_index),
+                name=f"{name}_trunk_dense_{index}",
+            )
+        )
+        layer_index += 1
+    trunk_outputs = []
+    for tensor in inputs:
+        for layer in trunk_layers:
+            tensor = layer(tensor)
+        trunk_outputs.append(tensor)
+    if not multi_input:
+        trunk_outputs = trunk_outputs * len(branches)
+
+    # === Branches and merge ===
+    branch_outputs = []
+    for index, (branch, tensor) in enumerate(zip(branches, trunk_outputs)):
+        branch_outputs.append(
+            _building.dense_stack(
+                tensor,
+                branch,
+                activation=activation,
+                last_activation=activation,
+                name=f"{name}_branch_{index}",
+                seed=seed,
+                first_index=layer_index,
+            )
+        )
+        layer_index += len(branch)
+    merged = _MERGE_LAYERS[merge](name=f"{name}_merge")(branch_outputs)
+
+    # === Heads ===
+    outputs = []
+    for index, head in enumerate(heads):
+        outputs.append(
+            _building.dense_stack(
+                merged,
+                head,
+                activation=activation,
+                last_activation=output_activation,
+                name=f"{name}_head_{index}",
+                seed=seed,
+                first_index=layer_index,
+            )
+        )
+        layer_index += len(head)
+
+    model = keras.Model(
+        inputs if multi_input else inputs[0],
+        outputs if multi_output else outputs[0],
+        name=name,
+    )
+    return _building.compile_model(model, loss=loss, optimizer=optimizer, metrics=metrics)

@@ -1,0 +1,172 @@
+"""Keras-side helpers shared by the builders: checks that need Keras, and compiling.
+
+The pure-Python checks are in `_validation.py`; these need Keras to know
+which strings name an activation, a loss, an optimizer or a metric. They are
+still run before any layer is built.
+"""
+
+import keras
+
+from keras_recipes import _validation
+
+# Metric names that `Model.compile` resolves itself, by the loss it is given,
+# and that `keras.metrics.get` does not know.
+_COMPILE_METRIC_NAMES = ("accuracy", "acc", "crossentropy", "ce")
+
+
+def activation(argument, value):
+    """Check an activation: `None`, a Keras activation name, or a callable."""
+    if value is None or callable(value):
+        return value
+    if not isinstance(value, str):
+        raise _validation.wrong_type(
+            argument, "None, an activation name or a callable", value
+        )
+    try:
+        keras.activations.get(value)
+    except ValueError:
+        raise _validation.invalid(
+            argument,
+            "None, a callable, or the name of a Keras activation such as "
+            "'relu', 'sigmoid', 'tanh' or 'softmax'",
+            value,
+        ) from None
+    return value
+
+
+def is_softmax(value):
+    """Whether an activation argument means softmax."""
+    return value == "softmax" or value is keras.activations.softmax
+
+
+def output_width(argument, output_activation, width):
+    """Refuse a softmax over one unit: it outputs 1.0 whatever its input."""
+    if width == 1 and is_softmax(output_activation):
+        raise _validation.invalid(
+            "output_activation",
+            f"an activation that is not constant on a 1-wide output ({argument} "
+            "ends with 1 unit)",
+            output_activation,
+            "A softmax over one unit always outputs 1.0; use 'sigmoid' for a "
+            "single probability, or two units with 'softmax'",
+        )
+
+
+def loss(value):
+    """Check a loss: a Keras loss name, a `keras.losses.Loss`, or a callable `(y_true, y_pred)`."""
+    if isinstance(value, keras.losses.Loss) or callable(value):
+        return value
+    if not isinstance(value, str):
+        raise _validation.wrong_type(
+            "loss", "a loss name, a keras.losses.Loss or a callable", value
+        )
+    try:
+        keras.losses.get(value)
+    except ValueError:
+        raise _validation.invalid(
+            "loss",
+            "the name of a Keras loss such as 'mse', 'mae' or "
+            "'binary_crossentropy', a keras.losses.Loss, or a callable "
+            "(y_true, y_pred)",
+            value,
+        ) from None
+    return value
+
+
+def optimizer(value):
+    """Check an optimizer: a Keras optimizer name or a `keras.optimizers.Optimizer`."""
+    if isinstance(value, keras.optimizers.Optimizer):
+        return value
+    if not isinstance(value, str):
+        raise _validation.wrong_type(
+            "optimizer", "an optimizer name or a keras.optimizers.Optimizer", value
+        )
+    try:
+        keras.optimizers.get(value)
+    except ValueError:
+        raise _validation.invalid(
+            "optimizer",
+            "the name of a Keras optimizer such as 'adam', 'sgd' or 'rmsprop', "
+            "or a keras.optimizers.Optimizer",
+            value,
+        ) from None
+    return value
+
+
+def metrics(value):
+    """Check metrics: `None` or a list of metric names, `keras.metrics.Metric`s or callables."""
+    if value is None:
+        return []
+    expected = "None or a list of metric names, keras.metrics.Metric objects or callables"
+    if not _validation.is_sequence(value):
+        raise _validation.wrong_type("metrics", expected, value)
+    for metric in value:
+        if isinstance(metric, keras.metrics.Metric) or callable(metric):
+            continue
+        if not isinstance(metric, str):
+            raise _validation.wrong_type("metrics", expected, value)
+        if metric in _COMPILE_METRIC_NAMES:
+            continue
+        try:
+            keras.metrics.get(metric)
+        except ValueError:
+            raise _validation.invalid(
+                "metrics",
+                "a list of Keras metric names such as 'mae' or 'accuracy', "
+                "keras.metrics.Metric objects or callables",
+                value,
+            ) from None
+    return list(value)
+
+
+def common(*, loss_value, optimizer_value, metrics_value, seed_value, name_value):
+    """Check the keyword arguments every builder shares; return them normalised."""
+    return (
+        loss(loss_value),
+        optimizer(optimizer_value),
+        metrics(metrics_value),
+        _validation.seed(seed_value),
+        _validation.name(name_value),
+    )
+
+
+def kernel_initializer(seed, index):
+    """The kernel initializer of the `index`-th weighted layer of a model.
+
+    Keras's default, Glorot uniform; with a `seed`, each layer gets its own
+    seed (`seed + index`), because one seeded initializer gives the same
+    values to every layer of the same shape.
+    """
+    if seed is None:
+        return "glorot_uniform"
+    return keras.initializers.GlorotUniform(seed=seed + index)
+
+
+def dense_stack(tensor, units, *, activation, last_activation, name, seed, first_index):
+    """Apply a stack of Dense layers of widths `units`; return the output tensor.
+
+    Layer `i` is named `f"{name}_dense_{i}"`; every layer uses `activation`
+    but the last, which uses `last_activation`. `first_index` numbers the
+    layers of the whole model, so that seeded initializers differ.
+    """
+    for index, width in enumerate(units):
+        is_last = index == len(units) - 1
+        tensor = keras.layers.Dense(
+            width,
+            activation=last_activation if is_last else activation,
+            kernel_initializer=kernel_initializer(seed, first_index + index),
+            name=f"{name}_dense_{index}",
+        )(tensor)
+    return tensor
+
+
+def compile_model(model, *, loss, optimizer, metrics):
+    """Compile `model`, giving every output the same loss and metrics.
+
+    Keras applies one loss to every output by itself, but wants metrics for
+    a several-output model keyed by output name.
+    """
+    if metrics and len(model.outputs) > 1:
+        metrics = {name: list(metrics) for name in model.output_names}
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None)
+    return model
