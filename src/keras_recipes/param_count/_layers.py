@@ -47,6 +47,15 @@ def _bias(units, use_bias):
     return units if _validation.boolean("use_bias", use_bias) else 0
 
 
+def dense_weights(input_dim, units, use_bias=True):
+    """Weights of a Dense layer for sizes already checked: a plain `int`.
+
+    The recipe counts add up many Dense layers; they call this after checking
+    all sizes once, instead of building a `ParamCount` per layer.
+    """
+    return input_dim * units + (units if use_bias else 0)
+
+
 def dense(input_dim, units, *, use_bias=True):
     """Parameters of `keras.layers.Dense(units, use_bias=use_bias)`.
 
@@ -68,7 +77,7 @@ def dense(input_dim, units, *, use_bias=True):
     """
     input_dim = _validation.positive_int("input_dim", input_dim)
     units = _validation.positive_int("units", units)
-    return ParamCount(input_dim * units + _bias(units, use_bias))
+    return ParamCount(dense_weights(input_dim, units, _validation.boolean("use_bias", use_bias)))
 
 
 def embedding(input_dim, output_dim):

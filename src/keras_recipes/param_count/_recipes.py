@@ -9,15 +9,15 @@ layer from the formulas in `_layers.py`, never by building the model.
 """
 
 from keras_recipes import _validation
-from keras_recipes.param_count._count import ZERO
-from keras_recipes.param_count._layers import dense
+from keras_recipes.param_count._count import ZERO, ParamCount
+from keras_recipes.param_count._layers import dense_weights
 
 
 def _stack(input_dim, units):
-    """Count a stack of Dense layers of widths `units` on `input_dim` features."""
-    total = ZERO
+    """Weights of a stack of Dense layers of widths `units` on `input_dim` features."""
+    total = 0
     for width in units:
-        total += dense(input_dim, width)
+        total += dense_weights(input_dim, width)
         input_dim = width
     return total
 
@@ -42,7 +42,7 @@ def mlp(
     26
     """
     input_dim, units = _validation.mlp_sizes(input_dim, units)
-    return _stack(input_dim, units)
+    return ParamCount(_stack(input_dim, units))
 
 
 def shared_mlp(
@@ -71,7 +71,9 @@ def shared_mlp(
     input_dim, shared_units, bridge_units = _validation.shared_mlp_sizes(
         input_dim, shared_units, bridge_units
     )
-    return dense(input_dim, shared_units) + _stack(shared_units, bridge_units)
+    return ParamCount(
+        dense_weights(input_dim, shared_units) + _stack(shared_units, bridge_units)
+    )
 
 
 def branch_merge(
@@ -114,7 +116,7 @@ def branch_merge(
     merged = sum(widths) if merge == "concatenate" else widths[0]
     for head in heads:
         total += _stack(merged, head)
-    return total
+    return ParamCount(total)
 
 
 def averaging_layer(

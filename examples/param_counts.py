@@ -1,0 +1,64 @@
+"""Build every recipe and print its Keras parameter count beside `param_count`'s.
+
+The main job until the command-line tool exists: it shows that the analytic
+counts of `keras_recipes.param_count` agree with what Keras builds, and exits
+with status 1 if any of them ever disagrees.
+
+    python examples/param_counts.py
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras_recipes  # noqa: E402
+from keras_recipes import param_count  # noqa: E402
+
+# The lecture's examples, one per recipe, plus a multi-input, multi-output
+# branch-and-merge model.
+EXAMPLES = [
+    ("mlp", (2, [3, 2, 3]), {"activation": None, "output_activation": "sigmoid"}),
+    ("mlp", (784, [256, 128, 10]), {"output_activation": "softmax"}),
+    ("shared_mlp", (2, 3, [2]), {}),
+    ("branch_merge", (2, [1], [[], [2]], [1]), {"output_activation": "sigmoid"}),
+    ("branch_merge", (2, [3], [[2], [1, 2]], [3]), {}),
+    ("branch_merge", ([4, 4], [8], [[8], []], [[1], [3]]), {"merge": "add"}),
+    ("averaging_layer", (3,), {}),
+]
+
+
+def _call(name, args, kwargs):
+    arguments = [repr(argument) for argument in args]
+    arguments += [f"{key}={value!r}" for key, value in kwargs.items()]
+    return f"{name}({', '.join(arguments)})"
+
+
+def main():
+    print(f"keras-recipes {keras_recipes.__version__}: Keras count_params() "
+          "beside the analytic param_count\n")
+    header = f"{'recipe':<64} {'keras':>9} {'param_count':>11} {'split (T/N)':>12}"
+    print(header)
+    print("-" * len(header))
+    disagreements = 0
+    for name, args, kwargs in EXAMPLES:
+        model = getattr(keras_recipes, name)(*args, **kwargs)
+        expected = getattr(param_count, name)(*args, **kwargs)
+        agrees = model.count_params() == expected.total
+        disagreements += not agrees
+        split = f"{expected.trainable}/{expected.non_trainable}"
+        print(
+            f"{_call(name, args, kwargs):<64} {model.count_params():>9,} "
+            f"{expected.total:>11,} {split:>12}  "
+            f"{'ok' if agrees else 'DISAGREE'}"
+        )
+    print()
+    if disagreements:
+        print(f"{disagreements} recipe(s) disagree with param_count.")
+        return 1
+    print("Every recipe agrees with param_count.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
