@@ -169,4 +169,9 @@ def compile_model(model, *, loss, optimizer, metrics):
     if metrics and len(model.outputs) > 1:
         metrics = {name: list(metrics) for name in model.output_names}
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None)
+    # Build the optimizer's slots now. A model saved before its first `fit`
+    # would otherwise store an unbuilt optimizer, and loading it warns that
+    # the optimizer's variables do not match.
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
     return model

@@ -1,0 +1,120 @@
+"""The package as a whole: cheap imports, lazy builders, exports, registration."""
+
+import importlib.metadata
+import inspect
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import keras_recipes
+from keras_recipes import param_count
+
+BUILDERS = ["mlp", "shared_mlp", "branch_merge", "averaging_layer"]
+
+
+def _run(code, cwd=None):
+    """Run `code` in a fresh interpreter and return its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_param_count_imports_neither_keras_nor_tensorflow():
+    """`import keras_recipes.param_count` loads no Keras, TensorFlow, JAX or torch."""
+    output = _run(
+        """
+        import sys
+        import keras_recipes.param_count
+        from keras_recipes import param_count
+        param_count.mlp(2, [3, 2, 3]); param_count.conv(3, 8, 3)
+        heavy = {"keras", "tensorflow", "jax", "torch", "numpy"}
+        print(sorted(heavy & {name.split(".")[0] for name in sys.modules}))
+        """
+    )
+    assert output.strip() == "[]"
+
+
+def test_package_import_is_cheap_until_a_builder_is_touched():
+    """`import keras_recipes` loads no Keras; touching a builder does."""
+    output = _run(
+        """
+        import sys
+        import keras_recipes
+        print("keras" in sys.modules)
+        keras_recipes.mlp
+        print("keras" in sys.modules)
+        """
+    )
+    assert output.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_builders_are_functions_even_after_their_module_is_imported(name):
+    """`keras_recipes.<builder>` is the function, not the module that holds it."""
+    importlib.import_module(f"keras_recipes._{name}")
+    builder = getattr(keras_recipes, name)
+    assert inspect.isfunction(builder)
+    assert builder.__name__ == name
+
+
+def test_layers_is_the_layers_module():
+    """`keras_recipes.layers` is the module holding the registered layers."""
+    assert keras_recipes.layers.FeatureMean.__name__ == "FeatureMean"
+
+
+def test_unknown_attribute_raises_attribute_error():
+    """A name the package does not export raises AttributeError, naming it."""
+    with pytest.raises(AttributeError, match="no_such_recipe"):
+        keras_recipes.no_such_recipe  # noqa: B018
+
+
+def test_dir_lists_every_export():
+    """`dir(keras_recipes)` lists every builder, even before it is loaded."""
+    assert set(keras_recipes.__all__) <= set(dir(keras_recipes))
+    assert set(BUILDERS) <= set(keras_recipes.__all__)
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_param_count_takes_exactly_the_builders_arguments(name):
+    """Each recipe count has the builder's parameters: names, kinds and defaults."""
+    builder = inspect.signature(getattr(keras_recipes, name)).parameters
+    counter = inspect.signature(getattr(param_count, name)).parameters
+    assert [(p.name, p.kind, p.default) for p in counter.values()] == [
+        (p.name, p.kind, p.default) for p in builder.values()
+    ]
+
+
+def test_version_matches_the_installed_metadata():
+    """`__version__` is the version pip installed."""
+    assert keras_recipes.__version__ == importlib.metadata.version("keras-recipes")
+
+
+def test_py_typed_ships_with_the_package():
+    """The package is marked as typed (PEP 561)."""
+    package_dir = os.path.dirname(keras_recipes.__file__)
+    assert os.path.isfile(os.path.join(package_dir, "py.typed"))
+
+
+def test_importing_after_keras_registers_the_layers(tmp_path):
+    """After `import keras`, `import keras_recipes` alone lets load_model find FeatureMean."""
+    path = tmp_path / "average.keras"
+    keras_recipes.averaging_layer(3).save(path)
+    output = _run(
+        f"""
+        import keras
+        import keras_recipes
+        model = keras.saving.load_model({str(path)!r})
+        print(type(model.layers[-1]).__name__)
+        """
+    )
+    assert output.strip().splitlines()[-1] == "FeatureMean"

@@ -1,0 +1,156 @@
+"""Checks every recipe must pass, driven by one table: a new recipe adds a row."""
+
+import math
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import keras_recipes
+from keras_recipes import param_count
+
+# One row per configuration: (builder name, positional arguments, keyword
+# arguments, expected output shapes without the batch axis). The lecture's
+# models come first; the others reach the branches of each builder.
+RECIPES = [
+    ("mlp", (2, [3, 2, 3]), {"activation": None, "output_activation": "sigmoid"}, [(3,)]),
+    ("mlp", (5, [1]), {"output_activation": "sigmoid", "seed": 3}, [(1,)]),
+    ("shared_mlp", (2, 3, [2]), {}, [(3,)]),
+    ("shared_mlp", (4, 4, []), {"output_activation": "tanh"}, [(4,)]),
+    ("branch_merge", (2, [1], [[], [2]], [1]), {"output_activation": "sigmoid"}, [(1,)]),
+    ("branch_merge", (2, [3], [[2], [1, 2]], [3]), {}, [(3,)]),
+    ("branch_merge", (3, [], [[4], [4], [2, 4]], [2]), {"merge": "average"}, [(2,)]),
+    (
+        "branch_merge",
+        ([4, 4], [5], [[5], []], [[1], [2, 3]]),
+        {"merge": "maximum", "seed": 7},
+        [(1,), (3,)],
+    ),
+    ("averaging_layer", (3,), {}, [(1,)]),
+]
+
+
+def _id(row):
+    name, args, kwargs, _ = row
+    text = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    return f"{name}({text})"
+
+
+@pytest.fixture(params=RECIPES, ids=[_id(row) for row in RECIPES])
+def recipe(request):
+    """A freshly built model of one table row, with the row itself."""
+    name, args, kwargs, output_shapes = request.param
+    model = getattr(keras_recipes, name)(*args, **kwargs)
+    return name, args, kwargs, output_shapes, model
+
+
+def _inputs(model, batch_size=4, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = [
+        rng.uniform(0.0, 1.0, (batch_size, *tensor.shape[1:])).astype("float32")
+        for tensor in model.inputs
+    ]
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
+def _targets(model, batch_size=4, seed=1):
+    rng = np.random.default_rng(seed)
+    arrays = [
+        rng.uniform(0.0, 1.0, (batch_size, *tensor.shape[1:])).astype("float32")
+        for tensor in model.outputs
+    ]
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_builds_a_compiled_functional_model(recipe):
+    """The builder returns a compiled functional keras.Model named after `name`."""
+    name, _, kwargs, _, model = recipe
+    assert isinstance(model, keras.Model)
+    assert model.compiled
+    assert model.optimizer is not None
+    assert model.name == kwargs.get("name", name)
+    assert model.built
+
+
+def test_output_shapes(recipe):
+    """The model's outputs, and its predictions, have the documented shapes."""
+    _, _, _, output_shapes, model = recipe
+    assert [tuple(tensor.shape[1:]) for tensor in model.outputs] == output_shapes
+    predictions = _as_list(model.predict(_inputs(model, batch_size=5), verbose=0))
+    assert [prediction.shape for prediction in predictions] == [
+        (5, *shape) for shape in output_shapes
+    ]
+
+
+def test_one_fit_step_gives_a_finite_loss(recipe):
+    """One step of `fit` runs and reports a finite loss."""
+    _, _, _, _, model = recipe
+    with warnings.catch_warnings():
+        # The averaging model has no weights to train, and Keras says so.
+        warnings.filterwarnings("ignore", "The model does not have any trainable weights")
+        history = model.fit(
+            _inputs(model), _targets(model), epochs=1, batch_size=4, verbose=0
+        )
+    assert math.isfinite(history.history["loss"][-1])
+
+
+def test_count_params_equals_param_count(recipe):
+    """`count_params()` and the trainable/non-trainable split equal param_count's."""
+    name, args, kwargs, _, model = recipe
+    expected = getattr(param_count, name)(*args, **kwargs)
+    assert model.count_params() == expected.total
+    assert sum(math.prod(w.shape) for w in model.trainable_weights) == expected.trainable
+    assert (
+        sum(math.prod(w.shape) for w in model.non_trainable_weights)
+        == expected.non_trainable
+    )
+
+
+def test_save_and_safe_load_give_the_same_predictions(recipe, tmp_path):
+    """A `.keras` save loads back with safe_mode=True, silently, and predicts the same."""
+    _, _, _, _, model = recipe
+    inputs = _inputs(model, batch_size=3)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        loaded = keras.saving.load_model(path)  # safe_mode=True is the default
+    assert loaded.count_params() == model.count_params()
+    for before, after in zip(
+        _as_list(model.predict(inputs, verbose=0)),
+        _as_list(loaded.predict(inputs, verbose=0)),
+    ):
+        np.testing.assert_allclose(after, before, rtol=1e-6, atol=1e-6)
+
+
+def test_no_lambda_layers(recipe):
+    """No recipe contains a Lambda layer, which safe_mode cannot load."""
+    _, _, _, _, model = recipe
+    assert not any(isinstance(layer, keras.layers.Lambda) for layer in model.layers)
+
+
+def test_layer_names_derive_from_name(recipe):
+    """Every layer name starts with the model name, so two models can share a graph."""
+    name, args, kwargs, _, _ = recipe
+    model = getattr(keras_recipes, name)(*args, **{**kwargs, "name": "custom"})
+    assert model.name == "custom"
+    assert all(layer.name.startswith("custom_") for layer in model.layers)
+    other = getattr(keras_recipes, name)(*args, **{**kwargs, "name": "other"})
+    combined_inputs = [keras.Input(tensor.shape[1:]) for tensor in model.inputs]
+    feed = combined_inputs if len(combined_inputs) > 1 else combined_inputs[0]
+    combined = keras.Model(combined_inputs, [*_as_list(model(feed)), *_as_list(other(feed))])
+    assert combined.count_params() == 2 * model.count_params()
+
+
+def test_table_covers_every_builder():
+    """Every builder the package exports has at least one row in the table."""
+    covered = {row[0] for row in RECIPES}
+    builders = {
+        name for name in keras_recipes.__all__ if name not in ("param_count", "layers")
+    }
+    assert builders <= covered
