@@ -115,6 +115,13 @@ def branch_merge(
     )
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
+    hidden = [*trunk, *(width for branch in branches for width in branch)]
+    hidden += [width for head in heads for width in head[:-1]]
+    _building.hidden_widths(
+        "a layer of `trunk_units`, `branch_units` or a hidden one of `head_units`",
+        activation,
+        hidden,
+    )
     for head in heads:
         _building.output_width("head_units", output_activation, head[-1])
     loss, optimizer, metrics, seed, name = _building.common(

@@ -6,6 +6,7 @@ still run before any layer is built.
 """
 
 import keras
+import numpy as np
 
 from keras_recipes import _validation
 
@@ -52,6 +53,22 @@ def output_width(argument, output_activation, width):
         )
 
 
+def hidden_widths(where, activation, widths):
+    """Refuse a hidden softmax over one unit, which passes on a constant 1.0.
+
+    `where` names the layers `widths` come from, for the message.
+    """
+    if is_softmax(activation) and 1 in widths:
+        raise _validation.invalid(
+            "activation",
+            f"an activation that is not constant on 1-wide layers ({where} "
+            "has 1 unit)",
+            activation,
+            "A softmax over one unit always outputs 1.0; use 'sigmoid' or "
+            "'relu', or widen the layer",
+        )
+
+
 def loss(value):
     """Check a loss: a Keras loss name, a `keras.losses.Loss`, or a callable `(y_true, y_pred)`."""
     if isinstance(value, keras.losses.Loss) or callable(value):
@@ -74,8 +91,21 @@ def loss(value):
 
 
 def optimizer(value):
-    """Check an optimizer: a Keras optimizer name or a `keras.optimizers.Optimizer`."""
+    """Check an optimizer: a Keras optimizer name or an unused `keras.optimizers.Optimizer`.
+
+    Builders build the optimizer for their model, so an instance already
+    built for another model is refused here, rather than failing at `fit`
+    with an unknown-variable error.
+    """
     if isinstance(value, keras.optimizers.Optimizer):
+        if value.built:
+            raise _validation.invalid(
+                "optimizer",
+                "an optimizer name or a new optimizer instance",
+                value,
+                "This instance is already built for another model's weights; "
+                "pass a fresh instance or a name such as 'adam'",
+            )
         return value
     if not isinstance(value, str):
         raise _validation.wrong_type(
@@ -133,13 +163,16 @@ def common(*, loss_value, optimizer_value, metrics_value, seed_value, name_value
 def kernel_initializer(seed, index):
     """The kernel initializer of the `index`-th weighted layer of a model.
 
-    Keras's default, Glorot uniform; with a `seed`, each layer gets its own
-    seed (`seed + index`), because one seeded initializer gives the same
-    values to every layer of the same shape.
+    Keras's default, Glorot uniform. With a `seed`, each layer gets its own
+    seed, drawn from `(seed, index)` by numpy's `SeedSequence`: one seeded
+    initializer would give every layer of the same shape the same values, and
+    a plain `seed + index` would give layer 1 of `seed=1` the kernel of layer
+    0 of `seed=2`. The derived seed fits in 32 bits, whatever `seed` is.
     """
     if seed is None:
         return "glorot_uniform"
-    return keras.initializers.GlorotUniform(seed=seed + index)
+    derived = int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+    return keras.initializers.GlorotUniform(seed=derived)
 
 
 def dense_stack(tensor, units, *, activation, last_activation, name, seed, first_index):
@@ -160,6 +193,13 @@ def dense_stack(tensor, units, *, activation, last_activation, name, seed, first
     return tensor
 
 
+def _fresh_metric(metric):
+    """A new, stateless copy of a `keras.metrics.Metric`; names and functions as they are."""
+    if isinstance(metric, keras.metrics.Metric):
+        return type(metric).from_config(metric.get_config())
+    return metric
+
+
 def compile_model(model, *, loss, optimizer, metrics):
     """Compile `model`, giving every output the same loss and metrics.
 
@@ -167,7 +207,12 @@ def compile_model(model, *, loss, optimizer, metrics):
     a several-output model keyed by output name.
     """
     if metrics and len(model.outputs) > 1:
-        metrics = {name: list(metrics) for name in model.output_names}
+        # A metric object holds state, so each output gets its own copy;
+        # shared, it would average every head into one number.
+        metrics = {
+            name: [_fresh_metric(metric) for metric in metrics]
+            for name in model.output_names
+        }
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None)
     # Build the optimizer's slots now. A model saved before its first `fit`
     # would otherwise store an unbuilt optimizer, and loading it warns that

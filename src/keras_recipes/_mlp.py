@@ -59,6 +59,7 @@ def mlp(
     input_dim, units = _validation.mlp_sizes(input_dim, units)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
+    _building.hidden_widths("a hidden layer of `units`", activation, units[:-1])
     _building.output_width("units", output_activation, units[-1])
     loss, optimizer, metrics, seed, name = _building.common(
         loss_value=loss,

@@ -77,6 +77,9 @@ def shared_mlp(
     )
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
+    _building.hidden_widths(
+        "`shared_units` or a layer of `bridge_units`", activation, (shared_units, *bridge_units)
+    )
     _building.output_width("shared_units", output_activation, shared_units)
     loss, optimizer, metrics, seed, name = _building.common(
         loss_value=loss,

@@ -1,0 +1,125 @@
+"""Tests of `keras_recipes.layers.FeatureMean`, the registered averaging layer."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_recipes.layers import FeatureMean
+
+
+def _array(*shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def test_rank_2_input_averages_each_row():
+    """On (batch, d) input the output is numpy x.mean(axis=1, keepdims=True)."""
+    x = _array(7, 5)
+    actual = keras.ops.convert_to_numpy(FeatureMean()(x))
+    np.testing.assert_allclose(actual, x.mean(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5), (1, 2, 6), (3, 2, 2, 2)])
+def test_higher_rank_input_averages_all_non_batch_axes(shape):
+    """On (batch, d1, ..., dn) input the output is (batch, 1): each sample's mean over all its features."""
+    x = _array(*shape, seed=1)
+    actual = keras.ops.convert_to_numpy(FeatureMean()(x))
+    expected = x.reshape(shape[0], -1).mean(axis=1, keepdims=True)
+    assert actual.shape == (shape[0], 1)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_rank_3_symbolic_output_shape():
+    """Inside a functional model a (None, 3, 4) input gives a (None, 1) output with the per-sample mean."""
+    inputs = keras.Input(shape=(3, 4))
+    outputs = FeatureMean()(inputs)
+    assert tuple(outputs.shape) == (None, 1)
+    model = keras.Model(inputs, outputs)
+    x = _array(6, 3, 4, seed=2)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), x.mean(axis=(1, 2))[:, None], rtol=1e-5, atol=1e-6
+    )
+
+
+def test_batch_is_never_averaged():
+    """Each sample's output depends on that sample only, not on the rest of the batch."""
+    x = _array(5, 3, 2, seed=3)
+    together = keras.ops.convert_to_numpy(FeatureMean()(x))
+    alone = np.concatenate(
+        [keras.ops.convert_to_numpy(FeatureMean()(x[i : i + 1])) for i in range(5)]
+    )
+    np.testing.assert_allclose(together, alone, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "output_shape"),
+    [((None, 4), (None, 1)), ((None, 3, 4), (None, 1)), ((8, 2, 2, 2), (8, 1))],
+)
+def test_compute_output_shape(input_shape, output_shape):
+    """compute_output_shape keeps the batch size and returns one feature."""
+    assert tuple(FeatureMean().compute_output_shape(input_shape)) == output_shape
+
+
+def test_has_no_weights():
+    """The layer holds no weights, even once built."""
+    layer = FeatureMean()
+    layer(_array(2, 3))
+    assert layer.weights == []
+    assert layer.count_params() == 0
+
+
+def test_rank_1_input_is_refused():
+    """A rank-1 input has no feature axis: ValueError naming the layer, with "Received:"."""
+    with pytest.raises(ValueError, match=r"`FeatureMean`(.|\n)*Received: inputs.shape="):
+        FeatureMean()(np.array([1.0, 2.0, 3.0], dtype="float32"))
+
+
+def test_get_config_round_trip():
+    """from_config(get_config()) rebuilds an equal layer, and the config is JSON serialisable."""
+    layer = FeatureMean(name="fm", dtype="float64")
+    config = layer.get_config()
+    restored = FeatureMean.from_config(json.loads(json.dumps(config)))
+    assert isinstance(restored, FeatureMean)
+    assert restored.name == "fm"
+    assert restored.get_config() == config
+    x = _array(3, 4).astype("float64")
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(layer(x))
+    )
+
+
+def test_registered_name():
+    """The layer is registered as "keras_recipes>FeatureMean", and serialisation round-trips through it."""
+    assert keras.saving.get_registered_name(FeatureMean) == "keras_recipes>FeatureMean"
+    assert keras.saving.get_registered_object("keras_recipes>FeatureMean") is FeatureMean
+    serialized = keras.saving.serialize_keras_object(FeatureMean(name="fm"))
+    assert serialized["registered_name"] == "keras_recipes>FeatureMean"
+    restored = keras.saving.deserialize_keras_object(json.loads(json.dumps(serialized)))
+    assert isinstance(restored, FeatureMean) and restored.name == "fm"
+
+
+def test_model_with_feature_mean_saves_and_loads_safely(tmp_path):
+    """A model with FeatureMean saves to .keras and reloads with the default safe_mode=True, predicting identically."""
+    inputs = keras.Input(shape=(3, 4))
+    mean = FeatureMean(name="mean")(inputs)
+    outputs = keras.layers.Dense(2, name="dense")(mean)
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "feature_mean.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded.get_layer("mean"), FeatureMean)
+    x = _array(5, 3, 4, seed=4)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_lambda_control_is_refused_by_safe_mode(tmp_path):
+    """Control: the lecture's Lambda version does not load with safe_mode=True, which is why FeatureMean exists."""
+    inputs = keras.Input(shape=(3,))
+    outputs = keras.layers.Lambda(
+        lambda x: keras.ops.mean(x, axis=1, keepdims=True), output_shape=(1,)
+    )(inputs)
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras.saving.load_model(path)
