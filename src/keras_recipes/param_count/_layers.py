@@ -12,23 +12,25 @@ from keras_recipes import _validation
 from keras_recipes.param_count._count import ZERO, ParamCount
 
 
-def _kernel_size(kernel_size, rank):
+def _kernel_size(kernel_size, rank, max_rank=3):
     """Normalise `kernel_size` (an int or a tuple) to a tuple of `rank` ints.
 
     `rank=None` takes the rank from a tuple, and 2 for an int, which is what
-    the Conv2D family (the common case) would build.
+    the Conv2D family (the common case) would build. `max_rank` is the
+    highest rank Keras has the layer for.
     """
+    ranks = "1 or 2" if max_rank == 2 else "1, 2 or 3"
     if rank is not None:
         rank = _validation.positive_int("rank", rank)
-        if rank > 3:
-            raise _validation.invalid("rank", "1, 2 or 3", rank)
+        if rank > max_rank:
+            raise _validation.invalid("rank", ranks, rank)
     if _validation.is_int(kernel_size):
         size = _validation.positive_int("kernel_size", kernel_size)
         return (size,) * (2 if rank is None else rank)
-    expected = "a positive integer or a tuple of 1 to 3 positive integers"
+    expected = f"a positive integer or a tuple of 1 to {max_rank} positive integers"
     if not _validation.is_sequence(kernel_size):
         raise _validation.wrong_type("kernel_size", expected, kernel_size)
-    if not 1 <= len(kernel_size) <= 3:
+    if not 1 <= len(kernel_size) <= max_rank:
         raise _validation.invalid("kernel_size", expected, kernel_size)
     sizes = tuple(
         _validation.positive_int("kernel_size", size) for size in kernel_size
@@ -164,7 +166,7 @@ def depthwise_conv(in_channels, kernel_size, *, rank=None, depth_multiplier=1, u
     160
     """
     in_channels = _validation.positive_int("in_channels", in_channels)
-    sizes = _kernel_size(kernel_size, rank)
+    sizes = _kernel_size(kernel_size, rank, max_rank=2)
     depth_multiplier = _validation.positive_int("depth_multiplier", depth_multiplier)
     outputs = in_channels * depth_multiplier
     return ParamCount(math.prod(sizes) * outputs + _bias(outputs, use_bias))
@@ -188,7 +190,7 @@ def separable_conv(
     """
     in_channels = _validation.positive_int("in_channels", in_channels)
     filters = _validation.positive_int("filters", filters)
-    sizes = _kernel_size(kernel_size, rank)
+    sizes = _kernel_size(kernel_size, rank, max_rank=2)
     depth_multiplier = _validation.positive_int("depth_multiplier", depth_multiplier)
     depthwise = math.prod(sizes) * in_channels * depth_multiplier
     pointwise = in_channels * depth_multiplier * filters
@@ -270,8 +272,11 @@ def conv_lstm(in_channels, filters, kernel_size, *, rank=None, use_bias=True):
 def bidirectional(forward, backward=None):
     """Parameters of `keras.layers.Bidirectional(layer, backward_layer=backward)`.
 
-    Keras rebuilds both directions from the wrapped layer's config, so they
-    never share weights with each other or with the layer passed in.
+    Keras rebuilds the forward direction from the wrapped layer's config, so
+    it never shares weights with the layer passed in; without a
+    `backward_layer`, the backward direction is another such copy. A
+    `backward_layer` that is passed is used as it is: if the model also calls
+    that layer elsewhere, its weights count once, there.
 
     Args:
         forward: the `ParamCount` of the wrapped recurrent layer.
@@ -335,14 +340,15 @@ def layer_norm(shape, *, center=True, scale=True):
     >>> layer_norm((4, 4, 3)).total
     96
     """
+    expected = "a positive integer or a non-empty tuple of them"
     if _validation.is_int(shape):
         size = _validation.positive_int("shape", shape)
-    elif _validation.is_sequence(shape) and shape:
-        size = math.prod(_validation.positive_int("shape", axis) for axis in shape)
+    elif not _validation.is_sequence(shape):
+        raise _validation.wrong_type("shape", expected, shape)
+    elif not shape:
+        raise _validation.invalid("shape", expected, shape)
     else:
-        raise _validation.wrong_type(
-            "shape", "a positive integer or a non-empty tuple of them", shape
-        )
+        size = math.prod(_validation.positive_int("shape", axis) for axis in shape)
     affine = int(_validation.boolean("center", center)) + int(
         _validation.boolean("scale", scale)
     )
