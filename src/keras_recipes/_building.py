@@ -15,6 +15,15 @@ from keras_recipes import _validation
 _COMPILE_METRIC_NAMES = ("accuracy", "acc", "crossentropy", "ce")
 
 
+def _known_name(argument, value, lookup, expected):
+    """Check that Keras's `lookup` knows the name `value`; return it."""
+    try:
+        lookup(value)
+    except ValueError:
+        raise _validation.invalid(argument, expected, value) from None
+    return value
+
+
 def activation(argument, value):
     """Check an activation: `None`, a Keras activation name, or a callable."""
     if value is None or callable(value):
@@ -23,16 +32,13 @@ def activation(argument, value):
         raise _validation.wrong_type(
             argument, "None, an activation name or a callable", value
         )
-    try:
-        keras.activations.get(value)
-    except ValueError:
-        raise _validation.invalid(
-            argument,
-            "None, a callable, or the name of a Keras activation such as "
-            "'relu', 'sigmoid', 'tanh' or 'softmax'",
-            value,
-        ) from None
-    return value
+    return _known_name(
+        argument,
+        value,
+        keras.activations.get,
+        "None, a callable, or the name of a Keras activation such as "
+        "'relu', 'sigmoid', 'tanh' or 'softmax'",
+    )
 
 
 def is_softmax(value):
@@ -77,17 +83,14 @@ def loss(value):
         raise _validation.wrong_type(
             "loss", "a loss name, a keras.losses.Loss or a callable", value
         )
-    try:
-        keras.losses.get(value)
-    except ValueError:
-        raise _validation.invalid(
-            "loss",
-            "the name of a Keras loss such as 'mse', 'mae' or "
-            "'binary_crossentropy', a keras.losses.Loss, or a callable "
-            "(y_true, y_pred)",
-            value,
-        ) from None
-    return value
+    return _known_name(
+        "loss",
+        value,
+        keras.losses.get,
+        "the name of a Keras loss such as 'mse', 'mae' or "
+        "'binary_crossentropy', a keras.losses.Loss, or a callable "
+        "(y_true, y_pred)",
+    )
 
 
 def optimizer(value):
@@ -111,16 +114,13 @@ def optimizer(value):
         raise _validation.wrong_type(
             "optimizer", "an optimizer name or a keras.optimizers.Optimizer", value
         )
-    try:
-        keras.optimizers.get(value)
-    except ValueError:
-        raise _validation.invalid(
-            "optimizer",
-            "the name of a Keras optimizer such as 'adam', 'sgd' or 'rmsprop', "
-            "or a keras.optimizers.Optimizer",
-            value,
-        ) from None
-    return value
+    return _known_name(
+        "optimizer",
+        value,
+        keras.optimizers.get,
+        "the name of a Keras optimizer such as 'adam', 'sgd' or 'rmsprop', "
+        "or a keras.optimizers.Optimizer",
+    )
 
 
 def metrics(value):

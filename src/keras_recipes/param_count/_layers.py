@@ -379,21 +379,3 @@ def group_norm(channels, *, groups=32, center=True, scale=True):
     )
     return ParamCount(affine * channels)
 
-
-__all__ = [
-    "ZERO",
-    "batch_norm",
-    "bidirectional",
-    "conv",
-    "conv_lstm",
-    "conv_transpose",
-    "dense",
-    "depthwise_conv",
-    "embedding",
-    "group_norm",
-    "gru",
-    "layer_norm",
-    "lstm",
-    "separable_conv",
-    "simple_rnn",
-]
