@@ -1,4 +1,4 @@
-"""Test-suite settings: the Hypothesis profile, and imports of `strategies`.
+"""Test-suite settings: the Hypothesis profile, the `no_building` fixture, `sys.path`.
 
 The root `conftest.py` sets the Keras backend and TensorFlow's log level.
 """
@@ -6,10 +6,16 @@ The root `conftest.py` sets the Keras backend and TensorFlow's log level.
 import sys
 from pathlib import Path
 
+import keras
+import pytest
 from hypothesis import HealthCheck, settings
 
+from keras_recipes import _branch_merge
+from keras_recipes.layers import FeatureMean
+
 # With `--import-mode=importlib` pytest puts no test directory on `sys.path`;
-# this one is, so that every test module can `import strategies`.
+# this one is, so that every test module can `import strategies` and
+# `import helpers`.
 _TESTS_DIRECTORY = str(Path(__file__).parent)
 if _TESTS_DIRECTORY not in sys.path:
     sys.path.insert(0, _TESTS_DIRECTORY)
@@ -27,3 +33,38 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("keras_recipes")
+
+
+class BuiltSomething(AssertionError):
+    """Raised by the constructors `no_building` patches: a recipe built before validating."""
+
+
+@pytest.fixture
+def no_building(monkeypatch):
+    """Make every Keras constructor a recipe calls raise `BuiltSomething`; returns that class.
+
+    Patched: `keras.Input`, `keras.Model`, `keras.layers.Dense` and
+    `keras.layers.Activation`, which the recipes look up when they build, and
+    the `__init__` of `FeatureMean` and of every merge layer class in
+    `branch_merge`'s `_MERGE_LAYERS`: that table holds the classes taken at
+    import time, which patching the name `keras.layers.Add` would not reach.
+    A test that asks for the fixture gets the exception class, for
+    `pytest.raises(no_building)` in the control tests.
+    """
+
+    def refuse(*args, **kwargs):
+        raise BuiltSomething("a Keras object was built before validation")
+
+    # Keras's `Operation.__new__` reads the name of `__init__`'s first
+    # parameter, so a replacement `__init__` needs one (a bare `*args` would
+    # fail there with IndexError instead of raising `BuiltSomething`).
+    def refuse_init(self, *args, **kwargs):
+        refuse()
+
+    monkeypatch.setattr(keras, "Input", refuse)
+    monkeypatch.setattr(keras, "Model", refuse)
+    monkeypatch.setattr(keras.layers, "Dense", refuse)
+    monkeypatch.setattr(keras.layers, "Activation", refuse)
+    for cls in (*_branch_merge._MERGE_LAYERS.values(), FeatureMean):
+        monkeypatch.setattr(cls, "__init__", refuse_init)
+    return BuiltSomething

@@ -4,16 +4,13 @@ The lecture's `Lambda(lambda x: K.mean(x))` averaged the whole batch into one
 number; these tests check each row is averaged on its own, against numpy.
 """
 
+import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
 import numpy as np
 import pytest
 
 from keras_recipes import averaging_layer
 from keras_recipes.layers import FeatureMean
-
-
-def _rows(n, d, seed):
-    return np.random.default_rng(seed).normal(size=(n, d)).astype("float32")
 
 
 @pytest.mark.parametrize(
@@ -23,7 +20,7 @@ def _rows(n, d, seed):
 def test_output_is_the_mean_of_each_row(batch, input_dim, seed):
     """predict(x) equals numpy x.mean(axis=1, keepdims=True), row by row."""
     model = averaging_layer(input_dim)
-    x = _rows(batch, input_dim, seed)
+    x = helpers.inputs(batch, input_dim, seed=seed)
     actual = model.predict(x, verbose=0)
     assert actual.shape == (batch, 1)
     np.testing.assert_allclose(actual, x.mean(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
@@ -39,7 +36,7 @@ def test_lecture_example_values():
 def test_rows_are_independent_of_the_batch():
     """Predicting a batch of 7 gives, for each row, what predicting that row alone gives (no K.mean over the batch)."""
     model = averaging_layer(4)
-    x = _rows(7, 4, seed=5)
+    x = helpers.inputs(7, 4, seed=5)
     x[3] += 100.0  # an outlier row would leak into every row if the batch were averaged
     together = model.predict(x, batch_size=7, verbose=0)
     alone = np.concatenate([model.predict(x[i : i + 1], verbose=0) for i in range(7)])
@@ -78,15 +75,15 @@ def test_saved_model_reloads_safely(tmp_path):
     path = tmp_path / "avg.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
-    x = _rows(5, 3, seed=6)
+    x = helpers.inputs(5, 3, seed=6)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_compiled_with_the_given_loss_and_metrics():
     """evaluate reports the given loss and metrics, matching numpy on the row means."""
     model = averaging_layer(3, loss="mae", metrics=["mse"])
-    x = _rows(8, 3, seed=7)
-    y = _rows(8, 1, seed=8)
+    x = helpers.inputs(8, 3, seed=7)
+    y = helpers.inputs(8, 1, seed=8)
     results = model.evaluate(x, y, verbose=0, return_dict=True)
     error = y - x.mean(axis=1, keepdims=True)
     np.testing.assert_allclose(results["loss"], np.mean(np.abs(error)), rtol=1e-5)
@@ -128,47 +125,22 @@ _INVALID = [
 ]
 
 
-class _BuiltSomething(AssertionError):
-    """Raised by the patched Keras constructors: the builder built before validating."""
-
-
-@pytest.fixture
-def no_building(monkeypatch):
-    """Make keras.Input, keras.Model and FeatureMean raise, to show validation runs first."""
-
-    def refuse(*args, **kwargs):
-        raise _BuiltSomething("a Keras object was built before validation")
-
-    monkeypatch.setattr(keras, "Input", refuse)
-    monkeypatch.setattr(keras, "Model", refuse)
-    monkeypatch.setattr(FeatureMean, "__init__", refuse)
-
-
-@pytest.mark.parametrize(
-    ("argument", "kwargs"), _VALID, ids=[f"{a}-{i}" for i, (a, _) in enumerate(_VALID)]
-)
+@pytest.mark.parametrize(("argument", "kwargs"), _VALID, ids=helpers.case_ids(_VALID))
 def test_valid_argument_builds(argument, kwargs):
     """A valid value of each argument builds a compiled (batch, 1) model."""
-    model = averaging_layer(**{"input_dim": 3, **kwargs})
-    assert isinstance(model, keras.Model)
-    assert model.compiled
+    model = helpers.assert_builds(averaging_layer, {"input_dim": 3, **kwargs})
     assert tuple(model.output.shape) == (None, 1)
 
 
-@pytest.mark.parametrize(
-    ("argument", "kwargs", "error"),
-    _INVALID,
-    ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(_INVALID)],
-)
+@pytest.mark.parametrize(("argument", "kwargs", "error"), _INVALID, ids=helpers.case_ids(_INVALID))
 def test_invalid_argument_raises_before_building(no_building, argument, kwargs, error):
     """An invalid value raises TypeError/ValueError naming `argument` with "Received:", before any layer is built."""
-    with pytest.raises(error, match=rf"`{argument}`(.|\n)*Received: {argument}="):
-        averaging_layer(**{"input_dim": 3, **kwargs})
+    helpers.assert_invalid(averaging_layer, {"input_dim": 3, **kwargs}, argument, error)
 
 
 def test_no_building_fixture_catches_building(no_building):
     """Control for the fixture: a valid call does reach the patched Keras constructors."""
-    with pytest.raises(_BuiltSomething):
+    with pytest.raises(no_building):
         averaging_layer(3)
 
 

@@ -5,6 +5,7 @@ parameters, and from numpy recomputations out of the layers' own weights and
 the branch outputs Keras computes.
 """
 
+import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
 import numpy as np
 import pytest
@@ -15,30 +16,8 @@ from keras_recipes import branch_merge, param_count
 # === Helpers ===
 
 
-def _randomize(model, seed=0):
-    """Give every weight of `model` random values, biases included."""
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            layer.set_weights(
-                [rng.normal(size=w.shape).astype("float32") for w in weights]
-            )
-
-
-def _relu(z):
-    return np.maximum(z, 0.0)
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _inputs(n, d, seed=1):
-    return np.random.default_rng(seed).normal(size=(n, d)).astype("float32")
-
-
 def _weights(model, layer_name):
+    """The weights of the layer of `model` named `layer_name`, as numpy arrays."""
     return model.get_layer(layer_name).get_weights()
 
 
@@ -73,18 +52,18 @@ def test_lecture_challenge_has_40_params():
 def test_lecture_example_forward_pass_matches_numpy():
     """The 11-param model computes sigmoid(concat[t, relu(t W1 + b1)] Wh + bh) with t = relu(x Wt + bt)."""
     model = branch_merge(2, [1], [[], [2]], [1], output_activation="sigmoid")
-    _randomize(model, seed=1)
+    helpers.randomize(model, seed=1)
     wt, bt = _weights(model, "branch_merge_trunk_dense_0")
     w1, b1 = _weights(model, "branch_merge_branch_1_dense_0")
     wh, bh = _weights(model, "branch_merge_head_0_dense_0")
-    x = _inputs(16, 2)
+    x = helpers.inputs(16, 2)
     pre_t = x @ wt + bt
-    t = _relu(pre_t)
+    t = helpers.relu(pre_t)
     pre_1 = t @ w1 + b1
     for pre in (pre_t, pre_1):
         assert (pre < 0).any() and (pre > 0).any()
-    merged = np.concatenate([t, _relu(pre_1)], axis=1)
-    expected = _sigmoid(merged @ wh + bh)
+    merged = np.concatenate([t, helpers.relu(pre_1)], axis=1)
+    expected = helpers.sigmoid(merged @ wh + bh)
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
 
@@ -126,7 +105,7 @@ def test_merge_output_matches_numpy_of_branch_outputs(merge):
     model = branch_merge(
         3, [4], [[2], [5, 2], [2]], [1], merge=merge, activation="tanh", seed=0
     )
-    _randomize(model)
+    helpers.randomize(model)
     branch_layers = [
         "branch_merge_branch_0_dense_0",
         "branch_merge_branch_1_dense_1",
@@ -137,7 +116,7 @@ def test_merge_output_matches_numpy_of_branch_outputs(merge):
         [model.get_layer(name).output for name in branch_layers]
         + [model.get_layer("branch_merge_merge").output],
     )
-    *branches, merged = probe.predict(_inputs(7, 3), verbose=0)
+    *branches, merged = probe.predict(helpers.inputs(7, 3), verbose=0)
     expected = _NUMPY_MERGES[merge](np.stack(branches))
     assert merged.shape == expected.shape
     np.testing.assert_allclose(merged, expected, rtol=1e-5, atol=1e-6)
@@ -178,15 +157,15 @@ def test_list_input_dim_gives_one_input_per_branch():
     ]
     assert tuple(model.get_layer("branch_merge_branch_0_dense_0").kernel.shape) == (4, 8)
     assert tuple(model.get_layer("branch_merge_branch_1_dense_0").kernel.shape) == (6, 8)
-    _randomize(model)
-    x0, x1 = _inputs(5, 4, seed=1), _inputs(5, 6, seed=2)
+    helpers.randomize(model)
+    x0, x1 = helpers.inputs(5, 4, seed=1), helpers.inputs(5, 6, seed=2)
     w0, b0 = _weights(model, "branch_merge_branch_0_dense_0")
     w1, b1 = _weights(model, "branch_merge_branch_1_dense_0")
     wh, bh = _weights(model, "branch_merge_head_0_dense_0")
     pre_0, pre_1 = x0 @ w0 + b0, x1 @ w1 + b1
     for pre in (pre_0, pre_1):
         assert (pre < 0).any() and (pre > 0).any()
-    expected = (_relu(pre_0) + _relu(pre_1)) @ wh + bh
+    expected = (helpers.relu(pre_0) + helpers.relu(pre_1)) @ wh + bh
     np.testing.assert_allclose(
         model.predict([x0, x1], verbose=0), expected, rtol=1e-5, atol=1e-5
     )
@@ -206,9 +185,9 @@ def test_trunk_is_shared_by_several_inputs():
 def test_shared_trunk_applies_the_same_weights_to_each_input():
     """Branch i's output is relu(relu(x_i Wt + bt) W_i + b_i) with the one trunk (Wt, bt) for both inputs."""
     model = branch_merge([3, 3], [4], [[2], [2]], [1])
-    _randomize(model, seed=1)
+    helpers.randomize(model, seed=1)
     wt, bt = _weights(model, "branch_merge_trunk_dense_0")
-    x0, x1 = _inputs(16, 3, seed=1), _inputs(16, 3, seed=2)
+    x0, x1 = helpers.inputs(16, 3, seed=1), helpers.inputs(16, 3, seed=2)
     probe = keras.Model(
         model.inputs,
         [model.get_layer(f"branch_merge_branch_{i}_dense_0").output for i in (0, 1)],
@@ -217,10 +196,10 @@ def test_shared_trunk_applies_the_same_weights_to_each_input():
     for index, (x, actual) in enumerate(zip([x0, x1], outputs, strict=True)):
         w, b = _weights(model, f"branch_merge_branch_{index}_dense_0")
         pre_t = x @ wt + bt
-        pre_b = _relu(pre_t) @ w + b
+        pre_b = helpers.relu(pre_t) @ w + b
         for pre in (pre_t, pre_b):
             assert (pre < 0).any() and (pre > 0).any()
-        expected = _relu(pre_b)
+        expected = helpers.relu(pre_b)
         np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -246,7 +225,7 @@ def test_list_of_lists_head_units_gives_several_outputs():
     model = branch_merge([4, 6], [], [[8], [8]], [[1], [4, 3]], merge="add")
     assert isinstance(model.outputs, list) and len(model.outputs) == 2
     assert [tuple(t.shape) for t in model.outputs] == [(None, 1), (None, 3)]
-    predictions = model.predict([_inputs(5, 4), _inputs(5, 6)], verbose=0)
+    predictions = model.predict([helpers.inputs(5, 4), helpers.inputs(5, 6)], verbose=0)
     assert [p.shape for p in predictions] == [(5, 1), (5, 3)]
     assert tuple(model.get_layer("branch_merge_head_0_dense_0").kernel.shape) == (8, 1)
     assert tuple(model.get_layer("branch_merge_head_1_dense_0").kernel.shape) == (8, 4)
@@ -256,7 +235,7 @@ def test_flat_head_units_gives_one_output_tensor():
     """A flat head_units list is one head: the model has a single output tensor, not a list."""
     model = branch_merge(3, [], [[2], [2]], [4, 2])
     assert len(model.outputs) == 1
-    assert model.predict(_inputs(3, 3), verbose=0).shape == (3, 2)
+    assert model.predict(helpers.inputs(3, 3), verbose=0).shape == (3, 2)
 
 
 def test_fit_with_several_outputs_reports_a_loss_per_output():
@@ -264,8 +243,8 @@ def test_fit_with_several_outputs_reports_a_loss_per_output():
     model = branch_merge(3, [4], [[2], [2]], [[1], [2]], seed=0)
     output_names = list(model.output_names)
     assert len(output_names) == 2
-    x = _inputs(16, 3)
-    y = [_inputs(16, 1, seed=2), _inputs(16, 2, seed=3)]
+    x = helpers.inputs(16, 3)
+    y = [helpers.inputs(16, 1, seed=2), helpers.inputs(16, 2, seed=3)]
     history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     for name in output_names:
         assert f"{name}_loss" in history.history
@@ -281,9 +260,9 @@ def test_fit_with_several_outputs_reports_a_loss_per_output():
 def test_metric_names_are_tracked_per_output():
     """metrics=["mae"] with two heads reports each head's own MAE, matching numpy."""
     model = branch_merge(3, [4], [[2], [2]], [[1], [2]], metrics=["mae"], seed=0)
-    x = _inputs(16, 3)
+    x = helpers.inputs(16, 3)
     # Targets of very different scales, so per-output values cannot coincide.
-    y = [10.0 * _inputs(16, 1, seed=2), _inputs(16, 2, seed=3)]
+    y = [10.0 * helpers.inputs(16, 1, seed=2), helpers.inputs(16, 2, seed=3)]
     history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
     results = model.evaluate(x, y, verbose=0, return_dict=True)
     predictions = model.predict(x, verbose=0)
@@ -300,8 +279,8 @@ def test_metric_objects_are_tracked_per_output():
         3, [4], [[2], [2]], [[1], [2]],
         metrics=[keras.metrics.MeanAbsoluteError(name="m")], seed=0,
     )
-    x = _inputs(16, 3)
-    y = [10.0 * _inputs(16, 1, seed=2), _inputs(16, 2, seed=3)]
+    x = helpers.inputs(16, 3)
+    y = [10.0 * helpers.inputs(16, 1, seed=2), helpers.inputs(16, 2, seed=3)]
     results = model.evaluate(x, y, verbose=0, return_dict=True)
     predictions = model.predict(x, verbose=0)
     for name, target, prediction in zip(model.output_names, y, predictions, strict=True):
@@ -436,55 +415,21 @@ _INVALID = [
 ]
 
 
-class _BuiltSomething(AssertionError):
-    """Raised by the patched Keras constructors: the builder built before validating."""
-
-
-@pytest.fixture
-def no_building(monkeypatch):
-    """Make keras.Input, keras.Model, Dense and every merge layer raise, to show validation runs first."""
-
-    def refuse(*args, **kwargs):
-        raise _BuiltSomething("a Keras object was built before validation")
-
-    monkeypatch.setattr(keras, "Input", refuse)
-    monkeypatch.setattr(keras, "Model", refuse)
-    monkeypatch.setattr(keras.layers, "Dense", refuse)
-    # The merge classes are looked up at import time; patch their constructors.
-    for cls in (
-        keras.layers.Concatenate,
-        keras.layers.Add,
-        keras.layers.Average,
-        keras.layers.Multiply,
-        keras.layers.Maximum,
-    ):
-        monkeypatch.setattr(cls, "__init__", refuse)
-
-
-@pytest.mark.parametrize(
-    ("argument", "kwargs"), _VALID, ids=[f"{a}-{i}" for i, (a, _) in enumerate(_VALID)]
-)
+@pytest.mark.parametrize(("argument", "kwargs"), _VALID, ids=helpers.case_ids(_VALID))
 def test_valid_argument_builds(argument, kwargs):
     """A valid value of each argument builds a compiled model."""
-    model = branch_merge(**{**_BASE, **kwargs})
-    assert isinstance(model, keras.Model)
-    assert model.compiled
+    helpers.assert_builds(branch_merge, {**_BASE, **kwargs})
 
 
-@pytest.mark.parametrize(
-    ("argument", "kwargs", "error"),
-    _INVALID,
-    ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(_INVALID)],
-)
+@pytest.mark.parametrize(("argument", "kwargs", "error"), _INVALID, ids=helpers.case_ids(_INVALID))
 def test_invalid_argument_raises_before_building(no_building, argument, kwargs, error):
     """An invalid value raises TypeError/ValueError naming `argument` with "Received:", before any layer is built."""
-    with pytest.raises(error, match=rf"`{argument}`(.|\n)*Received: {argument}="):
-        branch_merge(**{**_BASE, **kwargs})
+    helpers.assert_invalid(branch_merge, {**_BASE, **kwargs}, argument, error)
 
 
 def test_no_building_fixture_catches_building(no_building):
     """Control for the fixture: a valid call does reach the patched Keras constructors."""
-    with pytest.raises(_BuiltSomething):
+    with pytest.raises(no_building):
         branch_merge(**_BASE)
 
 

@@ -2,6 +2,7 @@
 
 import json
 
+import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
 import numpy as np
 import pytest
@@ -9,13 +10,9 @@ import pytest
 from keras_recipes.layers import FeatureMean
 
 
-def _array(*shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape).astype("float32")
-
-
 def test_rank_2_input_averages_each_row():
     """On (batch, d) input the output is numpy x.mean(axis=1, keepdims=True)."""
-    x = _array(7, 5)
+    x = helpers.inputs(7, 5, seed=0)
     actual = keras.ops.convert_to_numpy(FeatureMean()(x))
     np.testing.assert_allclose(actual, x.mean(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
 
@@ -23,7 +20,7 @@ def test_rank_2_input_averages_each_row():
 @pytest.mark.parametrize("shape", [(4, 3, 5), (1, 2, 6), (3, 2, 2, 2)])
 def test_higher_rank_input_averages_all_non_batch_axes(shape):
     """On (batch, d1, ..., dn) input the output is (batch, 1): each sample's mean over all its features."""
-    x = _array(*shape, seed=1)
+    x = helpers.inputs(*shape, seed=1)
     actual = keras.ops.convert_to_numpy(FeatureMean()(x))
     expected = x.reshape(shape[0], -1).mean(axis=1, keepdims=True)
     assert actual.shape == (shape[0], 1)
@@ -36,7 +33,7 @@ def test_rank_3_symbolic_output_shape():
     outputs = FeatureMean()(inputs)
     assert tuple(outputs.shape) == (None, 1)
     model = keras.Model(inputs, outputs)
-    x = _array(6, 3, 4, seed=2)
+    x = helpers.inputs(6, 3, 4, seed=2)
     np.testing.assert_allclose(
         model.predict(x, verbose=0), x.mean(axis=(1, 2))[:, None], rtol=1e-5, atol=1e-6
     )
@@ -44,7 +41,7 @@ def test_rank_3_symbolic_output_shape():
 
 def test_batch_is_never_averaged():
     """Each sample's output depends on that sample only, not on the rest of the batch."""
-    x = _array(5, 3, 2, seed=3)
+    x = helpers.inputs(5, 3, 2, seed=3)
     together = keras.ops.convert_to_numpy(FeatureMean()(x))
     alone = np.concatenate(
         [keras.ops.convert_to_numpy(FeatureMean()(x[i : i + 1])) for i in range(5)]
@@ -64,7 +61,7 @@ def test_compute_output_shape(input_shape, output_shape):
 def test_has_no_weights():
     """The layer holds no weights, even once built."""
     layer = FeatureMean()
-    layer(_array(2, 3))
+    layer(helpers.inputs(2, 3, seed=0))
     assert layer.weights == []
     assert layer.count_params() == 0
 
@@ -83,7 +80,7 @@ def test_get_config_round_trip():
     assert isinstance(restored, FeatureMean)
     assert restored.name == "fm"
     assert restored.get_config() == config
-    x = _array(3, 4).astype("float64")
+    x = helpers.inputs(3, 4, seed=0).astype("float64")
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(layer(x))
     )
@@ -109,7 +106,7 @@ def test_model_with_feature_mean_saves_and_loads_safely(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded.get_layer("mean"), FeatureMean)
-    x = _array(5, 3, 4, seed=4)
+    x = helpers.inputs(5, 3, 4, seed=4)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 

@@ -4,6 +4,7 @@ Expected values come from the lecture's numbers, from numpy recomputations of
 the forward pass out of the layers' own weights, or from Keras itself.
 """
 
+import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
 import numpy as np
 import pytest
@@ -15,26 +16,8 @@ from keras_recipes import mlp
 # === Helpers ===
 
 
-def _randomize(model, seed=0):
-    """Give every weight of `model` random values, biases included."""
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            layer.set_weights(
-                [rng.normal(size=w.shape).astype("float32") for w in weights]
-            )
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _relu(z):
-    return np.maximum(z, 0.0)
-
-
 def _kernels(model):
+    """The kernel of every layer of `model` that has weights, as numpy arrays."""
     return [layer.kernel.numpy() for layer in model.layers if layer.weights]
 
 
@@ -72,12 +55,12 @@ def test_lecture_model_has_26_params_and_named_layers():
 def test_lecture_model_forward_pass_matches_numpy():
     """With linear hidden layers and a sigmoid output, predict equals sigmoid(((xW0+b0)W1+b1)W2+b2)."""
     model = mlp(2, [3, 2, 3], activation=None, output_activation="sigmoid")
-    _randomize(model)
-    x = np.random.default_rng(5).normal(size=(6, 2)).astype("float32")
+    helpers.randomize(model)
+    x = helpers.inputs(6, 2, seed=5)
     (w0, b0), (w1, b1), (w2, b2) = (
         model.get_layer(f"mlp_dense_{i}").get_weights() for i in range(3)
     )
-    expected = _sigmoid(((x @ w0 + b0) @ w1 + b1) @ w2 + b2)
+    expected = helpers.sigmoid(((x @ w0 + b0) @ w1 + b1) @ w2 + b2)
     actual = model.predict(x, verbose=0)
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
@@ -85,17 +68,17 @@ def test_lecture_model_forward_pass_matches_numpy():
 def test_default_activations_are_relu_hidden_and_linear_output():
     """By default every hidden layer is relu and the output layer is linear."""
     model = mlp(3, [4, 5, 2])
-    _randomize(model, seed=3)
-    x = np.random.default_rng(6).normal(size=(16, 3)).astype("float32")
+    helpers.randomize(model, seed=3)
+    x = helpers.inputs(16, 3, seed=6)
     (w0, b0), (w1, b1), (w2, b2) = (
         model.get_layer(f"mlp_dense_{i}").get_weights() for i in range(3)
     )
     pre_0 = x @ w0 + b0
-    pre_1 = _relu(pre_0) @ w1 + b1
+    pre_1 = helpers.relu(pre_0) @ w1 + b1
     # Every relu clips something, so a missing activation would show.
     for pre in (pre_0, pre_1):
         assert (pre < 0).any() and (pre > 0).any()
-    expected = _relu(pre_1) @ w2 + b2
+    expected = helpers.relu(pre_1) @ w2 + b2
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
 
 
@@ -119,7 +102,7 @@ def test_models_named_a_and_b_combine_in_one_graph():
     assert all(layer.name.startswith("b_") for layer in model_b.layers)
     inputs = keras.Input(shape=(2,))
     combined = keras.Model(inputs, [model_a(inputs), model_b(inputs)])
-    x = np.random.default_rng(0).normal(size=(3, 2)).astype("float32")
+    x = helpers.inputs(3, 2, seed=0)
     out_a, out_b = combined.predict(x, verbose=0)
     np.testing.assert_allclose(out_a, model_a.predict(x, verbose=0), rtol=1e-6)
     np.testing.assert_allclose(out_b, model_b.predict(x, verbose=0), rtol=1e-6)
@@ -320,47 +303,22 @@ _INVALID = [
 ]
 
 
-class _BuiltSomething(AssertionError):
-    """Raised by the patched Keras constructors: the builder built before validating."""
-
-
-@pytest.fixture
-def no_building(monkeypatch):
-    """Make keras.Input, keras.Model and Dense raise, to show validation runs before building."""
-
-    def refuse(*args, **kwargs):
-        raise _BuiltSomething("a Keras object was built before validation")
-
-    monkeypatch.setattr(keras, "Input", refuse)
-    monkeypatch.setattr(keras, "Model", refuse)
-    monkeypatch.setattr(keras.layers, "Dense", refuse)
-
-
-@pytest.mark.parametrize(
-    ("argument", "kwargs"), _VALID, ids=[f"{a}-{i}" for i, (a, _) in enumerate(_VALID)]
-)
+@pytest.mark.parametrize(("argument", "kwargs"), _VALID, ids=helpers.case_ids(_VALID))
 def test_valid_argument_builds(argument, kwargs):
     """A valid value of each argument builds a compiled model."""
-    model = mlp(**{**_BASE, **kwargs})
-    assert isinstance(model, keras.Model)
-    assert model.compiled
+    model = helpers.assert_builds(mlp, {**_BASE, **kwargs})
     assert tuple(model.output.shape) == (None, list(kwargs.get("units", _BASE["units"]))[-1])
 
 
-@pytest.mark.parametrize(
-    ("argument", "kwargs", "error"),
-    _INVALID,
-    ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(_INVALID)],
-)
+@pytest.mark.parametrize(("argument", "kwargs", "error"), _INVALID, ids=helpers.case_ids(_INVALID))
 def test_invalid_argument_raises_before_building(no_building, argument, kwargs, error):
     """An invalid value raises TypeError/ValueError naming `argument` with "Received:", before any layer is built."""
-    with pytest.raises(error, match=rf"`{argument}`(.|\n)*Received: {argument}="):
-        mlp(**{**_BASE, **kwargs})
+    helpers.assert_invalid(mlp, {**_BASE, **kwargs}, argument, error)
 
 
 def test_no_building_fixture_catches_building(no_building):
     """Control for the fixture: a valid call does reach the patched Keras constructors."""
-    with pytest.raises(_BuiltSomething):
+    with pytest.raises(no_building):
         mlp(**_BASE)
 
 
@@ -378,7 +336,7 @@ def test_softmax_on_one_unit_output_suggests_sigmoid(no_building, output_activat
 def test_softmax_output_rows_sum_to_one():
     """output_activation="softmax" on a 2-wide output gives rows of probabilities summing to 1."""
     model = mlp(2, [1, 2], output_activation="softmax")
-    x = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
+    x = helpers.inputs(4, 2, seed=0)
     np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1.0, rtol=1e-5)
 
 

@@ -45,22 +45,22 @@ def recipe(request):
     return name, args, kwargs, output_shapes, model
 
 
-def _inputs(model, batch_size=4, seed=0):
+def _random_like(tensors, batch_size, seed):
+    """Uniform data shaped like `tensors`: one array, or a list for several."""
     rng = np.random.default_rng(seed)
     arrays = [
         rng.uniform(0.0, 1.0, (batch_size, *tensor.shape[1:])).astype("float32")
-        for tensor in model.inputs
+        for tensor in tensors
     ]
     return arrays if len(arrays) > 1 else arrays[0]
+
+
+def _inputs(model, batch_size=4, seed=0):
+    return _random_like(model.inputs, batch_size, seed)
 
 
 def _targets(model, batch_size=4, seed=1):
-    rng = np.random.default_rng(seed)
-    arrays = [
-        rng.uniform(0.0, 1.0, (batch_size, *tensor.shape[1:])).astype("float32")
-        for tensor in model.outputs
-    ]
-    return arrays if len(arrays) > 1 else arrays[0]
+    return _random_like(model.outputs, batch_size, seed)
 
 
 def _as_list(value):

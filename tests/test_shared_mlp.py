@@ -6,37 +6,12 @@ Expected values come from the lecture's numbers and from numpy
 recomputations out of the layers' own weights.
 """
 
+import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
 import numpy as np
 import pytest
 
 from keras_recipes import shared_mlp
-
-
-# === Helpers ===
-
-
-def _randomize(model, seed=0):
-    """Give every weight of `model` random values, biases included."""
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            layer.set_weights(
-                [rng.normal(size=w.shape).astype("float32") for w in weights]
-            )
-
-
-def _relu(z):
-    return np.maximum(z, 0.0)
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _inputs(n, d, seed=1):
-    return np.random.default_rng(seed).normal(size=(n, d)).astype("float32")
 
 
 # === Parameters and sharing ===
@@ -69,14 +44,14 @@ def test_shared_layer_is_one_set_of_variables():
 def test_changing_the_shared_kernel_affects_both_uses():
     """Assigning the one shared kernel changes both uses: predictions match numpy with the new W in both places."""
     model = shared_mlp(2, 3, [2], activation=None)
-    _randomize(model)
+    helpers.randomize(model)
     shared = model.get_layer("shared_mlp_shared")
-    new_kernel = np.random.default_rng(9).normal(size=(2, 3)).astype("float32")
+    new_kernel = helpers.inputs(2, 3, seed=9)
     shared.kernel.assign(new_kernel)
     w, b = shared.get_weights()
     np.testing.assert_array_equal(w, new_kernel)
     wb, bb = model.get_layer("shared_mlp_bridge_dense_0").get_weights()
-    x = _inputs(5, 2)
+    x = helpers.inputs(5, 2)
     expected = ((x @ new_kernel + b) @ wb + bb) @ new_kernel + b
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
 
@@ -87,11 +62,11 @@ def test_one_sgd_step_sums_the_gradients_of_both_uses():
     model = shared_mlp(
         2, 3, [2], activation=None, optimizer=keras.optimizers.SGD(learning_rate=lr)
     )
-    _randomize(model, seed=4)
+    helpers.randomize(model, seed=4)
     w, b = (a.astype("float64") for a in model.get_layer("shared_mlp_shared").get_weights())
     wb, bb = (a.astype("float64") for a in model.get_layer("shared_mlp_bridge_dense_0").get_weights())
-    x = _inputs(8, 2, seed=2)
-    target = _inputs(8, 3, seed=3)
+    x = helpers.inputs(8, 2, seed=2)
+    target = helpers.inputs(8, 3, seed=3)
 
     # Forward and backward pass of the linear model, by hand, for the MSE loss.
     u = x @ w + b
@@ -117,18 +92,18 @@ def test_one_sgd_step_sums_the_gradients_of_both_uses():
 def test_forward_pass_matches_numpy():
     """predict equals out_act(W relu(bridge(relu(W x + b))) + b) with one W, b for both uses."""
     model = shared_mlp(2, 3, [4, 2], output_activation="sigmoid")
-    _randomize(model, seed=0)
+    helpers.randomize(model, seed=0)
     w, b = model.get_layer("shared_mlp_shared").get_weights()
     w0, b0 = model.get_layer("shared_mlp_bridge_dense_0").get_weights()
     w1, b1 = model.get_layer("shared_mlp_bridge_dense_1").get_weights()
-    x = _inputs(32, 2)
+    x = helpers.inputs(32, 2)
     pre_u = x @ w + b
-    pre_h = _relu(pre_u) @ w0 + b0
-    pre_v = _relu(pre_h) @ w1 + b1
+    pre_h = helpers.relu(pre_u) @ w0 + b0
+    pre_v = helpers.relu(pre_h) @ w1 + b1
     # Every relu clips something, so a missing activation would show.
     for pre in (pre_u, pre_h, pre_v):
         assert (pre < 0).any() and (pre > 0).any()
-    expected = _sigmoid(_relu(pre_v) @ w + b)
+    expected = helpers.sigmoid(helpers.relu(pre_v) @ w + b)
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
 
@@ -144,10 +119,10 @@ def test_activation_layers_hold_no_weights():
 def test_empty_bridge_gives_f_of_f():
     """With shared_units == input_dim an empty bridge is allowed and y = f(f(x))."""
     model = shared_mlp(3, 3, [], activation=None)
-    _randomize(model, seed=2)
+    helpers.randomize(model, seed=2)
     assert model.count_params() == 12
     w, b = model.get_layer("shared_mlp_shared").get_weights()
-    x = _inputs(4, 3)
+    x = helpers.inputs(4, 3)
     expected = (x @ w + b) @ w + b
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
 
@@ -155,12 +130,12 @@ def test_empty_bridge_gives_f_of_f():
 def test_empty_bridge_keeps_the_activation_between_uses():
     """With an empty bridge and relu, y = f(relu(f(x))): the hidden activation still sits between the uses."""
     model = shared_mlp(3, 3, [])
-    _randomize(model, seed=3)
+    helpers.randomize(model, seed=3)
     w, b = model.get_layer("shared_mlp_shared").get_weights()
-    x = _inputs(16, 3)
+    x = helpers.inputs(16, 3)
     pre_u = x @ w + b
     assert (pre_u < 0).any() and (pre_u > 0).any()
-    expected = _relu(pre_u) @ w + b
+    expected = helpers.relu(pre_u) @ w + b
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
 
 
@@ -282,49 +257,23 @@ _INVALID = [
 ]
 
 
-class _BuiltSomething(AssertionError):
-    """Raised by the patched Keras constructors: the builder built before validating."""
-
-
-@pytest.fixture
-def no_building(monkeypatch):
-    """Make keras.Input, keras.Model, Dense and Activation raise, to show validation runs first."""
-
-    def refuse(*args, **kwargs):
-        raise _BuiltSomething("a Keras object was built before validation")
-
-    monkeypatch.setattr(keras, "Input", refuse)
-    monkeypatch.setattr(keras, "Model", refuse)
-    monkeypatch.setattr(keras.layers, "Dense", refuse)
-    monkeypatch.setattr(keras.layers, "Activation", refuse)
-
-
-@pytest.mark.parametrize(
-    ("argument", "kwargs"), _VALID, ids=[f"{a}-{i}" for i, (a, _) in enumerate(_VALID)]
-)
+@pytest.mark.parametrize(("argument", "kwargs"), _VALID, ids=helpers.case_ids(_VALID))
 def test_valid_argument_builds(argument, kwargs):
     """A valid value of each argument builds a compiled model of output width shared_units."""
     arguments = {**_BASE, **kwargs}
-    model = shared_mlp(**arguments)
-    assert isinstance(model, keras.Model)
-    assert model.compiled
+    model = helpers.assert_builds(shared_mlp, arguments)
     assert tuple(model.output.shape) == (None, arguments["shared_units"])
 
 
-@pytest.mark.parametrize(
-    ("argument", "kwargs", "error"),
-    _INVALID,
-    ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(_INVALID)],
-)
+@pytest.mark.parametrize(("argument", "kwargs", "error"), _INVALID, ids=helpers.case_ids(_INVALID))
 def test_invalid_argument_raises_before_building(no_building, argument, kwargs, error):
     """An invalid value raises TypeError/ValueError naming `argument` with "Received:", before any layer is built."""
-    with pytest.raises(error, match=rf"`{argument}`(.|\n)*Received: {argument}="):
-        shared_mlp(**{**_BASE, **kwargs})
+    helpers.assert_invalid(shared_mlp, {**_BASE, **kwargs}, argument, error)
 
 
 def test_no_building_fixture_catches_building(no_building):
     """Control for the fixture: a valid call does reach the patched Keras constructors."""
-    with pytest.raises(_BuiltSomething):
+    with pytest.raises(no_building):
         shared_mlp(**_BASE)
 
 

@@ -1,0 +1,63 @@
+"""Numpy helpers and bad-input checks shared by the test modules.
+
+Test modules `import helpers` (`tests/conftest.py` puts this folder on
+`sys.path`). The `no_building` fixture and its `BuiltSomething` exception live
+in `tests/conftest.py`.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+
+# === Numpy ===
+
+
+def inputs(*shape, seed=1):
+    """A float32 array of the given shape, drawn from a standard normal with `seed`."""
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def randomize(model, seed=0):
+    """Give every weight of `model` random values, biases included."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights:
+            layer.set_weights(
+                [rng.normal(size=w.shape).astype("float32") for w in weights]
+            )
+
+
+def relu(z):
+    """The rectified linear unit, max(z, 0), element-wise in numpy."""
+    return np.maximum(z, 0.0)
+
+
+def sigmoid(z):
+    """The logistic function 1 / (1 + exp(-z)), element-wise in numpy."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# === Bad input ===
+# A recipe's tests list `_VALID` as (argument, kwargs) and `_INVALID` as
+# (argument, kwargs, error), each kwargs overriding the file's base arguments.
+
+
+def case_ids(cases):
+    """Test ids "argument-index" for a `_VALID` or `_INVALID` table."""
+    return [f"{case[0]}-{index}" for index, case in enumerate(cases)]
+
+
+def assert_builds(builder, kwargs):
+    """Call `builder(**kwargs)`, check it returns a compiled keras.Model, and return it."""
+    model = builder(**kwargs)
+    assert isinstance(model, keras.Model)
+    assert model.compiled
+    return model
+
+
+def assert_invalid(builder, kwargs, argument, error):
+    """Check `builder(**kwargs)` raises `error` naming `argument` in backticks and ending in "Received: argument="."""
+    with pytest.raises(error, match=rf"`{argument}`(.|\n)*Received: {argument}="):
+        builder(**kwargs)
