@@ -17,7 +17,7 @@ class FeatureMean(keras.layers.Layer):
     The lecture's custom layer. For an input of shape `(batch, d1, ..., dn)`
     the output has shape `(batch, 1)` and holds, for each sample, the mean of
     its `d1 * ... * dn` features. The batch axis is never averaged over, unlike
-    the lecture's `Lambda(lambda x: K.mean(x))`, which returned one number for
+    the lecture's Lambda layer around `K.mean(x)`, which returned one number for
     the whole batch. The layer has no weights.
 
     Example:
