@@ -157,6 +157,23 @@ def shared_mlp_sizes(input_dim, shared_units, bridge_units):
     return input_dim, shared_units, bridge_units
 
 
+def branch_widths(input_dims, trunk, branches, multi_input):
+    """The width each branch of `branch_merge()` reads and the width it ends at.
+
+    A branch reads the trunk's output, or its input when the trunk is empty;
+    an empty branch passes that width on to the merge.
+
+    Returns:
+        A list with one `(start, end)` pair of widths per branch.
+    """
+    branch_inputs = input_dims if multi_input else input_dims * len(branches)
+    pairs = []
+    for branch, dim in zip(branches, branch_inputs):
+        start = trunk[-1] if trunk else dim
+        pairs.append((start, branch[-1] if branch else start))
+    return pairs
+
+
 def branch_merge_sizes(input_dim, trunk_units, branch_units, head_units, merge):
     """Check the sizes of `branch_merge()` and return them normalised.
 
@@ -228,13 +245,7 @@ def branch_merge_sizes(input_dim, trunk_units, branch_units, head_units, merge):
         heads = (units_list("head_units", head_units),)
 
     merge = choice("merge", merge, MERGE_MODES)
-    # What each branch reads: the trunk's output, or its input when the
-    # trunk is empty. An empty branch passes that width on to the merge.
-    branch_inputs = input_dims if multi_input else input_dims * len(branches)
-    widths = [
-        branch[-1] if branch else (trunk[-1] if trunk else dim)
-        for branch, dim in zip(branches, branch_inputs)
-    ]
+    widths = [end for _, end in branch_widths(input_dims, trunk, branches, multi_input)]
     if merge != "concatenate" and len(set(widths)) > 1:
         raise invalid(
             "branch_units",

@@ -107,12 +107,10 @@ def branch_merge(
         input_dim, trunk_units, branch_units, head_units, merge
     )
     total = _stack(input_dims[0], trunk)
-    branch_inputs = input_dims if multi_input else input_dims * len(branches)
-    widths = []
-    for branch, dim in zip(branches, branch_inputs):
-        start = trunk[-1] if trunk else dim
+    pairs = _validation.branch_widths(input_dims, trunk, branches, multi_input)
+    for branch, (start, _) in zip(branches, pairs):
         total += _stack(start, branch)
-        widths.append(branch[-1] if branch else start)
+    widths = [end for _, end in pairs]
     merged = sum(widths) if merge == "concatenate" else widths[0]
     for head in heads:
         total += _stack(merged, head)
