@@ -100,21 +100,23 @@ def submodel(model, outputs, inputs=None, name=None):
         one_input = len(input_tensors) == 1
     else:
         _check_cut(graph, inputs, input_tensors, output_tensors)
+        input_tensors, output_tensors = _call_again(graph, input_tensors, output_tensors)
 
-    built = keras.Model(
+    return keras.Model(
         input_tensors[0] if one_input else input_tensors,
         output_tensors[0] if one_output else output_tensors,
         name=name,
     )
-    _name_cut_inputs(graph, built, input_tensors)
-    return built
 
 
 class _Graph:
     """The layer calls (`Node`s) of one model's graph, by layer and by tensor."""
 
     def __init__(self, model):
-        if not isinstance(model, keras.Model):
+        # `keras.models.Model` is `keras.Model`, under a name that tests which
+        # patch the constructor `keras.Model` to prove nothing is built
+        # before validation leave alone.
+        if not isinstance(model, keras.models.Model):
             raise _validation.wrong_type("model", _MODEL_EXPECTED, model)
         try:
             self.inputs = list(model.inputs)
@@ -270,7 +272,7 @@ def _named_tensors(graph, argument, value, layer_name):
 def _unknown_name_hint(graph, layer_name, names):
     """Say where a name that is not a layer of the graph might have come from."""
     for layer in graph.model.layers:
-        if isinstance(layer, keras.Model) and _contains_layer(layer, layer_name):
+        if isinstance(layer, keras.models.Model) and _contains_layer(layer, layer_name):
             return (
                 f"Layer '{layer_name}' is inside the nested model "
                 f"'{layer.name}', which is one layer of this graph; take it "
@@ -286,7 +288,7 @@ def _contains_layer(model, layer_name):
     """Whether `model` or a model nested in it has a layer named `layer_name`."""
     return any(
         layer.name == layer_name
-        or (isinstance(layer, keras.Model) and _contains_layer(layer, layer_name))
+        or (isinstance(layer, keras.models.Model) and _contains_layer(layer, layer_name))
         for layer in model.layers
     )
 
@@ -316,23 +318,53 @@ def _check_cut(graph, inputs, input_tensors, output_tensors):
         )
 
 
-def _name_cut_inputs(graph, built, input_tensors):
-    """Give the input layers Keras made for intermediate tensors readable names.
+def _call_again(graph, input_tensors, output_tensors):
+    """Call the layers between `input_tensors` and `output_tensors` again, on new inputs.
 
-    For each input that is not a model input, Keras makes a new input layer
-    named after the tensor (`keras_tensor_7CLONE`), a name that depends on
-    how many tensors the process has made. Name it after the layer whose
-    output it stands for instead (`latent_output`), unless a layer of the
-    model has that name; only the new model's own input layers are renamed.
+    `keras.Model(intermediate_tensors, outputs)` would clone the graph
+    itself, but Keras 3.15's `clone_graph_nodes` replaces every call of the
+    layer that produced an intermediate input by the new input layer: a cut
+    at the output of a shared layer's first call (shared_mlp's `f`) turns its
+    second call into an input and fails with "Output ... is not connected to
+    `inputs`". Calling each layer again on new `keras.Input`s, as the
+    original model was built, has no such case, and the new inputs get
+    readable names: `latent_output` for the output of layer `latent`.
+
+    Returns:
+        The new model's input tensors and output tensors, as lists.
     """
-    taken = set(graph.nodes_by_layer) | {layer.name for layer in built.layers}
-    for original, tensor in zip(input_tensors, built.inputs):
-        if tensor is original:
+    layer_names = set(graph.nodes_by_layer)
+    new = {}
+    for tensor in input_tensors:
+        if graph.producers[id(tensor)].is_input:
+            # A model input stays as it is: its input layer is shared too.
+            new[id(tensor)] = tensor
             continue
-        layer_name, index = _origin(original)
-        wanted = f"{layer_name}_output" + ("" if index is None else f"_{index}")
-        if wanted in taken:
+        layer_name, index = _origin(tensor)
+        input_name = f"{layer_name}_output" + ("" if index is None else f"_{index}")
+        new[id(tensor)] = keras.Input(
+            batch_shape=tensor.shape,
+            dtype=tensor.dtype,
+            sparse=tensor.sparse,
+            name=None if input_name in layer_names else input_name,
+        )
+    # Depth-first, each node once its inputs have new tensors: the order the
+    # layers were called in when the model was built.
+    pending = [(tensor, False) for tensor in reversed(output_tensors)]
+    while pending:
+        tensor, inputs_ready = pending.pop()
+        if id(tensor) in new:
             continue
-        taken.add(wanted)
-        _producer(tensor).operation.name = wanted
-        tensor.name = wanted
+        node = graph.producers[id(tensor)]
+        if inputs_ready:
+            args, kwargs = node.arguments.fill_in(new)
+            results = keras.tree.flatten(node.operation(*args, **kwargs))
+            for old_output, new_output in zip(node.output_tensors, results):
+                new[id(old_output)] = new_output
+        else:
+            pending.append((tensor, True))
+            pending.extend((t, False) for t in node.input_tensors if id(t) not in new)
+    return (
+        [new[id(tensor)] for tensor in input_tensors],
+        [new[id(tensor)] for tensor in output_tensors],
+    )
