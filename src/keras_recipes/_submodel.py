@@ -87,14 +87,12 @@ def submodel(model, outputs, inputs=None, name=None):
     """
     graph = _Graph(model)
     output_tensors, one_output = _tensors(graph, "outputs", outputs)
-    if inputs is None:
-        input_tensors, one_input = None, None
-    else:
+    if inputs is not None:
         input_tensors, one_input = _tensors(graph, "inputs", inputs)
     if name is not None:
         name = _validation.name(name)
 
-    if input_tensors is None:
+    if inputs is None:
         used, _ = graph.ancestors(output_tensors, graph.inputs)
         input_tensors = [tensor for tensor in graph.inputs if id(tensor) in used]
         one_input = len(input_tensors) == 1
