@@ -98,7 +98,8 @@ def submodel(model, outputs, inputs=None, name=None):
         one_input = len(input_tensors) == 1
     else:
         _check_cut(graph, inputs, input_tensors, output_tensors)
-        input_tensors, output_tensors = _call_again(graph, input_tensors, output_tensors)
+        if not all(graph.producers[id(t)].is_input for t in input_tensors):
+            input_tensors, output_tensors = _call_again(graph, input_tensors, output_tensors)
 
     return keras.Model(
         input_tensors[0] if one_input else input_tensors,
@@ -231,10 +232,11 @@ def _tensors(graph, argument, value):
             tensors.append(item)
         else:
             raise _validation.wrong_type(argument, _SPEC_EXPECTED, value)
-    if len({id(tensor) for tensor in tensors}) < len(tensors):
-        raise _validation.invalid(
-            argument, "each tensor once (two items mean the same tensor)", value
-        )
+    if argument == "inputs":
+        # A tensor is one input however often it is named: a merge layer can
+        # read one tensor twice, and two layers named can read the same one.
+        unique = {id(tensor): tensor for tensor in tensors}
+        tensors = list(unique.values())
     return tensors, not _validation.is_sequence(value) and len(tensors) == 1
 
 
@@ -326,12 +328,13 @@ def _call_again(graph, input_tensors, output_tensors):
     second call into an input and fails with "Output ... is not connected to
     `inputs`". Calling each layer again on new `keras.Input`s, as the
     original model was built, has no such case, and the new inputs get
-    readable names: `latent_output` for the output of layer `latent`.
+    readable names: `latent_output` for the output of layer `latent`
+    (`latent_output_1` if that name is taken).
 
     Returns:
         The new model's input tensors and output tensors, as lists.
     """
-    layer_names = set(graph.nodes_by_layer)
+    taken = set(graph.nodes_by_layer)
     new = {}
     for tensor in input_tensors:
         if graph.producers[id(tensor)].is_input:
@@ -340,11 +343,16 @@ def _call_again(graph, input_tensors, output_tensors):
             continue
         layer_name, index = _origin(tensor)
         input_name = f"{layer_name}_output" + ("" if index is None else f"_{index}")
+        # Two calls of one shared layer give two inputs of the same origin.
+        unique_name, suffix = input_name, 1
+        while unique_name in taken:
+            unique_name, suffix = f"{input_name}_{suffix}", suffix + 1
+        taken.add(unique_name)
         new[id(tensor)] = keras.Input(
             batch_shape=tensor.shape,
             dtype=tensor.dtype,
             sparse=tensor.sparse,
-            name=None if input_name in layer_names else input_name,
+            name=unique_name,
         )
     # Depth-first, each node once its inputs have new tensors: the order the
     # layers were called in when the model was built.
