@@ -1,5 +1,8 @@
 """`submodel()`: parts of built models, sharing their weights, checked before building."""
 
+import importlib
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -82,6 +85,14 @@ def models():
         "branch_merge": keras_recipes.branch_merge(2, [3], [[2], [1, 2]], [3]),
         "other": _autoencoder(),
     }
+
+
+def test_submodel_is_the_function_even_after_its_module_is_imported():
+    """`keras_recipes.submodel` is the function, loaded lazily like the builders."""
+    importlib.import_module("keras_recipes._submodel")
+    assert inspect.isfunction(keras_recipes.submodel)
+    assert keras_recipes.submodel.__name__ == "submodel"
+    assert "submodel" in keras_recipes.__all__
 
 
 # === Shared weights ===
@@ -245,10 +256,12 @@ def test_built_sequential_model_works_like_a_functional_one():
 
 def _model_nodes(model, layer):
     """The calls of `layer` that belong to `model`, by Keras's own record of its graph."""
+    # A built Sequential model keeps its graph in a functional model of its own.
+    graph = getattr(model, "_functional", None) or model
     return [
         node
         for index, node in enumerate(layer._inbound_nodes)
-        if make_node_key(layer, index) in model._nodes
+        if make_node_key(layer, index) in graph._nodes
     ]
 
 
@@ -340,7 +353,7 @@ def test_any_branch_merge_model_cut_anywhere(arguments):
 @settings(max_examples=10)
 @given(strategies.shared_mlp_arguments())
 def test_any_shared_mlp_model_cut_anywhere(arguments):
-    """Any shared_mlp model, cut before any layer its shared layer included, is rebuilt or refused."""
+    """Any shared_mlp model, cut before any layer called once (after f's first call too), is rebuilt or refused."""
     args, kwargs = arguments
     model = keras_recipes.shared_mlp(*args, **kwargs)
     _check_every_output(model)
