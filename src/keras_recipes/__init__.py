@@ -25,6 +25,8 @@ _BUILDERS = {
     "shared_mlp": "keras_recipes._shared_mlp",
     "branch_merge": "keras_recipes._branch_merge",
     "averaging_layer": "keras_recipes._averaging_layer",
+    # Not a recipe: takes a part of any built model; loaded lazily all the same.
+    "submodel": "keras_recipes._submodel",
 }
 _SUBMODULES = ("layers",)
 
