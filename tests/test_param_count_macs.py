@@ -112,28 +112,30 @@ def profiler_flops(layer, input_shape):
 # divides the output size by the stride, an approximation; see
 # `test_profiler_transposed_convolution_rule`).
 PROFILED = [
-    (lambda: L.Dense(3), (5,)),
-    (lambda: L.Dense(4, use_bias=False), (3, 5)),
-    (lambda: L.Conv1D(3, 2), (6, 2)),
-    (lambda: L.Conv1D(4, 3, strides=2, padding="same"), (7, 3)),
-    (lambda: L.Conv2D(3, 2, strides=2), (6, 6, 2)),
-    (lambda: L.Conv2D(4, 3, data_format="channels_first"), (2, 5, 5)),
-    (lambda: L.Conv3D(3, 2, padding="same"), (3, 4, 3, 2)),
-    (lambda: L.Conv2DTranspose(3, 2, strides=2, padding="same"), (4, 3, 2)),
-    (lambda: L.Conv1DTranspose(3, 3, strides=2, padding="same"), (4, 2)),
-    (lambda: L.DepthwiseConv2D(3, depth_multiplier=2), (5, 5, 2)),
-    (lambda: L.DepthwiseConv1D(2, use_bias=False), (5, 3)),
-    (lambda: L.SeparableConv2D(3, 3, padding="same"), (5, 4, 2)),
-    (lambda: L.SeparableConv1D(3, 3), (5, 2)),
+    (L.Dense, {"units": 3}, (5,)),
+    (L.Dense, {"units": 4, "use_bias": False}, (3, 5)),
+    (L.Conv1D, {"filters": 3, "kernel_size": 2}, (6, 2)),
+    (L.Conv1D, {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (7, 3)),
+    (L.Conv2D, {"filters": 3, "kernel_size": 2, "strides": 2}, (6, 6, 2)),
+    (L.Conv2D, {"filters": 4, "kernel_size": 3, "data_format": "channels_first"}, (2, 5, 5)),
+    (L.Conv3D, {"filters": 3, "kernel_size": 2, "padding": "same"}, (3, 4, 3, 2)),
+    (L.Conv2DTranspose, {"filters": 3, "kernel_size": 2, "strides": 2, "padding": "same"}, (4, 3, 2)),
+    (L.Conv1DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}, (4, 2)),
+    (L.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2}, (5, 5, 2)),
+    (L.DepthwiseConv1D, {"kernel_size": 2, "use_bias": False}, (5, 3)),
+    (L.SeparableConv2D, {"filters": 3, "kernel_size": 3, "padding": "same"}, (5, 4, 2)),
+    (L.SeparableConv1D, {"filters": 3, "kernel_size": 3}, (5, 2)),
 ]
 
 
 @pytest.mark.parametrize(
-    "make_layer, input_shape", PROFILED, ids=lambda value: str(value) if isinstance(value, tuple) else ""
+    "layer_class, keywords, input_shape",
+    PROFILED,
+    ids=[f"{case[0].__name__}-{index}" for index, case in enumerate(PROFILED)],
 )
-def test_macs_match_the_tensorflow_profiler(make_layer, input_shape):
+def test_macs_match_the_tensorflow_profiler(layer_class, keywords, input_shape):
     """Profiler FLOPs for one sample are 2 x layer_macs, plus one per output element for the bias."""
-    layer = make_layer()
+    layer = layer_class(**keywords)
     flops = profiler_flops(layer, input_shape)
     class_name, config, build_config = serialized(layer)
     macs = layer_macs(class_name, config, build_config)
@@ -210,6 +212,7 @@ CONVOLUTION_CLASSES = {
 
 
 @given(convolutions())
+@settings(max_examples=60)
 def test_convolution_shapes_and_macs(convolution):
     """Convolution output shapes equal Keras's; MACs are each kernel weight times the positions it is applied at."""
     kind, rank, arguments, shape = convolution
@@ -230,6 +233,31 @@ def test_convolution_shapes_and_macs(convolution):
     else:
         expected = (size(layer.depthwise_kernel) + size(layer.pointwise_kernel)) * output_positions
     assert macs == expected
+
+
+# Keras requires output_padding below the stride, and refuses strides > 1
+# together with dilation > 1: stride 3 with every output_padding, and
+# dilation 2 (stride 1) with output_padding None or 0.
+TRANSPOSE_CASES = [
+    (padding, output_padding, kernel_size, strides, dilation_rate)
+    for padding in ("valid", "same")
+    for kernel_size in (2, 3)
+    for strides, dilation_rate, paddings in ((3, 1, (None, 0, 1, 2)), (1, 2, (None, 0)))
+    for output_padding in paddings
+]
+
+
+@pytest.mark.parametrize("padding, output_padding, kernel_size, strides, dilation_rate", TRANSPOSE_CASES)
+def test_transposed_convolution_output_padding(padding, output_padding, kernel_size, strides, dilation_rate):
+    """Conv1DTranspose: Keras's output length for every output_padding, padding, stride and dilation."""
+    layer = L.Conv1DTranspose(
+        2, kernel_size, strides=strides, padding=padding,
+        output_padding=output_padding, dilation_rate=dilation_rate,
+    )
+    ours, macs, keras_shape = analyzed(layer, (4, 3))
+    assert ours == keras_shape
+    # 4 input positions scatter kernel_size taps of 3 channels into 2 filters.
+    assert macs == 4 * kernel_size * 3 * 2
 
 
 # === Dense, EinsumDense, Embedding ===
@@ -493,13 +521,17 @@ def test_multi_head_attention_shapes_and_macs(
     [(L.Attention, {}), (L.Attention, {"score_mode": "concat", "use_scale": True}), (L.AdditiveAttention, {})],
 )
 def test_dot_and_additive_attention_by_hand(layer_class, keywords):
-    """Attention and AdditiveAttention from 4 query steps to 6 value steps of 5 features, worked by hand."""
+    """Attention and AdditiveAttention from 4 query steps to 6 key steps, worked by hand."""
     layer = layer_class(**keywords)
-    ours, macs, keras_shape = analyzed(layer, (4, 5), (6, 5))
-    assert ours == keras_shape == (None, 4, 5)
+    # Query (4, 5), value (6, 3), key (6, 5).
+    ours, macs, keras_shape = analyzed(layer, (4, 5), (6, 3), (6, 5))
+    assert ours == keras_shape == (None, 4, 3)
     # Scores 4 * 6 * 5 = 120 (a dot product, or the sum of the tanh terms
-    # over the 5 features), then the weighted values 4 * 6 * 5 = 120.
-    assert macs == 240
+    # over the 5 features), then the weighted values 4 * 6 * 3 = 72.
+    assert macs == 192
+    # Without a key, the value is the key: 4*6*5 + 4*6*5 = 240.
+    class_name, config, _ = serialized(layer)
+    assert layer_macs(class_name, config, {"input_shape": [[None, 4, 5], [None, 6, 5]]}) == 240
 
 
 # === Weightless layers ===
@@ -525,6 +557,12 @@ WEIGHTLESS = [
     (lambda: L.Identity(), [(3,)]),
     (lambda: L.Masking(), [(3, 2)]),
     (lambda: L.Rescaling(0.5), [(3, 2)]),
+    (lambda: L.RandomFlip(), [(4, 4, 3)]),
+    (lambda: L.RandomRotation(0.1), [(4, 4, 3)]),
+    (lambda: L.RandomTranslation(0.1, 0.1), [(4, 4, 3)]),
+    (lambda: L.RandomZoom(0.1), [(4, 4, 3)]),
+    (lambda: L.RandomContrast(0.1), [(4, 4, 3)]),
+    (lambda: L.RandomBrightness(0.1), [(4, 4, 3)]),
     (lambda: L.Flatten(), [(3, 2, 2)]),
     (lambda: L.Flatten(data_format="channels_first"), [(3, 2, 2)]),
     (lambda: L.Reshape((-1, 2)), [(3, 4)]),
@@ -653,6 +691,19 @@ def test_refused_configs_name_the_key(class_name, config, build_config, error, a
     """A config or build config Keras would refuse raises, naming the key and the value received."""
     with pytest.raises(error, match=rf"`{argument}`(.|\n)*Received: {argument}="):
         layer_macs(class_name, config, build_config)
+
+
+def test_wrappers_nested_too_deep_are_refused():
+    """A TimeDistributed nested beyond the depth limit raises instead of recursing."""
+    layer = {"class_name": "Dense", "config": {"units": 2}}
+    for _ in range(40):
+        layer = {"class_name": "TimeDistributed", "config": {"layer": layer}}
+    shape = {"input_shape": [None, *([2] * 42)]}
+    with pytest.raises(ValueError, match="`config`"):
+        layer_macs(layer["class_name"], layer["config"], shape)
+    # Two levels, as in real models, are answered: 3 * 4 * (2 * 5) = 120.
+    nested = {"class_name": "TimeDistributed", "config": {"layer": {"class_name": "Dense", "config": {"units": 5}}}}
+    assert layer_macs("TimeDistributed", {"layer": nested}, {"input_shape": [None, 3, 4, 2]}) == 120
 
 
 def test_valid_counterparts_of_the_refused_configs():

@@ -107,8 +107,17 @@ def layer_output_shape(class_name, config, build_config):
     return None if result is None else result[0]
 
 
-def _analyze(class_name, config, build_config):
+_MAX_WRAPPER_DEPTH = 16
+"""How many wrappers (Bidirectional, TimeDistributed) may nest: real models
+use one or two; a config nested deeper is refused rather than recursed into."""
+
+
+def _analyze(class_name, config, build_config, depth=0):
     """`(output_shape, macs)` of one layer, or `None` when it cannot tell."""
+    if depth > _MAX_WRAPPER_DEPTH:
+        raise _validation.invalid(
+            "config", f"wrapped layers nested at most {_MAX_WRAPPER_DEPTH} deep", f"<{class_name} nested deeper>"
+        )
     if not isinstance(class_name, str):
         raise _validation.wrong_type("class_name", "a string", class_name)
     if not isinstance(config, dict):
@@ -121,6 +130,8 @@ def _analyze(class_name, config, build_config):
     inputs = _build_inputs(build_config)
     if inputs is None:
         return None
+    if handler in (_bidirectional, _time_distributed):
+        return handler(config, inputs, depth)
     return handler(config, inputs)
 
 
@@ -534,24 +545,24 @@ def _conv_lstm(rank):
 # === Wrappers ===
 
 
-def _inner(config, key, build_inputs):
+def _inner(config, key, build_inputs, depth):
     """`(output, macs)` of a wrapped layer, built on its own build config or `build_inputs`."""
     class_name, inner_config, inner_build = _nested(config, key)
     if inner_build is None:
         inner_build = {"input_shape": list(build_inputs)}
-    result = _analyze(class_name, inner_config, inner_build)
+    result = _analyze(class_name, inner_config, inner_build, depth + 1)
     if result is None:
         return None, (0 if class_name in _ZERO_MACS else None)
     return result
 
 
-def _bidirectional(config, inputs):
+def _bidirectional(config, inputs, depth):
     shape = _one_shape(inputs)
-    forward_output, forward_macs = _inner(config, "layer", shape)
+    forward_output, forward_macs = _inner(config, "layer", shape, depth)
     if config.get("backward_layer") is None:
         backward_macs = forward_macs
     else:
-        _, backward_macs = _inner(config, "backward_layer", shape)
+        _, backward_macs = _inner(config, "backward_layer", shape, depth)
     macs = None if None in (forward_macs, backward_macs) else forward_macs + backward_macs
     if forward_output is None:
         return None, macs
@@ -575,12 +586,12 @@ def _bidirectional(config, inputs):
     return (outputs if merge_mode is None else outputs[0]), macs
 
 
-def _time_distributed(config, inputs):
+def _time_distributed(config, inputs, depth):
     shape = _one_shape(inputs)
     if len(shape) < 3:
         raise _validation.invalid("input_shape", "a shape of rank 3 or more", shape)
     steps = shape[1]
-    inner_output, inner_macs = _inner(config, "layer", (None, *shape[2:]))
+    inner_output, inner_macs = _inner(config, "layer", (None, *shape[2:]), depth)
     macs = None if inner_macs is None else _times(steps, inner_macs)
     if inner_output is None or not all(_is_size(size) for size in inner_output):
         return None, macs
@@ -802,14 +813,9 @@ def _global_pooling(rank):
 
 def _image_size(config, inputs):
     """Resizing and CenterCrop: the image axes become (height, width)."""
-    shape = _one_shape(inputs)
-    if len(shape) not in (3, 4):
-        raise _validation.invalid("input_shape", "an image or a batch of images", shape)
+    shape = _one_shape(inputs, rank=4)
     data_format = _data_format(config)
     height, width = _positive(config, "height"), _positive(config, "width")
-    if len(shape) == 3:
-        # An unbatched image: Keras keeps the leading axis as it is.
-        return (None, height, width) if data_format == "channels_first" else (None, height, shape[2]), 0
     _, channels = _split_channels(shape, data_format)
     return _join_channels((height, width), channels, data_format), 0
 
@@ -884,8 +890,9 @@ _IDENTITY_LAYERS = (
     # Regularisation
     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "GaussianDropout", "GaussianNoise", "AlphaDropout", "ActivityRegularization",
-    # Core and preprocessing
-    "Identity", "Masking", "Rescaling",
+    # Core and preprocessing; the random image augmentations keep the shape.
+    "Identity", "Masking", "Rescaling", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "RandomContrast", "RandomBrightness",
 )  # fmt: skip
 
 _HANDLERS = {
