@@ -157,6 +157,17 @@ def test_profiler_transposed_convolution_rule():
     assert flops == 2187 + 243
 
 
+def test_mobilenet_matches_its_published_mult_adds():
+    """MobileNet 1.0-224 sums to the 569 million mult-adds its paper publishes (to the million)."""
+    # Howard et al. 2017, "MobileNets", Table 8: 1.0 MobileNet-224, 569
+    # million Mult-Adds. Every layer counts from its serialized config alone;
+    # weightless layers (no build config saved) count 0.
+    model = keras.applications.MobileNet(weights=None)
+    macs = [layer_macs(*serialized(layer)) for layer in model.layers]
+    assert None not in macs
+    assert round(sum(macs) / 1e6) == 569
+
+
 # === Convolutions: shapes against Keras, MACs against the weights ===
 
 
