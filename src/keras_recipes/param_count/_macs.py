@@ -155,8 +155,9 @@ def _shapes(value):
         raise _validation.wrong_type("input_shape", expected, value)
     if all(_is_size(size) for size in value):
         return _shape(value)
-    if all(_validation.is_sequence(item) for item in value):
-        return [_shapes(item) for item in value]
+    # One level of lists only: no layer this module knows takes nested lists.
+    if all(_validation.is_sequence(item) and all(map(_is_size, item)) for item in value):
+        return [_shape(item) for item in value]
     raise _validation.invalid("input_shape", expected, value)
 
 
@@ -285,19 +286,15 @@ def _nested(config, key):
 
 
 def _conv_length(length, kernel, stride, dilation, padding):
-    """One spatial output size of a convolution (keras.src.ops.operation_utils)."""
+    """One spatial output size of a convolution (keras.src.ops.operation_utils).
+
+    Returns 0 or less for an input shorter than the dilated kernel with
+    "valid" padding, which the caller refuses with the whole shape.
+    """
     if length is None:
         return None
     if padding == "valid":
-        size = (length - dilation * (kernel - 1) - 1) // stride + 1
-        if size <= 0:
-            raise _validation.invalid(
-                "input_shape",
-                f"spatial sizes of at least the dilated kernel size "
-                f"{dilation * (kernel - 1) + 1} with padding='valid'",
-                length,
-            )
-        return size
+        return (length - dilation * (kernel - 1) - 1) // stride + 1
     # "same" and "causal" both keep ceil(length / stride) positions.
     return (length - 1) // stride + 1
 
@@ -321,6 +318,13 @@ def _conv_geometry(config, shape, rank, padding_choices=("valid", "same")):
         _conv_length(length, size, stride, rate, padding)
         for length, size, stride, rate in zip(spatial, kernel, strides, dilation)
     )
+    if any(size is not None and size <= 0 for size in out_spatial):
+        raise _validation.invalid(
+            "input_shape",
+            f"spatial sizes of at least the dilated kernel {kernel} (dilation_rate="
+            f"{dilation}) with padding='valid'",
+            shape,
+        )
     return data_format, spatial, channels, kernel, out_spatial
 
 
