@@ -396,10 +396,11 @@ def test_conv_lstm_shapes_and_macs(
     shape = (steps, *spatial, channels) if data_format == "channels_last" else (steps, channels, *spatial)
     ours, macs, keras_shape = analyzed(layer, shape)
     assert ours == keras_shape
-    state = keras_shape[1] if return_state else keras_shape
-    positions = math.prod(state[1:-1] if data_format == "channels_last" else state[2:])
-    if return_sequences and not return_state:
-        positions = math.prod(state[2:-1] if data_format == "channels_last" else state[3:])
+    # The last output of a sequence, or the output itself: (None, *grid, F)
+    # or (None, F, *grid).
+    last = keras_shape[0] if return_state else keras_shape
+    grid = last[1:] if return_sequences else last
+    positions = math.prod(grid[1:-1] if data_format == "channels_last" else grid[2:])
     cell = layer.cell
     assert macs == steps * positions * (size(cell.kernel) + size(cell.recurrent_kernel))
 
@@ -609,7 +610,9 @@ WEIGHTLESS = [
 
 
 @pytest.mark.parametrize(
-    "make_layer, input_shapes", WEIGHTLESS, ids=lambda value: str(value) if isinstance(value, list) else ""
+    "make_layer, input_shapes",
+    WEIGHTLESS,
+    ids=[f"{make_layer().__class__.__name__}-{index}" for index, (make_layer, _) in enumerate(WEIGHTLESS)],
 )
 def test_weightless_layer_shapes(make_layer, input_shapes):
     """Weightless and normalisation layers: Keras's output shape, and 0 MACs with or without a shape."""
