@@ -524,6 +524,55 @@ def test_multi_head_attention_shapes_and_macs(
     assert layer_macs(*serialized(layer)) == expected
 
 
+@given(
+    query_heads_per_group=st.integers(1, 2),
+    key_value_heads=st.integers(1, 2),
+    head_dim=st.integers(1, 3),
+    query_steps=st.integers(1, 4),
+    key_steps=st.integers(1, 4),
+    use_gate=strategies.flags(),
+)
+def test_grouped_query_attention_shapes_and_macs(
+    query_heads_per_group, key_value_heads, head_dim, query_steps, key_steps, use_gate
+):
+    """GroupedQueryAttention: Keras's output shape; projections' weights times positions plus both products over the query heads."""
+    query_heads = query_heads_per_group * key_value_heads
+    layer = L.GroupQueryAttention(head_dim, query_heads, key_value_heads, use_gate=use_gate)
+    query, value = keras.Input((query_steps, 4)), keras.Input((key_steps, 4))
+    output = layer(query, value, key=keras.Input((key_steps, 3)))
+    assert layer_output_shape(*serialized(layer)) == tuple(output.shape)
+    kernels = {name: size(getattr(layer, f"_{name}_dense").kernel) for name in ("query", "key", "value", "output")}
+    expected = (
+        query_steps * (kernels["query"] + kernels["output"])
+        + key_steps * (kernels["key"] + kernels["value"])
+        + 2 * query_heads * query_steps * key_steps * head_dim
+    )
+    if use_gate:
+        expected += query_steps * size(layer._gate_dense.kernel)
+    assert layer_macs(*serialized(layer)) == expected
+
+
+def test_grouped_query_attention_by_hand():
+    """GroupedQueryAttention(head_dim 2, 4 query heads, 2 key/value heads), 3 to 5 steps of 6, by hand."""
+    layer = L.GroupQueryAttention(2, 4, 2)
+    layer(keras.Input((3, 6)), keras.Input((5, 6)))
+    # Query 3*6*(4*2) = 144; key and value 5*6*(2*2) = 120 each; output
+    # 3*(4*2)*6 = 144; scores and weighted values 4 heads*3*5*2 = 120 each.
+    # Total 144 + 120 + 120 + 144 + 120 + 120 = 768.
+    assert layer_macs(*serialized(layer)) == 768
+    # Saved as "GroupQueryAttention"; a live layer's type is GroupedQueryAttention.
+    assert layer_macs(type(layer).__name__, layer.get_config(), layer.get_build_config()) == 768
+
+
+def test_spectral_normalization_counts_the_wrapped_layer():
+    """SpectralNormalization(Conv2D) has the convolution's output shape and inference MACs."""
+    layer = L.SpectralNormalization(L.Conv2D(2, 3))
+    ours, macs, keras_shape = analyzed(layer, (5, 5, 1))
+    assert ours == keras_shape == (None, 3, 3, 2)
+    # 3x3 output positions * 3*3*1 taps * 2 filters = 162.
+    assert macs == 162
+
+
 @pytest.mark.parametrize(
     "layer_class, keywords",
     [(L.Attention, {}), (L.Attention, {"score_mode": "concat", "use_scale": True}), (L.AdditiveAttention, {})],

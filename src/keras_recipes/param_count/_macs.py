@@ -130,7 +130,7 @@ def _analyze(class_name, config, build_config, depth=0):
     inputs = _build_inputs(build_config)
     if inputs is None:
         return None
-    if handler in (_bidirectional, _time_distributed):
+    if handler in (_bidirectional, _time_distributed, _spectral_normalization):
         return handler(config, inputs, depth)
     return handler(config, inputs)
 
@@ -674,6 +674,39 @@ def _multi_head_attention(config, inputs):
     return (*query[:-1], *output_shape), macs
 
 
+def _grouped_query_attention(config, inputs):
+    if not isinstance(inputs, dict):
+        raise _validation.invalid("shapes_dict", "query_shape and value_shape", inputs)
+    query, value = inputs.get("query_shape"), inputs.get("value_shape")
+    key = inputs.get("key_shape") or value
+    if not all(isinstance(shape, tuple) and len(shape) == 3 for shape in (query, value, key)):
+        raise _validation.invalid(
+            "shapes_dict", "query_shape and value_shape (and an optional key_shape) of rank 3", inputs
+        )
+    head_dim = _positive(config, "head_dim")
+    query_heads = _positive(config, "num_query_heads")
+    key_value_heads = _positive(config, "num_key_value_heads")
+    query_steps, key_steps = query[1], key[1]
+    # Key and value heads are repeated to the query heads before the two
+    # attention products, so those run over all query heads.
+    terms = [
+        _times(query_steps, query[-1], query_heads, head_dim),
+        _times(key_steps, key[-1], key_value_heads, head_dim),
+        _times(key_steps, value[-1], key_value_heads, head_dim),
+        _times(query_steps, query_heads, head_dim, query[-1]),
+        _times(2, query_heads, query_steps, key_steps, head_dim),
+    ]
+    if _flag(config, "use_gate", False):
+        terms.append(_times(query_steps, query[-1], query_heads, head_dim))
+    return query, None if None in terms else sum(terms)
+
+
+def _spectral_normalization(config, inputs, depth):
+    # At inference the wrapped layer runs on its normalised kernel; the
+    # power iteration that updates it runs in training only.
+    return _inner(config, "layer", _one_shape(inputs), depth)
+
+
 # === Weightless layers ===
 
 
@@ -923,6 +956,11 @@ _HANDLERS = {
     "Bidirectional": _bidirectional,
     "TimeDistributed": _time_distributed,
     "MultiHeadAttention": _multi_head_attention,
+    # Keras exports and serializes the class `GroupedQueryAttention` as
+    # `keras.layers.GroupQueryAttention`; a live layer's type has the other name.
+    "GroupQueryAttention": _grouped_query_attention,
+    "GroupedQueryAttention": _grouped_query_attention,
+    "SpectralNormalization": _spectral_normalization,
     "Attention": _attention,
     "AdditiveAttention": _attention,
     "Flatten": _flatten,
