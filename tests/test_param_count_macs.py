@@ -778,6 +778,9 @@ def test_batch_axis_is_left_out():
         ("Dense", "units=3", {"input_shape": [None, 4]}, TypeError, "config"),
         ("EinsumDense", {"equation": "ab->b", "output_shape": 3}, {"input_shape": [None, 4]}, ValueError, "equation"),
         ("LSTM", {"units": 3}, {"input_shape": [None, 4]}, ValueError, "input_shape"),
+        ("Cropping1D", {"cropping": [2, 3]}, {"input_shape": [None, 5, 1]}, ValueError, "cropping"),
+        ("Reshape", {"target_shape": [-1, 4]}, {"input_shape": [None, 2, 3]}, ValueError, "target_shape"),
+        ("Reshape", {"target_shape": [5]}, {"input_shape": [None, 2, 3]}, ValueError, "target_shape"),
     ],
 )
 def test_refused_configs_name_the_key(class_name, config, build_config, error, argument):
@@ -799,8 +802,68 @@ def test_wrappers_nested_too_deep_are_refused():
     assert layer_macs("TimeDistributed", {"layer": nested}, {"input_shape": [None, 3, 4, 2]}) == 120
 
 
+# A valid config for every kind of layer; the property below feeds each one
+# arbitrary build shapes (any rank, unknown and zero sizes, lists of shapes,
+# shapes dicts) and drops one key.
+FUZZ_CONFIGS = {
+    "Dense": {"units": 3},
+    "EinsumDense": {"equation": "abc,cd->abd", "output_shape": [None, 4], "bias_axes": "d"},
+    "Embedding": {"output_dim": 3},
+    "Conv1D": {"filters": 2, "kernel_size": [2], "padding": "causal"},
+    "Conv3D": {"filters": 2, "kernel_size": 2, "data_format": "channels_first"},
+    "Conv2DTranspose": {"filters": 2, "kernel_size": [3, 3], "strides": [2, 2], "output_padding": [1, 1]},
+    "DepthwiseConv2D": {"kernel_size": [3, 3], "depth_multiplier": 2},
+    "SeparableConv1D": {"filters": 3, "kernel_size": [2]},
+    "LSTM": {"units": 3, "return_state": True},
+    "ConvLSTM2D": {"filters": 2, "kernel_size": [2, 2], "return_state": True},
+    "Bidirectional": {"layer": {"class_name": "GRU", "config": {"units": 3}}, "merge_mode": None},
+    "TimeDistributed": {"layer": {"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": 2}}},
+    "MultiHeadAttention": {"num_heads": 2, "key_dim": 3, "attention_axes": [1, 2], "output_shape": [2, 3]},
+    "GroupQueryAttention": {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
+    "Attention": {},
+    "Dot": {"axes": [1, 2]},
+    "Concatenate": {"axis": 1},
+    "Add": {},
+    "Reshape": {"target_shape": [-1, 2]},
+    "Permute": {"dims": [2, 1]},
+    "Cropping2D": {"cropping": [[1, 0], [0, 1]]},
+    "UpSampling2D": {"size": [2, 2]},
+    "MaxPooling2D": {"pool_size": [2, 2], "strides": [1, 1]},
+    "GlobalAveragePooling3D": {"keepdims": True},
+    "Resizing": {"height": 2, "width": 3},
+}
+_ANY_SHAPE = st.lists(st.none() | st.integers(0, 5), max_size=6)
+
+
+@given(
+    class_name=st.sampled_from(sorted(FUZZ_CONFIGS)),
+    build_config=st.one_of(
+        st.fixed_dictionaries({"input_shape": _ANY_SHAPE | st.lists(_ANY_SHAPE, max_size=3)}),
+        st.fixed_dictionaries(
+            {"shapes_dict": st.dictionaries(st.sampled_from(["query_shape", "value_shape", "key_shape"]), _ANY_SHAPE)}
+        ),
+    ),
+    dropped=st.none() | st.sampled_from(["units", "filters", "kernel_size", "layer", "equation", "axes", "num_heads"]),
+)
+@settings(max_examples=300)
+def test_any_build_shape_gives_an_answer_or_a_clear_error(class_name, build_config, dropped):
+    """Arbitrary build shapes give a non-negative int or None, or raise ValueError/TypeError: nothing else."""
+    config = {key: value for key, value in FUZZ_CONFIGS[class_name].items() if key != dropped}
+    try:
+        macs = layer_macs(class_name, config, build_config)
+        output = layer_output_shape(class_name, config, build_config)
+    except (ValueError, TypeError):
+        return
+    assert macs is None or (type(macs) is int and macs >= 0)
+    shapes = [] if output is None else output if isinstance(output[0], tuple) else [output]
+    assert all(size is None or (type(size) is int and size >= 0) for shape in shapes for size in shape)
+
+
 def test_valid_counterparts_of_the_refused_configs():
     """The same configs with valid values are answered."""
     assert layer_macs("Dense", {"units": 3}, {"input_shape": [None, 4]}) == 12
     assert layer_macs("Conv2D", {"filters": 2, "kernel_size": 3}, {"input_shape": [None, 3, 5, 1]}) == 3 * 9 * 2
     assert layer_macs("EinsumDense", {"equation": "ab,bc->ac", "output_shape": 3}, {"input_shape": [None, 4]}) == 12
+    assert layer_output_shape("Cropping1D", {"cropping": [2, 2]}, {"input_shape": [None, 5, 1]}) == (None, 1, 1)
+    assert layer_output_shape("Reshape", {"target_shape": [-1, 3]}, {"input_shape": [None, 2, 3]}) == (None, 2, 3)
+    assert layer_output_shape("Reshape", {"target_shape": [6]}, {"input_shape": [None, 2, 3]}) == (None, 6)

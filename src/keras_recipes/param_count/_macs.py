@@ -608,6 +608,8 @@ def _time_distributed(config, inputs, depth):
 def _attention_shapes(inputs):
     """`(query, value, key)` shapes of an attention layer called on a list."""
     shapes = _shape_list(inputs, count=(2, 3))
+    if any(len(shape) < 3 for shape in shapes):
+        raise _validation.invalid("input_shape", "shapes of rank 3 or more (batch, steps, features)", inputs)
     query, value = shapes[0], shapes[1]
     key = shapes[2] if len(shapes) == 3 else value
     return query, value, key
@@ -632,9 +634,9 @@ def _multi_head_attention(config, inputs):
         key = inputs.get("key_shape") or value
     else:
         query, value, key = _attention_shapes(inputs)
-    if not all(isinstance(shape, tuple) for shape in (query, value, key)):
+    if not all(isinstance(shape, tuple) and len(shape) >= 3 for shape in (query, value, key)):
         raise _validation.invalid(
-            "shapes_dict", "query_shape and value_shape (and an optional key_shape)", inputs
+            "shapes_dict", "query_shape and value_shape (and an optional key_shape) of rank 3 or more", inputs
         )
     heads = _positive(config, "num_heads")
     key_dim = _positive(config, "key_dim")
@@ -736,10 +738,16 @@ def _reshape(config, inputs):
     ):
         raise _validation.invalid("target_shape", "a list of positive sizes and at most one -1", target)
     target = tuple(int(size) for size in target)
+    if target.count(-1) > 1:
+        raise _validation.invalid("target_shape", "at most one -1", list(target))
     total = _product(shape[1:])
-    if total is None or -1 not in target:
+    if total is None:
         return (None, *(None if size == -1 else size for size in target)), 0
     known = math.prod(size for size in target if size != -1)
+    if (total % known if -1 in target else total != known):
+        raise _validation.invalid(
+            "target_shape", f"a shape with as many entries as the input {shape[1:]}", list(target)
+        )
     return (None, *(total // known if size == -1 else size for size in target)), 0
 
 
@@ -794,6 +802,10 @@ def _resize(rank, key, sign):
             None if length is None else length + sign * (before + after)
             for length, (before, after) in zip(spatial, pairs)
         )
+        if any(size is not None and size <= 0 for size in out):
+            raise _validation.invalid(
+                key, f"croppings smaller than the input's spatial sizes {spatial}", config.get(key)
+            )
         return _join_channels(out, channels, data_format), 0
 
     return handler
@@ -885,6 +897,8 @@ def _elementwise_merge(config, inputs):
 
 def _concatenate(config, inputs):
     shapes = _shape_list(inputs)
+    if not shapes or len({len(shape) for shape in shapes}) != 1:
+        raise _validation.invalid("input_shape", "a list of input shapes of one rank", inputs)
     axis = config.get("axis", -1)
     if not _validation.is_int(axis):
         raise _validation.wrong_type("axis", "an integer", axis)
@@ -903,6 +917,11 @@ def _dot(config, inputs):
         axes = [axes % len(first), axes % len(second)] if axes < 0 else [axes, axes]
     if not (_validation.is_sequence(axes) and len(axes) == 2 and all(map(_validation.is_int, axes))):
         raise _validation.invalid("axes", "an integer or a pair of integers", axes)
+    if not all(
+        len(shape) >= 2 and -len(shape) <= axis < len(shape) and axis % len(shape) >= 1
+        for shape, axis in zip((first, second), axes)
+    ):
+        raise _validation.invalid("axes", f"an axis of each input other than the batch axis, for {first} and {second}", axes)
     contracted = first[axes[0]]
     left, right = list(first), list(second)
     left.pop(axes[0])
