@@ -157,15 +157,25 @@ def test_profiler_transposed_convolution_rule():
     assert flops == 2187 + 243
 
 
-def test_mobilenet_matches_its_published_mult_adds():
-    """MobileNet 1.0-224 sums to the 569 million mult-adds its paper publishes (to the million)."""
-    # Howard et al. 2017, "MobileNets", Table 8: 1.0 MobileNet-224, 569
-    # million Mult-Adds. Every layer counts from its serialized config alone;
-    # weightless layers (no build config saved) count 0.
-    model = keras.applications.MobileNet(weights=None)
+@pytest.mark.parametrize(
+    "application, published_millions",
+    [
+        # Howard et al. 2017, "MobileNets", Table 8: 1.0 MobileNet-224,
+        # 569 million Mult-Adds.
+        ("MobileNet", 569),
+        # Zoph et al. 2018, "Learning Transferable Architectures", Table 2:
+        # NASNet-A (4 @ 1056), 564M mult-adds.
+        ("NASNetMobile", 564),
+    ],
+)
+def test_applications_match_their_published_mult_adds(application, published_millions):
+    """keras.applications models sum to the mult-adds their papers publish (to the million)."""
+    # Every layer counts from its serialized config alone; weightless layers
+    # (no build config saved) count 0.
+    model = getattr(keras.applications, application)(weights=None)
     macs = [layer_macs(*serialized(layer)) for layer in model.layers]
     assert None not in macs
-    assert round(sum(macs) / 1e6) == 569
+    assert round(sum(macs) / 1e6) == published_millions
 
 
 # === Convolutions: shapes against Keras, MACs against the weights ===
