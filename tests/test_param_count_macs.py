@@ -766,6 +766,16 @@ def test_unknown_sizes_give_none_macs_but_a_partial_shape():
     assert layer_macs("Conv2D", config, build) is None
 
 
+def test_time_distributed_weightless_layer_over_unknown_steps():
+    """TimeDistributed(Flatten) over an unknown number of steps has 0 MACs; TimeDistributed(Dense) has None."""
+    build = {"input_shape": [None, None, 2, 3]}
+    flatten = {"layer": {"class_name": "Flatten", "config": {}}}
+    dense = {"layer": {"class_name": "Dense", "config": {"units": 4}}}
+    assert layer_macs("TimeDistributed", flatten, build) == 0
+    assert layer_output_shape("TimeDistributed", flatten, build) == (None, None, 6)
+    assert layer_macs("TimeDistributed", dense, build) is None
+
+
 def test_batch_axis_is_left_out():
     """A build shape with a fixed batch size gives the same MACs and a None batch axis."""
     config = {"units": 3}

@@ -596,7 +596,8 @@ def _time_distributed(config, inputs, depth):
         raise _validation.invalid("input_shape", "a shape of rank 3 or more", shape)
     steps = shape[1]
     inner_output, inner_macs = _inner(config, "layer", (None, *shape[2:]), depth)
-    macs = None if inner_macs is None else _times(steps, inner_macs)
+    # A layer with no MACs has none at any number of steps, known or not.
+    macs = inner_macs if inner_macs in (None, 0) else _times(steps, inner_macs)
     if inner_output is None or not all(_is_size(size) for size in inner_output):
         return None, macs
     return (None, steps, *inner_output[1:]), macs
