@@ -25,8 +25,11 @@ _BUILDERS = {
     "shared_mlp": "keras_recipes._shared_mlp",
     "branch_merge": "keras_recipes._branch_merge",
     "averaging_layer": "keras_recipes._averaging_layer",
+    "split_brain_ae": "keras_recipes._split_brain_ae",
+    "split_brain_targets": "keras_recipes._split_brain_ae",
+    "split_brain_features": "keras_recipes._split_brain_ae",
 }
-_SUBMODULES = ("layers",)
+_SUBMODULES = ("layers", "color", "data")
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 

@@ -43,6 +43,7 @@ from keras_recipes.param_count._recipes import (
     mlp,
     shared_mlp,
 )
+from keras_recipes.param_count._split_brain_ae import split_brain_ae
 
 __all__ = [
     "ZERO",
@@ -65,4 +66,5 @@ __all__ = [
     "separable_conv",
     "shared_mlp",
     "simple_rnn",
+    "split_brain_ae",
 ]
