@@ -101,8 +101,10 @@ def head_size(size, architecture):
 
 def _input_shape(value):
     expected = "a tuple (height, width, channels) of positive integers, channels >= 2"
-    if not _validation.is_sequence(value) or len(value) != 3:
+    if not _validation.is_sequence(value):
         raise _validation.wrong_type("input_shape", expected, value)
+    if len(value) != 3:
+        raise _validation.invalid("input_shape", expected, value)
     for item in value:
         if not _validation.is_int(item):
             raise _validation.wrong_type("input_shape", expected, value)
@@ -123,8 +125,10 @@ def _channel_groups(value, channels):
         f"two non-empty, disjoint tuples of channel indices in [0, {channels}), "
         "such as ((0,), (1, 2)) for L | ab"
     )
-    if not _validation.is_sequence(value) or len(value) != 2:
+    if not _validation.is_sequence(value):
         raise _validation.wrong_type("channel_groups", expected, value)
+    if len(value) != 2:
+        raise _validation.invalid("channel_groups", expected, value)
     groups = []
     for group in value:
         if not _validation.is_sequence(group):

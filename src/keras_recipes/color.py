@@ -123,8 +123,9 @@ def rgb_to_lab(rgb):
 def lab_to_rgb(lab):
     """Converts CIE Lab (D65) images to sRGB in [0, 1], the inverse of `rgb_to_lab`.
 
-    Lab colours outside the sRGB gamut are clipped to [0, 1] per channel
-    (after a negative Z is set to 0), as scikit-image's `lab2rgb` does.
+    Lab colours outside the sRGB gamut are clipped to [0, 1] per channel,
+    after a negative f(z) = (L + 16) / 116 - b / 200 is set to 0, exactly as
+    scikit-image's `lab2rgb` does.
 
     Args:
         lab: array or tensor of shape `(..., 3)` holding (L, a, b).
@@ -140,9 +141,12 @@ def lab_to_rgb(lab):
     """
     lab = _as_float(lab)
     fy = (lab[..., 0] + 16.0) / 116.0
-    f = ops.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    # scikit-image sets a negative f(z) to 0 (a b far above the gamut);
+    # doing the same keeps the two equal outside the gamut too.
+    fz = ops.maximum(fy - lab[..., 2] / 200.0, 0.0)
+    f = ops.stack([fy + lab[..., 1] / 500.0, fy, fz], axis=-1)
     xyz = ops.where(f > _DELTA, f**3, 3 * _DELTA**2 * (f - 4.0 / 29.0))
-    xyz = ops.maximum(xyz, 0.0) * ops.convert_to_tensor(_D65_WHITE, dtype=lab.dtype)
+    xyz = xyz * ops.convert_to_tensor(_D65_WHITE, dtype=lab.dtype)
     linear = _matmul_channels(xyz, _RGB_FROM_XYZ)
     curved = 1.055 * ops.power(ops.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055
     rgb = ops.where(linear > 0.0031308, curved, linear * 12.92)
