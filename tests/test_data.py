@@ -41,20 +41,32 @@ def test_every_class_has_its_own_shape():
             assert (masks[first] != masks[second]).sum() > 10, (first, second)
 
 
-def test_hue_tells_the_class():
-    """The hue of each image's saturated (shape) pixels is nearest its own class's hue in most images."""
-    num_classes = 4
-    images, labels = data.colored_shapes(300, size=24, num_classes=num_classes, seed=1)
-    correct = 0
+def _shape_hue_errors(images, labels, num_classes):
+    """Per image, the distance (in turns) from its shape's hue to its class's hue."""
+    errors = []
     for image, label in zip(images, labels):
         hsv = np.array([colorsys.rgb_to_hsv(*pixel) for pixel in image.reshape(-1, 3)])
         shape = hsv[hsv[:, 1] > 0.5]  # the background's saturation is at most 0.35
         angle = 2 * np.pi * shape[:, 0]
-        hue = np.arctan2(np.sin(angle).mean(), np.cos(angle).mean()) / (2 * np.pi) % 1.0
-        distance = np.abs((hue - np.arange(num_classes) / num_classes + 0.5) % 1.0 - 0.5)
-        correct += int(np.argmin(distance) == label)
-    # A spread of a third of the gap keeps about 87 % within half a gap.
-    assert correct / len(labels) > 0.75
+        hue = np.arctan2(np.sin(angle).mean(), np.cos(angle).mean()) / (2 * np.pi)
+        errors.append(abs((hue - label / num_classes + 0.5) % 1.0 - 0.5))
+    return np.array(errors)
+
+
+def test_hue_tells_the_class():
+    """With the default spread, the shape's hue lies within half a gap of its class's hue in most images."""
+    images, labels = data.colored_shapes(300, size=24, num_classes=4, seed=1)
+    # A spread of a third of the gap keeps about 87 % within half a gap (0.125).
+    assert (_shape_hue_errors(images, labels, 4) < 0.125).mean() > 0.75
+
+
+def test_hue_spread_sets_how_far_hues_stray():
+    """hue_spread=0 puts every shape at its class's hue; hue_spread=1 strays past half a gap often."""
+    images, labels = data.colored_shapes(60, size=16, num_classes=8, hue_spread=0, seed=2)
+    assert _shape_hue_errors(images, labels, 8).max() < 0.01
+    images, labels = data.colored_shapes(200, size=16, num_classes=8, hue_spread=1.0, seed=2)
+    # Half a gap is half a standard deviation: about 62 % stray past it.
+    assert (_shape_hue_errors(images, labels, 8) > 1 / 16).mean() > 0.45
 
 
 @pytest.mark.parametrize(
@@ -65,6 +77,9 @@ def test_hue_tells_the_class():
         ({"size": 7}, "size", ValueError),
         ({"num_classes": 1}, "num_classes", ValueError),
         ({"num_classes": 9}, "num_classes", ValueError),
+        ({"hue_spread": -0.1}, "hue_spread", ValueError),
+        ({"hue_spread": float("nan")}, "hue_spread", ValueError),
+        ({"hue_spread": "1"}, "hue_spread", TypeError),
         ({"seed": -1}, "seed", ValueError),
         ({"seed": "1"}, "seed", TypeError),
     ],

@@ -76,14 +76,17 @@ def _texture(rng, n, size, num_waves=3):
     return field / num_waves
 
 
-def colored_shapes(n, size=32, num_classes=4, seed=None):
+def colored_shapes(n, size=32, num_classes=4, hue_spread=1 / 3, seed=None):
     """Generates labelled images of coloured shapes on textured backgrounds.
 
     Each image holds one shape whose class decides the shape (`SHAPES[label]`:
     disc, square, triangle, ring, cross, diamond, bar, frame) and the hue:
-    class `k` draws its hue around `k / num_classes` of the colour wheel,
-    with a spread of a third of the gap between classes, and a saturation
-    in [0.6, 1]. Position and size vary at random. The shape's brightness is
+    class `k` draws its hue from a normal distribution around
+    `k / num_classes` of the colour wheel, whose standard deviation is
+    `hue_spread` times the gap between class hues, and a saturation in
+    [0.6, 1]. With the default spread of a third of the gap, hue alone tells
+    the class in about 87 % of images; with a spread of one gap, neighbouring
+    classes overlap and the shape is needed. Position and size vary at random. The shape's brightness is
     a random smooth texture; the background has its own texture, a random
     hue, a low saturation (at most 0.35) and a random mean brightness, so
     neither colour nor lightness alone gives the class away everywhere.
@@ -93,6 +96,8 @@ def colored_shapes(n, size=32, num_classes=4, seed=None):
         size: side of the square images in pixels, at least 8. Defaults to
             `32`.
         num_classes: number of classes, from 2 to 8. Defaults to `4`.
+        hue_spread: standard deviation of a class's hue, in gaps between
+            class hues; a non-negative number. Defaults to `1 / 3`.
         seed: seed of numpy's random generator; the same seed gives the same
             images. Defaults to `None` (fresh randomness).
 
@@ -122,6 +127,10 @@ def colored_shapes(n, size=32, num_classes=4, seed=None):
         raise _validation.invalid(
             "num_classes", f"an integer from 2 to {len(SHAPES)}", num_classes
         )
+    if isinstance(hue_spread, bool) or not isinstance(hue_spread, (int, float)):
+        raise _validation.wrong_type("hue_spread", "a non-negative number", hue_spread)
+    if not (0 <= hue_spread < float("inf")):
+        raise _validation.invalid("hue_spread", "a non-negative number", hue_spread)
     seed = _validation.seed(seed)
     rng = np.random.default_rng(seed)
 
@@ -134,7 +143,7 @@ def colored_shapes(n, size=32, num_classes=4, seed=None):
     y = pixels[None, :, None] - centre[:, 1]
     mask = _shape_masks(labels, x, y, radius)
 
-    hue = labels / num_classes + rng.normal(0.0, 1.0 / (3 * num_classes), n)
+    hue = labels / num_classes + rng.normal(0.0, hue_spread / num_classes, n)
     shape_rgb = _hsv_to_rgb(
         np.broadcast_to((hue % 1.0)[:, None, None], (n, size, size)),
         np.broadcast_to(rng.uniform(0.6, 1.0, (n, 1, 1)), (n, size, size)),
