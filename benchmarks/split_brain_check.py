@@ -179,13 +179,14 @@ def main():
     for title, logits, labels in zip(("ab from L", "L from ab"), predictions, targets):
         cross_entropy, entropy, error = _below_prior(logits, labels)
         margin = entropy - cross_entropy
-        verdict = "PASS" if margin > 5 * error and cross_entropy < 0.97 * entropy else "FAIL"
+        # "Clearly below": more than 5 standard errors; the ratio says by how much.
+        verdict = "PASS" if margin > 5 * error else "FAIL"
         print(
             f"   {title}: cross-entropy {cross_entropy:.3f}, histogram entropy "
             f"{entropy:.3f}, ratio {cross_entropy / entropy:.3f}, below by "
             f"{margin:.3f} = {margin / error:.0f} standard errors, log(bins) "
             f"{math.log(logits.shape[-1]):.3f}: {verdict} (needs > 5 standard "
-            "errors and a ratio under 0.97)"
+            "errors)"
         )
 
     # === 2 and 3. Linear probes and the ablation ===
