@@ -7,7 +7,7 @@ the package loads after Keras, as `keras.saving.load_model` needs.
 import keras
 from keras import ops
 
-from keras_recipes import color
+from keras_recipes import _validation, color
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -34,14 +34,13 @@ class SelectChannels(keras.layers.Layer):
         super().__init__(**kwargs)
         channels = list(channels)
         if not channels or any(
-            isinstance(index, bool) or not isinstance(index, int) or index < 0
-            for index in channels
+            not _validation.is_int(index) or index < 0 for index in channels
         ):
             raise ValueError(
                 "Invalid value for argument `channels`: expected a non-empty "
                 f"list of non-negative integers. Received: channels={channels!r}"
             )
-        self.channels = channels
+        self.channels = [int(index) for index in channels]
 
     def call(self, inputs):
         return ops.take(inputs, self.channels, axis=-1)
@@ -134,7 +133,7 @@ class SplitBrainAutoencoder(keras.Model):
             `(batch, h, w, channels)` for a regression head.
         """
         images = ops.convert_to_tensor(images)
-        if not ("float" in keras.backend.standardize_dtype(images.dtype)):
+        if "float" not in keras.backend.standardize_dtype(images.dtype):
             images = ops.cast(images, "float32")
         if sizes is None:
             shapes = self.compute_output_shape(tuple(images.shape))
