@@ -253,3 +253,38 @@ def branch_merge_arguments(draw):
 def averaging_layer_arguments(draw):
     """`(args, kwargs)` of a valid `averaging_layer()` call."""
     return (draw(sizes()),), {}
+
+
+@st.composite
+def split_brain_ae_arguments(draw):
+    """`(args, kwargs)` of a valid `split_brain_ae()` call at a tiny width.
+
+    Lab splits in either order with any loss per direction, custom L and ab
+    bins, or an RGB | depth split (regression only); both architectures.
+    """
+    side = draw(st.integers(min_value=4, max_value=16))
+    keywords = {
+        "architecture": draw(st.sampled_from(["alexnet", "small"])),
+        "width_multiplier": draw(st.floats(min_value=0.005, max_value=0.08)),
+        "seed": draw(st.none() | st.integers(min_value=0, max_value=2**16)),
+    }
+    if draw(flags()):
+        keywords["channel_groups"] = draw(st.sampled_from([((0,), (1, 2)), ((1, 2), (0,))]))
+        keywords["loss"] = draw(
+            st.sampled_from(["classification", "regression"])
+            | st.tuples(*[st.sampled_from(["classification", "regression"])] * 2)
+        )
+        keywords["num_l_bins"] = draw(st.integers(min_value=2, max_value=60))
+        if draw(flags()):
+            keywords["ab_bin_centers"] = draw(
+                st.lists(
+                    st.tuples(st.integers(-110, 110), st.integers(-110, 110)),
+                    min_size=2,
+                    max_size=8,
+                    unique=True,
+                )
+            )
+        return ((side, side, 3),), keywords
+    keywords["channel_groups"] = ((0, 1, 2), (3,))
+    keywords["loss"] = "regression"
+    return ((side, side, 4),), keywords

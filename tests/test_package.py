@@ -12,7 +12,7 @@ import pytest
 import keras_recipes
 from keras_recipes import param_count
 
-BUILDERS = ["mlp", "shared_mlp", "branch_merge", "averaging_layer"]
+BUILDERS = ["mlp", "shared_mlp", "branch_merge", "averaging_layer", "split_brain_ae"]
 
 
 def _run(code, cwd=None):

@@ -4,7 +4,7 @@ import math
 
 import keras
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import keras_recipes
@@ -76,3 +76,10 @@ def test_branch_merge_accepts_exactly_what_param_count_accepts(
     else:
         assert keras_recipes.branch_merge(*args, merge=merge).count_params() == expected.total
         keras.backend.clear_session()
+
+
+@settings(max_examples=6)
+@given(strategies.split_brain_ae_arguments())
+def test_split_brain_ae_count_equals_keras(call):
+    """param_count.split_brain_ae equals count_params() of split_brain_ae() (tiny widths; the full AlexNet is in test_split_brain_ae.py)."""
+    _check("split_brain_ae", call)

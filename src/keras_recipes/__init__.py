@@ -27,8 +27,11 @@ _BUILDERS = {
     "averaging_layer": "keras_recipes._averaging_layer",
     # Not a recipe: takes a part of any built model; loaded lazily all the same.
     "submodel": "keras_recipes._submodel",
+    "split_brain_ae": "keras_recipes._split_brain_ae",
+    "split_brain_targets": "keras_recipes._split_brain_ae",
+    "split_brain_features": "keras_recipes._split_brain_ae",
 }
-_SUBMODULES = ("layers",)
+_SUBMODULES = ("layers", "color", "data")
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 

@@ -41,3 +41,13 @@ class FeatureMean(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], 1)
+
+
+# The split-brain autoencoder's classes live beside its builder; re-exported
+# here so that they are registered whenever this module is.
+from keras_recipes._split_brain_layers import (  # noqa: E402
+    SelectChannels,
+    SplitBrainAutoencoder,
+)
+
+__all__ = ["FeatureMean", "SelectChannels", "SplitBrainAutoencoder"]

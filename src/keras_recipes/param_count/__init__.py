@@ -44,6 +44,7 @@ from keras_recipes.param_count._recipes import (
     mlp,
     shared_mlp,
 )
+from keras_recipes.param_count._split_brain_ae import split_brain_ae
 
 __all__ = [
     "ZERO",
@@ -68,4 +69,5 @@ __all__ = [
     "simple_rnn",
     "layer_macs",
     "layer_output_shape",
+    "split_brain_ae",
 ]

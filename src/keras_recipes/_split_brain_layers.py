@@ -1,0 +1,189 @@
+"""The split-brain autoencoder's Keras classes: a channel selector and the model class.
+
+`keras_recipes.layers` re-exports both, so that they are registered whenever
+the package loads after Keras, as `keras.saving.load_model` needs.
+"""
+
+import keras
+from keras import ops
+
+from keras_recipes import _validation, color
+
+
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class SelectChannels(keras.layers.Layer):
+    """Keeps the listed channels of the last axis, in the listed order.
+
+    The split-brain autoencoder's input split: `SelectChannels([0])` is the
+    L of a Lab image, `SelectChannels([1, 2])` its ab. The layer has no
+    weights; unlike a `Lambda` around a slice, it loads with
+    `safe_mode=True`.
+
+    Args:
+        channels: the channel indices to keep, a non-empty list of
+            non-negative integers.
+
+    Example:
+
+    >>> import numpy as np
+    >>> SelectChannels([2, 0])(np.array([[1.0, 2.0, 3.0]])).numpy().tolist()
+    [[3.0, 1.0]]
+    """
+
+    def __init__(self, channels, **kwargs):
+        super().__init__(**kwargs)
+        channels = list(channels)
+        if not channels or any(
+            not _validation.is_int(index) or index < 0 for index in channels
+        ):
+            raise ValueError(
+                "Invalid value for argument `channels`: expected a non-empty "
+                f"list of non-negative integers. Received: channels={channels!r}"
+            )
+        self.channels = [int(index) for index in channels]
+
+    def call(self, inputs):
+        return ops.take(inputs, self.channels, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], len(self.channels))
+
+    def get_config(self):
+        return {**super().get_config(), "channels": list(self.channels)}
+
+
+def _downsample(images, size):
+    """Images `(batch, H, W, C)` at `size = (h, w)`: the mean of each cell when h, w divide H, W.
+
+    The paper quantises its targets after downsampling them to the head's
+    resolution (12x12 for a 180x180 input: each target is the mean Lab
+    colour of a 15x15 block). Sizes that do not divide fall back to an
+    antialiased bilinear resize, which every backend supports.
+    """
+    height, width = images.shape[1], images.shape[2]
+    if (height, width) == tuple(size):
+        return images
+    if height % size[0] == 0 and width % size[1] == 0:
+        pool = (height // size[0], width // size[1])
+        return ops.average_pool(images, pool, strides=pool, padding="valid")
+    return ops.image.resize(images, size, interpolation="bilinear", antialias=True)
+
+
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class SplitBrainAutoencoder(keras.Model):
+    """A functional split-brain autoencoder that derives its own training targets.
+
+    Built by `keras_recipes.split_brain_ae()`; its graph is an ordinary
+    functional model with two outputs, x2 predicted from x1 and x1 predicted
+    from x2. What it adds: `targets(images)` computes each head's target from
+    the input images (the target channel group, downsampled to the head's
+    resolution, then quantised for a classification head), and
+    `compute_loss` uses those targets whenever `fit` or `evaluate` get no
+    `y`, so `model.fit(lab_images)` trains on images alone. Targets passed
+    as `y` are used as given.
+
+    Args:
+        inputs: the functional graph's input tensor.
+        outputs: its two output tensors, x2 from x1 then x1 from x2.
+        name: model name.
+        channel_groups: the two groups of input channels, x1 then x2.
+        losses: `"classification"` or `"regression"` for each output.
+        num_l_bins: number of L bins of a head that classifies L.
+        ab_bin_centers: `None` (for `keras_recipes.color.ab_bin_centers()`)
+            or a list of `(a, b)` centres, for a head that classifies ab.
+        name: model name.
+    """
+
+    def __init__(
+        self,
+        inputs,
+        outputs,
+        name=None,
+        *,
+        channel_groups,
+        losses,
+        num_l_bins,
+        ab_bin_centers=None,
+        **kwargs,
+    ):
+        # `(inputs, outputs, name)` first, as `Functional.__init__` has them:
+        # Keras then serialises this model's graph as a functional config.
+        super().__init__(inputs, outputs, name=name, **kwargs)
+        self.channel_groups = tuple(tuple(group) for group in channel_groups)
+        self.losses_per_output = tuple(losses)
+        self.num_l_bins = int(num_l_bins)
+        # Tuples, not lists: Keras would wrap a list attribute for tracking.
+        self.ab_bin_centers = (
+            None
+            if ab_bin_centers is None
+            else tuple(tuple(map(float, row)) for row in ab_bin_centers)
+        )
+
+    def targets(self, images, sizes=None):
+        """The targets of both heads for Lab `images` `(batch, H, W, C)`.
+
+        Args:
+            images: the model's input images.
+            sizes: the `(h, w)` of each head's predictions. Defaults to
+                `None`: worked out from the model's output shapes.
+
+        Returns:
+            A list of two tensors, one per output: `int32` bin indices of
+            shape `(batch, h, w)` for a classification head, float values
+            `(batch, h, w, channels)` for a regression head.
+        """
+        images = ops.convert_to_tensor(images)
+        if "float" not in keras.backend.standardize_dtype(images.dtype):
+            images = ops.cast(images, "float32")
+        if sizes is None:
+            shapes = self.compute_output_shape(tuple(images.shape))
+            sizes = [tuple(shape[1:3]) for shape in shapes]
+        group_1, group_2 = self.channel_groups
+        targets = []
+        for target_group, loss, size in zip(
+            (group_2, group_1), self.losses_per_output, sizes
+        ):
+            values = _downsample(ops.take(images, list(target_group), axis=-1), size)
+            if loss == "regression":
+                targets.append(values)
+            elif target_group == (0,):
+                targets.append(color.quantize_l(values[..., 0], self.num_l_bins))
+            else:
+                # Classification is only built for the L | ab split, so a
+                # target group other than L is ab, in (1, 2) order.
+                targets.append(color.quantize_ab(values, self.ab_bin_centers))
+        return targets
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if y is None:
+            sizes = [tuple(ops.shape(prediction)[1:3]) for prediction in y_pred]
+            y = self.targets(x, sizes)
+        return super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
+
+    def get_config(self):
+        # The functional graph's config, plus the constructor's own arguments.
+        return {
+            **super().get_config(),
+            "channel_groups": [list(group) for group in self.channel_groups],
+            "losses": list(self.losses_per_output),
+            "num_l_bins": self.num_l_bins,
+            "ab_bin_centers": (
+                None
+                if self.ab_bin_centers is None
+                else [list(row) for row in self.ab_bin_centers]
+            ),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        own = {
+            key: config.pop(key)
+            for key in ("channel_groups", "losses", "num_l_bins", "ab_bin_centers")
+        }
+        # Rebuild the graph as a plain functional model, then wrap the same
+        # tensors (and so the same layers) in this class.
+        graph = keras.Model.from_config(config, custom_objects=custom_objects)
+        return cls(graph.inputs[0], graph.outputs, name=graph.name, **own)

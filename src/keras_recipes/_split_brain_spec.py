@@ -1,0 +1,256 @@
+"""The split-brain autoencoder's architectures and argument checks, in pure Python.
+
+Shared by the builder (`_split_brain_ae.py`) and `param_count.split_brain_ae`,
+so that both read one table of layers and accept the same arguments. No
+Keras and no numpy here: `keras_recipes.param_count` must import neither.
+"""
+
+import math
+
+from keras_recipes import _validation
+
+ARCHITECTURES = ("alexnet", "small")
+LOSSES = ("classification", "regression")
+
+# Layers whose output `split_brain_features` can tap, in network order. Each
+# "convN"/"fcN" feature is the layer's output after normalisation and ReLU
+# (Caffe's in-place blob of that name), each "poolN" the pooling's output.
+FEATURE_LAYERS = (
+    "conv1",
+    "pool1",
+    "conv2",
+    "pool2",
+    "conv3",
+    "conv4",
+    "conv5",
+    "pool5",
+    "fc6",
+    "fc7",
+)
+
+# Number of bins of `keras_recipes.color.ab_bin_centers()`; tests/test_color.py
+# checks the two agree (that module needs Keras, this one must not).
+NUM_DEFAULT_AB_BINS = 261
+
+# One row per layer of the UNSPLIT network: (name, kernel, stride, dilation,
+# filters); filters is None for a 3x3 max pooling. Every tower is this
+# network with each width halved (times `width_multiplier`).
+#
+# "alexnet" is the paper's pre-training network (Table 6 of arXiv:1611.09842
+# v3, with the padding of the authors' colorization prototxt): `same` padding
+# gives 180 -> 45 -> 23 -> 23 -> 12, and then 12 to the end: pool5 has stride
+# 1 and fc6 is a 6x6 convolution with dilation 2, the "a trous" form of the
+# evaluation network's fc6 on a stride-2 pool5.
+_LAYERS = {
+    "alexnet": (
+        ("conv1", 11, 4, 1, 96),
+        ("pool1", 3, 2, 1, None),
+        ("conv2", 5, 1, 1, 256),
+        ("pool2", 3, 2, 1, None),
+        ("conv3", 3, 1, 1, 384),
+        ("conv4", 3, 1, 1, 384),
+        ("conv5", 3, 1, 1, 256),
+        ("pool5", 3, 1, 1, None),
+        ("fc6", 6, 1, 2, 4096),
+        ("fc7", 1, 1, 1, 4096),
+    ),
+    # For 32x32 and 64x64 inputs: the same ten layers, the same widths up to
+    # conv5, 3x3 kernels, a total stride of 4 (32 -> 8x8 targets) instead of
+    # AlexNet's 15, and fc6/fc7 at 1024 (512 per tower).
+    "small": (
+        ("conv1", 3, 1, 1, 96),
+        ("pool1", 3, 2, 1, None),
+        ("conv2", 3, 1, 1, 256),
+        ("pool2", 3, 2, 1, None),
+        ("conv3", 3, 1, 1, 384),
+        ("conv4", 3, 1, 1, 384),
+        ("conv5", 3, 1, 1, 256),
+        ("pool5", 3, 1, 1, None),
+        ("fc6", 3, 1, 1, 1024),
+        ("fc7", 1, 1, 1, 1024),
+    ),
+}
+
+
+def unsplit_layers(architecture):
+    """The rows of the unsplit, full-width network: `(name, kernel, stride, dilation, filters)`."""
+    return _LAYERS[architecture]
+
+
+def tower_layers(architecture, width_multiplier):
+    """The rows of one tower: the unsplit network at half width, times `width_multiplier`.
+
+    A width is `round(filters / 2 * width_multiplier)`, at least 1; at
+    `width_multiplier=1.0` every tower width is exactly half the unsplit one,
+    so the two towers hold half the unsplit network's kernel weights.
+    """
+    rows = []
+    for name, kernel, stride, dilation, filters in _LAYERS[architecture]:
+        if filters is not None:
+            filters = max(1, round(filters / 2 * width_multiplier))
+        rows.append((name, kernel, stride, dilation, filters))
+    return tuple(rows)
+
+
+def head_size(size, architecture):
+    """Side of the predictions for an input side `size`: `same` padding divides by each stride, rounding up."""
+    for _, _, stride, _, _ in _LAYERS[architecture]:
+        size = -(-size // stride)
+    return size
+
+
+def _input_shape(value):
+    expected = "a tuple (height, width, channels) of positive integers, channels >= 2"
+    if not _validation.is_sequence(value):
+        raise _validation.wrong_type("input_shape", expected, value)
+    if len(value) != 3:
+        raise _validation.invalid("input_shape", expected, value)
+    for item in value:
+        if not _validation.is_int(item):
+            raise _validation.wrong_type("input_shape", expected, value)
+        if item < 1:
+            raise _validation.invalid("input_shape", expected, value)
+    if value[2] < 2:
+        raise _validation.invalid(
+            "input_shape",
+            expected,
+            value,
+            "Split-brain needs two channel groups, so at least two channels",
+        )
+    return tuple(map(int, value))
+
+
+def _channel_groups(value, channels):
+    expected = (
+        f"two non-empty, disjoint tuples of channel indices in [0, {channels}), "
+        "such as ((0,), (1, 2)) for L | ab"
+    )
+    if not _validation.is_sequence(value):
+        raise _validation.wrong_type("channel_groups", expected, value)
+    if len(value) != 2:
+        raise _validation.invalid("channel_groups", expected, value)
+    groups = []
+    for group in value:
+        if not _validation.is_sequence(group):
+            raise _validation.wrong_type("channel_groups", expected, value)
+        if not group or len(set(group)) != len(group):
+            raise _validation.invalid("channel_groups", expected, value)
+        for index in group:
+            if not _validation.is_int(index):
+                raise _validation.wrong_type("channel_groups", expected, value)
+            if not 0 <= index < channels:
+                raise _validation.invalid("channel_groups", expected, value)
+        groups.append(tuple(map(int, group)))
+    if set(groups[0]) & set(groups[1]):
+        raise _validation.invalid(
+            "channel_groups",
+            expected,
+            value,
+            "A channel in both groups would let each tower see part of its "
+            "own target",
+        )
+    return tuple(groups)
+
+
+def _losses(value):
+    expected = f"one of {list(LOSSES)}, or a pair of them (one per direction)"
+    pair = value if _validation.is_sequence(value) else (value, value)
+    if len(pair) != 2:
+        raise _validation.invalid("loss", expected, value)
+    for item in pair:
+        if not isinstance(item, str):
+            raise _validation.wrong_type("loss", expected, value)
+        if item not in LOSSES:
+            raise _validation.invalid("loss", expected, value)
+    return tuple(pair)
+
+
+def _bin_centers(value):
+    """Check `ab_bin_centers` (None, or rows of two finite numbers); return a tuple of pairs."""
+    if value is None:
+        return None
+    expected = "None or an array of shape (num_bins, 2), num_bins >= 2, of distinct finite (a, b) centres"
+    try:
+        rows = [tuple(float(number) for number in row) for row in value]
+    except (TypeError, ValueError):
+        raise _validation.wrong_type("ab_bin_centers", expected, value) from None
+    if (
+        len(rows) < 2
+        or any(len(row) != 2 or not all(map(math.isfinite, row)) for row in rows)
+        or len(set(rows)) != len(rows)
+    ):
+        raise _validation.invalid("ab_bin_centers", expected, value)
+    return tuple(rows)
+
+
+def arguments(
+    input_shape,
+    channel_groups,
+    loss,
+    num_l_bins,
+    ab_bin_centers,
+    architecture,
+    width_multiplier,
+):
+    """Check the size and loss arguments of `split_brain_ae()`; return them normalised.
+
+    Returns:
+        A tuple `(input_shape, channel_groups, losses, num_l_bins,
+        ab_bin_centers, architecture, width_multiplier)`: `losses` is a
+        pair, one per direction (x2 from x1, then x1 from x2);
+        `ab_bin_centers` is `None` or a tuple of `(a, b)` float pairs.
+    """
+    input_shape = _input_shape(input_shape)
+    channel_groups = _channel_groups(channel_groups, input_shape[2])
+    losses = _losses(loss)
+    if _validation.is_int(num_l_bins) and num_l_bins < 2:
+        raise _validation.invalid("num_l_bins", "an integer of at least 2", num_l_bins)
+    num_l_bins = _validation.positive_int("num_l_bins", num_l_bins)
+    ab_bin_centers = _bin_centers(ab_bin_centers)
+    architecture = _validation.choice("architecture", architecture, ARCHITECTURES)
+    if isinstance(width_multiplier, bool) or not isinstance(width_multiplier, (int, float)):
+        raise _validation.wrong_type(
+            "width_multiplier", "a positive number", width_multiplier
+        )
+    if not (math.isfinite(width_multiplier) and width_multiplier > 0):
+        raise _validation.invalid("width_multiplier", "a positive number", width_multiplier)
+
+    lab_split = input_shape[2] == 3 and set(channel_groups) == {(0,), (1, 2)}
+    if "classification" in losses and not lab_split:
+        raise _validation.invalid(
+            "loss",
+            "'regression' for channel groups other than L | ab",
+            loss,
+            "The classification loss quantises L and ab, so it needs a Lab "
+            "input (3 channels) split as ((0,), (1, 2)) or ((1, 2), (0,)); "
+            f"received channel_groups={channel_groups}",
+        )
+    return (
+        input_shape,
+        channel_groups,
+        losses,
+        num_l_bins,
+        ab_bin_centers,
+        architecture,
+        float(width_multiplier),
+    )
+
+
+def head_channels(channel_groups, losses, num_l_bins, ab_bin_centers):
+    """The number of outputs per position of each head: (x2 from x1, x1 from x2).
+
+    Classification predicts one logit per bin: `num_l_bins` for L, the
+    number of ab bin centres for ab. Regression predicts the target group's
+    channels.
+    """
+    channels = []
+    for target, loss in zip((channel_groups[1], channel_groups[0]), losses):
+        if loss == "regression":
+            channels.append(len(target))
+        elif target == (0,):
+            channels.append(num_l_bins)
+        else:
+            channels.append(
+                NUM_DEFAULT_AB_BINS if ab_bin_centers is None else len(ab_bin_centers)
+            )
+    return tuple(channels)

@@ -1,0 +1,174 @@
+"""Tests of `keras_recipes.color`: sRGB <-> Lab against scikit-image, and the quantisers."""
+
+import itertools
+import warnings
+
+import keras
+import numpy as np
+import pytest
+import skimage.color
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keras_recipes import _split_brain_spec, color
+
+
+def _numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+# The 8 corners of the sRGB cube, and 2000 random colours.
+CORNERS = np.array(list(itertools.product([0.0, 1.0], repeat=3)), dtype="float32")
+RANDOM_RGB = np.random.default_rng(0).uniform(size=(2000, 3)).astype("float32")
+
+
+# === sRGB <-> Lab ===
+
+
+@pytest.mark.parametrize("rgb", [CORNERS, RANDOM_RGB], ids=["corners", "random"])
+def test_rgb_to_lab_matches_scikit_image(rgb):
+    """rgb_to_lab equals skimage.color.rgb2lab (D65) to within 1e-3."""
+    expected = skimage.color.rgb2lab(rgb.astype("float64"))
+    np.testing.assert_allclose(_numpy(color.rgb_to_lab(rgb)), expected, atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize("rgb", [CORNERS, RANDOM_RGB], ids=["corners", "random"])
+def test_lab_to_rgb_matches_scikit_image_on_srgb_colours(rgb):
+    """lab_to_rgb equals skimage's lab2rgb on the Lab of sRGB colours, and inverts rgb_to_lab."""
+    lab = skimage.color.rgb2lab(rgb.astype("float64"))
+    result = _numpy(color.lab_to_rgb(lab.astype("float32")))
+    np.testing.assert_allclose(result, skimage.color.lab2rgb(lab), atol=1e-3, rtol=0)
+    np.testing.assert_allclose(result, rgb, atol=1e-3, rtol=0)
+
+
+def test_lab_to_rgb_clips_out_of_gamut_colours_as_scikit_image_does():
+    """On random Lab colours, many outside the sRGB gamut, lab_to_rgb equals skimage's clipped lab2rgb."""
+    rng = np.random.default_rng(1)
+    lab = np.stack(
+        [rng.uniform(0, 100, 2000), rng.uniform(-110, 110, 2000), rng.uniform(-110, 110, 2000)],
+        axis=-1,
+    )
+    with warnings.catch_warnings():
+        # skimage warns when it clips a negative Z; clipping is what we compare.
+        warnings.simplefilter("ignore", UserWarning)
+        expected = skimage.color.lab2rgb(lab)
+    outside = np.any((expected == 0.0) | (expected == 1.0), axis=-1)
+    assert outside.mean() > 0.5
+    np.testing.assert_allclose(
+        _numpy(color.lab_to_rgb(lab.astype("float32"))), expected, atol=1e-3, rtol=0
+    )
+
+
+def test_reference_colours():
+    """White is (100, 0, 0) and pure red (53.24, 80.09, 67.20), as the notes' reference values say."""
+    lab = _numpy(color.rgb_to_lab([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]))
+    np.testing.assert_allclose(lab[0], [100.0, 0.0, 0.0], atol=1e-2)
+    np.testing.assert_allclose(lab[1], [53.24, 80.09, 67.20], atol=1e-2)
+
+
+def test_conversions_run_inside_a_functional_model_with_finite_gradients():
+    """rgb_to_lab and lab_to_rgb build into a keras.Model; the gradient at black and white is finite."""
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, color.lab_to_rgb(color.rgb_to_lab(inputs)))
+    np.testing.assert_allclose(model.predict(CORNERS, verbose=0), CORNERS, atol=1e-3)
+
+    import tensorflow as tf  # the tests run on the TensorFlow backend
+
+    rgb = tf.constant(CORNERS)
+    with tf.GradientTape() as tape:
+        tape.watch(rgb)
+        total = tf.reduce_sum(color.rgb_to_lab(rgb))
+    assert np.isfinite(tape.gradient(total, rgb).numpy()).all()
+
+
+def test_integer_input_is_not_rescaled():
+    """An integer array is cast to float but read as values in [0, 1], as documented."""
+    np.testing.assert_allclose(
+        _numpy(color.rgb_to_lab(np.array([[1, 1, 1]]))), [[100.0, 0.0, 0.0]], atol=1e-2
+    )
+
+
+# === Quantising L ===
+
+
+def test_l_end_points_go_to_the_end_bins():
+    """L = 0 is bin 0 and L = 100 is bin 49 of 50; values outside [0, 100] go to the end bins."""
+    bins = _numpy(color.quantize_l([0.0, 100.0, -5.0, 130.0]))
+    assert bins.tolist() == [0, 49, 0, 49]
+    assert bins.dtype == np.int32
+
+
+@given(st.integers(2, 120), st.floats(0.0, 100.0))
+def test_l_bins_have_equal_width(num_bins, lightness):
+    """Bin i holds [i, i + 1) * 100 / num_bins, so its centre lies within half a bin of L."""
+    index = int(_numpy(color.quantize_l(np.float32(lightness), num_bins)))
+    assert 0 <= index < num_bins
+    centre = float(_numpy(color.dequantize_l(index, num_bins)))
+    assert abs(centre - lightness) <= 50.0 / num_bins + 1e-4
+
+
+@pytest.mark.parametrize("num_bins", [2, 50, 100])
+def test_l_decode_then_encode_is_the_identity(num_bins):
+    """quantize_l(dequantize_l(i)) == i for every bin."""
+    indices = np.arange(num_bins)
+    assert _numpy(color.quantize_l(color.dequantize_l(indices, num_bins), num_bins)).tolist() == list(indices)
+
+
+@pytest.mark.parametrize(
+    ("num_bins", "error"), [(1, ValueError), (0, ValueError), (2.5, TypeError), (True, TypeError)]
+)
+def test_l_bins_refuse_a_bad_num_bins(num_bins, error):
+    """num_bins below 2 is a ValueError and a non-integer a TypeError, naming num_bins."""
+    with pytest.raises(error, match=r"`num_bins`.*Received: num_bins="):
+        color.quantize_l([50.0], num_bins)
+    with pytest.raises(error, match=r"`num_bins`.*Received: num_bins="):
+        color.dequantize_l([0], num_bins)
+
+
+# === Quantising ab ===
+
+
+def test_default_ab_bins_are_the_grid_cells_srgb_colours_reach():
+    """The shipped 261 bins are the size-10 grid cells that the 8-bit sRGB cube (every 3rd level) reaches."""
+    centres = color.ab_bin_centers()
+    assert centres.shape == (_split_brain_spec.NUM_DEFAULT_AB_BINS, 2) == (261, 2)
+    assert np.all(centres % 10 == 0)
+    np.testing.assert_array_equal(color._reachable_ab_bins(step=3), centres)
+
+
+def test_every_srgb_colour_maps_to_its_grid_cell():
+    """Every colour of a 52^3 sampling of the sRGB cube maps to a valid bin: the nearest multiple of 10."""
+    levels = np.linspace(0.0, 1.0, 52, dtype="float32")
+    rgb = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3)
+    ab = _numpy(color.rgb_to_lab(rgb))[:, 1:]
+    indices = _numpy(color.quantize_ab(ab))
+    assert indices.dtype == np.int32
+    assert indices.min() >= 0 and indices.max() < 261
+    decoded = _numpy(color.dequantize_ab(indices))
+    # The nearest grid point, except for the few colours within float error
+    # of a cell edge, where either neighbour is nearest.
+    assert np.all(np.abs(decoded - ab) <= 5.0 + 1e-3)
+    np.testing.assert_array_equal(decoded, np.round(ab / 10.0) * 10.0)
+
+
+def test_ab_decode_then_encode_is_the_identity():
+    """quantize_ab(dequantize_ab(i)) == i for every default bin and for custom centres."""
+    indices = np.arange(261)
+    assert _numpy(color.quantize_ab(color.dequantize_ab(indices))).tolist() == list(indices)
+    custom = [[0.0, 0.0], [7.5, -3.0], [-40.0, 60.0]]
+    assert _numpy(color.quantize_ab(color.dequantize_ab([2, 0, 1], custom), custom)).tolist() == [2, 0, 1]
+
+
+def test_ab_indices_past_255_do_not_wrap():
+    """With 300 bins, bins 256 to 299 come back as themselves, in int32."""
+    centres = np.stack([np.arange(300, dtype="float32"), np.zeros(300, "float32")], axis=-1)
+    indices = _numpy(color.quantize_ab(centres[250:], centres))
+    assert indices.dtype == np.int32
+    assert indices.tolist() == list(range(250, 300))
+
+
+def test_ab_bin_centers_returns_a_fresh_array():
+    """Changing the returned centres does not change the quantiser's default."""
+    centres = color.ab_bin_centers()
+    centres[:] = 0.0
+    assert _numpy(color.quantize_ab([[100.0, -50.0]])).tolist() == [260]
