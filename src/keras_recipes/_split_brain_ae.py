@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_recipes import _building, _split_brain_spec, _validation
 from keras_recipes._split_brain_layers import SelectChannels, SplitBrainAutoencoder
+from keras_recipes._submodel import submodel
 
 
 def _tower(tensor, rows, *, prefix, seed, first_index):
@@ -298,10 +299,9 @@ def split_brain_features(model, layer="conv5"):
     model = _check_model(model)
     layer = _validation.choice("layer", layer, _split_brain_spec.FEATURE_LAYERS)
     tapped = layer if layer.startswith("pool") else f"relu{layer[-1]}"
-    # The two towers' layers by name; a later `keras_recipes.submodel(model,
-    # names)` can replace the `get_layer(...).output` lookups below.
     names = [f"{model.name}_tower_{tower}_{tapped}" for tower in (1, 2)]
+    towers = submodel(model, names)
     features = keras.layers.Concatenate(name=f"{model.name}_{layer}_concatenate")(
-        [model.get_layer(layer_name).output for layer_name in names]
+        towers.outputs
     )
-    return keras.Model(model.inputs[0], features, name=f"{model.name}_{layer}_features")
+    return keras.Model(towers.inputs[0], features, name=f"{model.name}_{layer}_features")
