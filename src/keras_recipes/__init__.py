@@ -26,7 +26,7 @@ _BUILDERS = {
     "branch_merge": "keras_recipes._branch_merge",
     "averaging_layer": "keras_recipes._averaging_layer",
 }
-_SUBMODULES = ("layers",)
+_SUBMODULES = ("layers", "testing")
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 

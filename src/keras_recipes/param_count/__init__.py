@@ -37,16 +37,23 @@ from keras_recipes.param_count._layers import (
     separable_conv,
     simple_rnn,
 )
+from keras_recipes.param_count._layer_configs import REGISTERED, layer_count
 from keras_recipes.param_count._recipes import (
     averaging_layer,
     branch_merge,
     mlp,
     shared_mlp,
 )
+from keras_recipes.param_count._saved import count_config
+from keras_recipes.param_count._table import LayerRow, ParamTable
+from keras_recipes.param_count._walk import count_model
 
 __all__ = [
+    "LayerRow",
+    "REGISTERED",
     "ZERO",
     "ParamCount",
+    "ParamTable",
     "averaging_layer",
     "batch_norm",
     "bidirectional",
@@ -54,12 +61,15 @@ __all__ = [
     "conv",
     "conv_lstm",
     "conv_transpose",
+    "count_config",
+    "count_model",
     "dense",
     "depthwise_conv",
     "embedding",
     "group_norm",
     "gru",
     "layer_norm",
+    "layer_count",
     "lstm",
     "mlp",
     "separable_conv",
