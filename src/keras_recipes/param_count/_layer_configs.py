@@ -54,6 +54,10 @@ WEIGHTLESS = frozenset(
         "RandomPerspective", "RandomPosterization", "RandomRotation",
         "RandomSaturation", "RandomSharpness", "RandomShear", "RandomTranslation",
         "RandomZoom", "Rescaling", "Resizing", "Solarization", "TextVectorization",
+        # keras.applications' own layers: ConvNeXt's StochasticDepth drops
+        # residual paths, InceptionResNetV2's CustomScaleLayer adds
+        # `x + scale * r` with a constant scale.
+        "StochasticDepth", "CustomScaleLayer",
     }
 )
 
@@ -432,9 +436,14 @@ def _additive_attention(class_name, config, build):
     if not _flag(class_name, config, "use_scale", True):
         return ZERO
     shapes = _get(build, "input_shape")
-    if not isinstance(shapes, list) or not shapes or not isinstance(shapes[0], list):
+    if not isinstance(shapes, (list, tuple)) or not shapes or not isinstance(shapes[0], (list, tuple)):
         raise _fail(class_name, "a build config with the query and value shapes", build)
     return ParamCount(_dim(class_name, _shape(class_name, {"input_shape": shapes[0]}), -1))
+
+
+def _layer_scale(class_name, config, build):
+    # keras.applications' ConvNeXt scales each channel by a learnt `gamma`.
+    return ParamCount(_positive(class_name, config, "projection_dim"))
 
 
 _FAMILIES = {
@@ -456,7 +465,10 @@ _FAMILIES = {
     "MultiHeadAttention": _mha,
     "Attention": _attention,
     "AdditiveAttention": _additive_attention,
+    "LayerScale": _layer_scale,
 }
+
+_BUILDS_SUBLAYERS = frozenset({"MultiHeadAttention"})
 
 WRAPPERS = frozenset({"Bidirectional", "TimeDistributed"})
 SUPPORTED = frozenset(_FAMILIES) | WEIGHTLESS | WRAPPERS
@@ -514,6 +526,14 @@ def layer_count(
     if _depth > _MAX_WRAPPER_DEPTH:
         raise ConfigError(f"Layer wrappers nested more than {_MAX_WRAPPER_DEPTH} deep.")
     frozen = _frozen or _get(config, "trainable", True) is False
+    if class_name in _BUILDS_SUBLAYERS and not _frozen:
+        # MultiHeadAttention creates its EinsumDense sublayers in `build()`,
+        # after its own `trainable=False` was applied, so their weights stay
+        # trainable: that is what Keras gives on loading such a layer (and on
+        # building one frozen before its first call). Freezing it after it
+        # was built does make its weights non-trainable; `count_model` sees
+        # that on the live variables.
+        frozen = False
     if registered_name in REGISTERED:
         count = REGISTERED[registered_name](config, build_config)
         return count.frozen() if frozen else count

@@ -181,6 +181,8 @@ class _Walk:
             for call_outputs in calls:
                 output_bytes = activation_bytes(call_outputs) if call_outputs else None
                 shared = self.seen.get(key)
+                if shared is None and class_name != "TimeDistributed":
+                    shared = self.seen.get(("name", prefix, name))
                 if shared is not None:
                     self.add(LayerRow(path, shared.class_name, shared.build_shape, ZERO,
                                       shared.macs, output_bytes, "shared"))
@@ -193,12 +195,42 @@ class _Walk:
                     self.model(layer, path + "/", frozen or layer_config.get("trainable") is False,
                                depth + 1, call_outputs)
                     continue
+                inner_key = _wrapped_key(class_name, layer_config, prefix)
+                if inner_key is not None and inner_key in self.seen:
+                    # A TimeDistributed around a layer already counted.
+                    row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                                   ZERO, None, output_bytes, "shared")
+                    self.add(row)
+                    self.seen[key] = row
+                    continue
                 row = _layer_row(layer, class_name, layer_config, path, frozen)
                 if row.output_bytes is None and output_bytes is not None:
                     row = LayerRow(row.path, row.class_name, row.build_shape, row.count,
                                    row.macs, output_bytes, row.status)
                 self.add(row)
                 self.seen[key] = row
+                if inner_key is not None:
+                    self.seen[inner_key] = row
+                if isinstance(name, str):
+                    self.seen.setdefault(("name", prefix, name), row)
+
+
+def _wrapped_key(class_name, config, prefix):
+    """The sharing key of the layer a TimeDistributed wraps.
+
+    Keras does not mark the wrapped layer with a `shared_object_id` even when
+    the same object is also called directly in the graph. Layer names are
+    unique within one graph, so a wrapped layer named like a layer of the
+    same graph is that layer.
+    """
+    if class_name != "TimeDistributed" or not isinstance(config.get("layer"), dict):
+        return None
+    inner = config["layer"]
+    key = inner.get("shared_object_id")
+    if isinstance(key, (int, str)):
+        return ("shared", key)
+    name = (inner.get("config") or {}).get("name") if isinstance(inner.get("config"), dict) else None
+    return ("name", prefix, name) if isinstance(name, str) else None
 
 
 def _tensor_shapes(value, found, depth=0):

@@ -72,6 +72,16 @@ def _members(model):
     ]
 
 
+def _shared_inner(layer):
+    """The layer a TimeDistributed wraps: the user's object, so it may be used elsewhere too.
+
+    (Bidirectional is not listed: it always builds fresh copies.)
+    """
+    if type(layer).__name__ == "TimeDistributed" and type(layer).__module__.startswith("keras"):
+        return layer.layer
+    return None
+
+
 def _output_bytes(outputs):
     if outputs is None:
         return None
@@ -112,7 +122,10 @@ def _layer_row(layer, path, frozen):
     status = "formula"
     if count is None:
         count, status = _weights_count(layer), "fallback"
-    if frozen:
+    if frozen or (count.trainable and not any(w.trainable for w in layer.weights)):
+        # Keras flags each variable; a layer frozen after it was built has
+        # every variable non-trainable whatever its config says (see
+        # MultiHeadAttention in `_layer_configs`).
         count = count.frozen()
     macs = _macs_of(class_name, config, build_config) if status == "formula" else None
     row = LayerRow(path, class_name, build_shape(build_config), count, macs, None, status)
@@ -140,11 +153,22 @@ def _walk(model, prefix, frozen, seen, rows, depth):
                 _walk(operation, path + "/", frozen or not operation.trainable, seen, rows,
                       depth + 1)
                 continue
+            inner = _shared_inner(operation)
+            if inner is not None and id(inner) in seen:
+                # A wrapper around a layer already counted: it holds no
+                # weights of its own.
+                rows.append(LayerRow(path, type(operation).__name__,
+                                     build_shape(operation.get_build_config()), ZERO,
+                                     None, output_bytes, "shared"))
+                seen[id(operation)] = rows[-1]
+                continue
             row, _ = _layer_row(operation, path, frozen)
             row = LayerRow(row.path, row.class_name, row.build_shape, row.count, row.macs,
                            output_bytes, row.status)
             rows.append(row)
             seen[id(operation)] = row
+            if inner is not None:
+                seen[id(inner)] = row
 
 
 def count_model(model):
