@@ -461,3 +461,23 @@ def test_table_renderings():
     assert data["rows"][0]["build_shape"] == [None, 2]
     # Dense(3) outputs 3 float32 numbers per sample.
     assert data["rows"][0]["output_bytes"] == 12
+
+
+def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
+    """Rows take MACs (and saved output shapes) from `_macs`; shared uses count again, nested rows sum."""
+    from keras_recipes.param_count import _macs
+
+    monkeypatch.setattr(_macs, "layer_macs", lambda class_name, config, build: config["units"])
+    monkeypatch.setattr(
+        _macs, "layer_output_shape", lambda class_name, config, build: (None, config["units"])
+    )
+    inner = keras.Sequential([keras.Input((2,)), L.Dense(5, name="wide")], name="inner")
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, [inner(inputs), inner(inputs), L.Dense(7, name="head")(inputs)])
+    for table in (count_model(model), count_config(model.get_config())):
+        assert [(row.path, row.macs) for row in table.rows] == [
+            ("inner", 5), ("inner/wide", 5), ("inner", 5), ("head", 7)
+        ]
+        assert table.macs == 5 + 5 + 7
+        # Dense(7) outputs 7 float32 numbers per sample.
+        assert table.rows[-1].output_bytes == 28

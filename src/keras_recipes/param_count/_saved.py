@@ -21,6 +21,8 @@ from keras_recipes.param_count._table import (
     activation_bytes,
     as_shape,
     build_shape,
+    sum_macs,
+    with_macs,
 )
 
 MAX_CONFIG_BYTES = 64 * 2**20
@@ -191,9 +193,13 @@ class _Walk:
                     row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
                                    ZERO, None, output_bytes, "nested")
                     self.add(row)
-                    self.seen[key] = row
+                    start = len(self.rows)
                     self.model(layer, path + "/", frozen or layer_config.get("trainable") is False,
                                depth + 1, call_outputs)
+                    # The nested row carries its layers' MACs, so that a
+                    # later shared use of the model counts them again.
+                    row = with_macs(row, sum_macs(self.rows[start:]))
+                    self.rows[start - 1] = self.seen[key] = row
                     continue
                 inner_key = _wrapped_key(class_name, layer_config, prefix)
                 if inner_key is not None and inner_key in self.seen:

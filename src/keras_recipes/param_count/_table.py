@@ -115,10 +115,7 @@ class ParamTable:
     @property
     def macs(self):
         """Multiply-accumulates of one forward pass for one sample, or `None` if a layer's are unknown."""
-        values = [row.macs for row in self.rows if row.status not in ("nested",)]
-        if any(value is None for value in values):
-            return None
-        return sum(values)
+        return sum_macs(self.rows)
 
     def _lines(self):
         header = ("path", "class", "build shape", "trainable", "non-trainable", "MACs",
@@ -191,6 +188,22 @@ class ParamTable:
 
 
 # === Row values shared by both walkers ===
+
+
+def sum_macs(rows):
+    """MACs of a run of rows: nested rows are skipped (their layers follow them),
+    shared rows count again (a layer called twice computes twice). `None` if
+    any row's MACs are unknown."""
+    values = [row.macs for row in rows if row.status != "nested"]
+    if any(value is None for value in values):
+        return None
+    return sum(values)
+
+
+def with_macs(row, macs):
+    """The same row with `macs` replaced."""
+    return LayerRow(row.path, row.class_name, row.build_shape, row.count, macs,
+                    row.output_bytes, row.status)
 
 _DTYPE_BYTES = {
     "bool": 1, "int8": 1, "uint8": 1, "float8_e4m3fn": 1, "float8_e5m2": 1,

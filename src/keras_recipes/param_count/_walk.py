@@ -15,6 +15,8 @@ from keras_recipes.param_count._table import (
     ParamTable,
     activation_bytes,
     build_shape,
+    sum_macs,
+    with_macs,
 )
 
 _GRAPH_MODELS = ("Functional", "Sequential")
@@ -106,7 +108,7 @@ def _layer_row(layer, path, frozen):
     class_name = type(layer).__name__
     if not isinstance(layer, keras.layers.Layer):
         # A non-layer operation of a functional graph (`x + y`): no weights.
-        return LayerRow(path, class_name, None, ZERO, None, None, "formula"), None
+        return LayerRow(path, class_name, None, ZERO, None, None, "formula")
     config = layer.get_config()
     build_config = layer.get_build_config()
     try:
@@ -128,8 +130,7 @@ def _layer_row(layer, path, frozen):
         # MultiHeadAttention in `_layer_configs`).
         count = count.frozen()
     macs = _macs_of(class_name, config, build_config) if status == "formula" else None
-    row = LayerRow(path, class_name, build_shape(build_config), count, macs, None, status)
-    return row, macs
+    return LayerRow(path, class_name, build_shape(build_config), count, macs, None, status)
 
 
 def _walk(model, prefix, frozen, seen, rows, depth):
@@ -149,9 +150,12 @@ def _walk(model, prefix, frozen, seen, rows, depth):
                                build_shape(operation.get_build_config()), ZERO, None,
                                output_bytes, "nested")
                 rows.append(row)
-                seen[id(operation)] = row
+                start = len(rows)
                 _walk(operation, path + "/", frozen or not operation.trainable, seen, rows,
                       depth + 1)
+                # The nested row carries its layers' MACs, so that a later
+                # shared use of the model counts them again.
+                rows[start - 1] = seen[id(operation)] = with_macs(row, sum_macs(rows[start:]))
                 continue
             inner = _shared_inner(operation)
             if inner is not None and id(inner) in seen:
@@ -162,7 +166,7 @@ def _walk(model, prefix, frozen, seen, rows, depth):
                                      None, output_bytes, "shared"))
                 seen[id(operation)] = rows[-1]
                 continue
-            row, _ = _layer_row(operation, path, frozen)
+            row = _layer_row(operation, path, frozen)
             row = LayerRow(row.path, row.class_name, row.build_shape, row.count, row.macs,
                            output_bytes, row.status)
             rows.append(row)
