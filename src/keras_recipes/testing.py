@@ -50,12 +50,14 @@ def assert_param_count(model, expected):
     Example:
 
     >>> import keras
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, name="hidden")])
+    >>> model = keras.Sequential(
+    ...     [keras.Input((2,)), keras.layers.Dense(3, name="hidden")], name="tiny"
+    ... )
     >>> assert_param_count(model, 9)
     >>> assert_param_count(model, {"hidden": 8})
     Traceback (most recent call last):
     ...
-    AssertionError: Parameter counts differ in 1 layer of model 'sequential':
+    AssertionError: Parameter counts differ in 1 layer of model 'tiny':
       hidden: expected 8, got 9 (9 trainable, 0 non-trainable)
     """
     if isinstance(expected, dict):

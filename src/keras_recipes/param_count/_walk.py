@@ -204,7 +204,7 @@ def count_model(model):
     Example:
 
     >>> import keras
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, name="dense")])
     >>> table = count_model(model)
     >>> table.total
     ParamCount(trainable=9, non_trainable=0)
