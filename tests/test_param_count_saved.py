@@ -6,6 +6,7 @@ inside, a `RecursionError`, or a guessed total. Every recipe of the library,
 saved to `.keras`, must count in a fresh interpreter without Keras.
 """
 
+import functools
 import json
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import textwrap
 import zipfile
 
 import keras
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 from test_recipes import RECIPES, _id
 
@@ -251,3 +254,62 @@ def test_every_recipe_counts_live_and_from_its_saved_file(row, tmp_path):
     trainable, non_trainable, heavy = json.loads(output.strip().splitlines()[-1])
     assert heavy == []
     assert ParamCount(trainable, non_trainable) == expected
+
+
+@functools.cache
+def _small_model_json():
+    """The JSON config of a small model touching many layer kinds, built once."""
+    inputs = keras.Input((6, 4))
+    hidden = keras.layers.Conv1D(4, 3, padding="same")(inputs)
+    hidden = keras.layers.BatchNormalization()(hidden)
+    hidden = keras.layers.MultiHeadAttention(2, 2)(hidden, hidden)
+    hidden = keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True))(hidden)
+    hidden = keras.layers.TimeDistributed(keras.layers.Dense(3))(hidden)
+    hidden = keras.layers.LayerNormalization()(hidden)
+    outputs = keras.layers.EinsumDense("abc,cd->ad", output_shape=2)(hidden)
+    return keras.Model(inputs, outputs).to_json()
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value, prefix=()):
+    """Every (path, value) inside a JSON value."""
+    yield prefix, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*prefix, index))
+
+
+@settings(max_examples=200)
+@given(data=st.data())
+def test_corrupted_configs_give_a_table_or_a_value_error(data):
+    """Any one value of a real config replaced by random JSON gives a table or a ValueError, nothing else."""
+    config = json.loads(_small_model_json())
+    paths = [path for path, _ in _paths(config) if path]
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        parent = config
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = data.draw(_JSON_VALUES)
+        except (KeyError, IndexError, TypeError):
+            continue  # An earlier replacement removed this path.
+    try:
+        table = count_config(config)
+    except ValueError:
+        return
+    str(table)
+    table.to_dict()
+    try:
+        table.total
+    except ValueError:
+        pass

@@ -342,6 +342,8 @@ def einsum_dense_shapes(equation, bias_axes, input_shape, output_shape):
         raise _fail("EinsumDense", "an equation `X,Y->Z`, `...X,Y->...Z` or `X...,Y->Z...`", equation)
     input_spec, weight_spec, output_spec = match.groups()
     input_shape = list(input_shape)
+    if len(input_shape) < len(input_spec) or not input_shape:
+        raise _fail("EinsumDense", f"an input of rank {len(input_spec)} or more for {equation!r}", input_shape)
     elided = len(input_shape) - len(input_spec)
     output = [output_shape] if isinstance(output_shape, int) else list(output_shape)
     output.insert(0, input_shape[0])
@@ -525,6 +527,10 @@ def layer_count(
     """
     if _depth > _MAX_WRAPPER_DEPTH:
         raise ConfigError(f"Layer wrappers nested more than {_MAX_WRAPPER_DEPTH} deep.")
+    if not isinstance(registered_name, (str, type(None))) or not isinstance(
+        module, (str, type(None))
+    ):
+        return None
     frozen = _frozen or _get(config, "trainable", True) is False
     if class_name in _BUILDS_SUBLAYERS and not _frozen:
         # MultiHeadAttention creates its EinsumDense sublayers in `build()`,
@@ -546,7 +552,12 @@ def layer_count(
     if _plain(class_name, config) and class_name in _FAMILIES:
         if build_config is None:
             raise _fail(class_name, "a built layer (the config has no build_config)", None)
-        count = _FAMILIES[class_name](class_name, config, build_config)
+        try:
+            count = _FAMILIES[class_name](class_name, config, build_config)
+        except (IndexError, KeyError, TypeError, AttributeError) as error:
+            # A config no Keras layer could have (a hostile or corrupted
+            # file) that slipped past the checks: still a clear ValueError.
+            raise _fail(class_name, "a config Keras could have built", f"{type(error).__name__}: {error}") from None
         return count.frozen() if frozen else count
     if class_name == "TimeDistributed":
         return _inner(class_name, config, "layer", build_config, _depth, frozen)

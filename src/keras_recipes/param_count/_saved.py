@@ -167,7 +167,10 @@ class _Walk:
             layer_config = layer.get("config")
             if not isinstance(layer_config, dict):
                 layer_config = {}
-            name = layer_config.get("name", layer.get("name", f"layer_{index}"))
+            name = layer_config.get("name", layer.get("name"))
+            if not isinstance(name, str):
+                name = f"layer_{index}"
+            graph_name = layer.get("name") if isinstance(layer.get("name"), str) else name
             path = f"{prefix}{name}"
             if sequential:
                 calls = [_sequential_output(layers, index)]
@@ -177,7 +180,7 @@ class _Walk:
             else:
                 nodes = layer.get("inbound_nodes")
                 count = len(nodes) if isinstance(nodes, list) else 1
-                calls = [outputs.get((layer.get("name", name), call)) for call in range(max(count, 1))]
+                calls = [outputs.get((graph_name, call)) for call in range(max(count, 1))]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
             for call_outputs in calls:
@@ -248,10 +251,13 @@ def _tensor_shapes(value, found, depth=0):
             config = value.get("config")
             if isinstance(config, dict):
                 history = config.get("keras_history")
-                if isinstance(history, list) and len(history) == 3:
-                    found[tuple(history) if all(
-                        isinstance(h, (str, int)) for h in history) else None] = (
-                        as_shape(config.get("shape")), config.get("dtype"))
+                if (
+                    isinstance(history, list)
+                    and len(history) == 3
+                    and isinstance(history[0], str)
+                    and all(type(index) is int for index in history[1:])
+                ):
+                    found[tuple(history)] = (as_shape(config.get("shape")), config.get("dtype"))
             return
         for item in value.values():
             _tensor_shapes(item, found, depth + 1)
@@ -271,8 +277,6 @@ def _consumed_shapes(layers):
         _tensor_shapes(layer.get("inbound_nodes"), found)
     outputs = {}
     for key, value in found.items():
-        if key is None:
-            continue
         name, call, tensor = key
         outputs.setdefault((name, call), {})[tensor] = value
     return {

@@ -63,8 +63,8 @@ def _as_lists(shape):
 
 
 def _shape_text(shape):
-    if shape is None:
-        return ""
+    if not isinstance(shape, tuple):
+        return "" if shape is None else str(shape)
     if shape and all(isinstance(dim, tuple) for dim in shape):
         return ", ".join(_shape_text(dim) for dim in shape)
     return "(" + ", ".join("None" if dim is None else str(dim) for dim in shape) + ")"
@@ -220,7 +220,8 @@ def dtype_bytes(dtype):
     `"int8_from_float32"` computes in float32.
     """
     if isinstance(dtype, dict):
-        dtype = (dtype.get("config") or {}).get("name")
+        config = dtype.get("config")
+        dtype = config.get("name") if isinstance(config, dict) else None
     if not isinstance(dtype, str):
         return None
     if dtype.startswith("mixed_"):
@@ -243,12 +244,12 @@ def build_shape(build_config):
     """The shape a layer was built on, from its build config, or `None`."""
     if not isinstance(build_config, dict):
         return None
+    shape = None
     if "input_shape" in build_config:
-        return as_shape(build_config["input_shape"])
-    shapes = build_config.get("shapes_dict")
-    if isinstance(shapes, dict):
-        return tuple(as_shape(shape) for shape in shapes.values())
-    return None
+        shape = as_shape(build_config["input_shape"])
+    elif isinstance(build_config.get("shapes_dict"), dict):
+        shape = tuple(as_shape(shape) for shape in build_config["shapes_dict"].values())
+    return shape if isinstance(shape, tuple) else None
 
 
 def activation_bytes(shapes_and_dtypes):
