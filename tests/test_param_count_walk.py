@@ -203,6 +203,26 @@ def _multi_head_attention(draw):
     return layer, (draw(strategies.sizes(3)), draw(strategies.sizes(4))), "float32", _attend
 
 
+def _grouped_query_attention(draw):
+    key_value_heads = draw(strategies.sizes(2))
+    layer = L.GroupQueryAttention(
+        draw(strategies.sizes(3)), key_value_heads * draw(strategies.sizes(2)), key_value_heads,
+        use_bias=draw(strategies.flags()), use_gate=draw(strategies.flags()))
+    return layer, (draw(strategies.sizes(3)), draw(strategies.sizes(4))), "float32", _attend
+
+
+def _spectral_normalization(draw):
+    inner = draw(st.sampled_from(["dense", "conv", "embedding"]))
+    if inner == "embedding":
+        layer = L.Embedding(draw(strategies.sizes()), draw(strategies.sizes()))
+        return L.SpectralNormalization(layer), (draw(strategies.sizes(3)),), "int32", _one
+    if inner == "conv":
+        layer = L.Conv1D(draw(strategies.sizes(4)), draw(strategies.sizes(3)), padding="same")
+        return L.SpectralNormalization(layer), (4, draw(strategies.sizes(4))), "float32", _one
+    layer = L.Dense(draw(strategies.sizes()), use_bias=draw(strategies.flags()))
+    return L.SpectralNormalization(layer), draw(strategies.input_shapes(1, 2)), "float32", _one
+
+
 def _attention(draw):
     layer = L.Attention(use_scale=draw(strategies.flags()),
                         score_mode=draw(st.sampled_from(["dot", "concat"])))
@@ -256,6 +276,8 @@ LAYER_KINDS = {
     "Normalization": _normalization,
     "PReLU": _prelu,
     "MultiHeadAttention": _multi_head_attention,
+    "GroupedQueryAttention": _grouped_query_attention,
+    "SpectralNormalization": _spectral_normalization,
     "Attention": _attention,
     "AdditiveAttention": _additive_attention,
     "weightless": _weightless,

@@ -428,6 +428,27 @@ def _mha(class_name, config, build):
     return ParamCount(kernels + (biases if use_bias else 0))
 
 
+def _grouped_query_attention(class_name, config, build):
+    shapes = _get(build, "shapes_dict")
+    query = _dim(class_name, _shape(class_name, shapes, "query_shape"), -1)
+    value_shape = _shape(class_name, shapes, "value_shape")
+    key_shape = _shape(class_name, shapes, "key_shape") if _get(shapes, "key_shape") else value_shape
+    head_dim = _positive(class_name, config, "head_dim")
+    query_heads = _positive(class_name, config, "num_query_heads")
+    key_value_heads = _positive(class_name, config, "num_key_value_heads")
+    use_bias = _flag(class_name, config, "use_bias", True)
+    gates = 2 if _flag(class_name, config, "use_gate", False) else 1
+    # Query (and gate) project to (query_heads, head_dim), key and value to
+    # (key_value_heads, head_dim), the output back to the query's last axis.
+    kernels = head_dim * (
+        gates * query_heads * query
+        + key_value_heads * (_dim(class_name, key_shape, -1) + _dim(class_name, value_shape, -1))
+        + query_heads * query
+    )
+    biases = gates * query_heads * head_dim + 2 * key_value_heads * head_dim + query
+    return ParamCount(kernels + (biases if use_bias else 0))
+
+
 def _attention(class_name, config, build):
     scale = int(_flag(class_name, config, "use_scale", False))
     concat = int(_get(config, "score_mode", "dot") == "concat")
@@ -468,11 +489,23 @@ _FAMILIES = {
     "Attention": _attention,
     "AdditiveAttention": _additive_attention,
     "LayerScale": _layer_scale,
+    # The class is GroupedQueryAttention; configs name it by its export,
+    # keras.layers.GroupQueryAttention.
+    **dict.fromkeys(("GroupedQueryAttention", "GroupQueryAttention"), _grouped_query_attention),
 }
 
-_BUILDS_SUBLAYERS = frozenset({"MultiHeadAttention"})
+_BUILDS_SUBLAYERS = frozenset(
+    {"MultiHeadAttention", "GroupedQueryAttention", "GroupQueryAttention"}
+)
 
-WRAPPERS = frozenset({"Bidirectional", "TimeDistributed"})
+WRAPPERS = frozenset({"Bidirectional", "TimeDistributed", "SpectralNormalization"})
+
+# The config key that gives the last axis of each layer's `kernel` (or
+# `embeddings`), which sizes SpectralNormalization's `vector_u`.
+_KERNEL_OUTPUT = {
+    "Dense": "units", "Embedding": "output_dim",
+    "Conv1D": "filters", "Conv2D": "filters", "Conv3D": "filters",
+}
 SUPPORTED = frozenset(_FAMILIES) | WEIGHTLESS | WRAPPERS
 
 _MAX_WRAPPER_DEPTH = 32
@@ -544,7 +577,7 @@ def layer_count(
         count = REGISTERED[registered_name](config, build_config)
         return count.frozen() if frozen else count
     if registered_name not in (None, class_name) or (
-        module is not None and not str(module).startswith("keras")
+        module is not None and not (module == "keras" or module.startswith("keras."))
     ):
         return None
     if class_name in WEIGHTLESS:
@@ -561,6 +594,14 @@ def layer_count(
         return count.frozen() if frozen else count
     if class_name == "TimeDistributed":
         return _inner(class_name, config, "layer", build_config, _depth, frozen)
+    if class_name == "SpectralNormalization":
+        inner = _serialized(class_name, _get(config, "layer"), "layer")
+        key = _KERNEL_OUTPUT.get(inner["class_name"])
+        count = _inner(class_name, config, "layer", build_config, _depth, frozen)
+        if key is None or count is None:
+            return None
+        # `vector_u` (1, kernel.shape[-1]) is a non-trainable weight.
+        return count + ParamCount(0, _positive(inner["class_name"], inner.get("config"), key))
     if class_name == "Bidirectional":
         forward = _inner(class_name, config, "layer", build_config, _depth, frozen)
         if _get(config, "backward_layer") is None:

@@ -79,7 +79,7 @@ def _shared_inner(layer):
 
     (Bidirectional is not listed: it always builds fresh copies.)
     """
-    if type(layer).__name__ == "TimeDistributed" and type(layer).__module__.startswith("keras"):
+    if type(layer).__name__ == "TimeDistributed" and type(layer).__module__.startswith("keras."):
         return layer.layer
     return None
 
@@ -116,7 +116,11 @@ def _layer_row(layer, path, frozen):
             class_name,
             config,
             build_config,
-            registered_name=keras.saving.get_registered_name(type(layer)),
+            # Keras's own classes go by class name (their registered name
+            # can be an export alias); only custom classes by registration.
+            registered_name=None
+            if type(layer).__module__.startswith("keras.")
+            else keras.saving.get_registered_name(type(layer)),
             module=type(layer).__module__,
         )
     except ValueError:
