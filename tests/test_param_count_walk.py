@@ -223,6 +223,26 @@ def _spectral_normalization(draw):
     return L.SpectralNormalization(layer), draw(strategies.input_shapes(1, 2)), "float32", _one
 
 
+def _lora(draw):
+    rank = draw(strategies.sizes(3))
+    kind = draw(st.sampled_from(["dense", "embedding", "einsum", "conv"]))
+    if kind == "dense":
+        layer = L.Dense(draw(strategies.sizes()), lora_rank=rank, use_bias=draw(strategies.flags()))
+        return layer, draw(strategies.input_shapes(1, 2)), "float32", _one
+    if kind == "embedding":
+        layer = L.Embedding(draw(strategies.sizes()), draw(strategies.sizes()), lora_rank=rank)
+        return layer, (draw(strategies.sizes(3)),), "int32", _one
+    if kind == "einsum":
+        steps, units = draw(strategies.sizes(3)), draw(strategies.sizes(4))
+        layer = L.EinsumDense("abc,cd->abd", output_shape=(steps, units), bias_axes="d",
+                              lora_rank=rank)
+        return layer, (steps, draw(strategies.sizes(4))), "float32", _one
+    in_channels, filters, groups = draw(strategies.grouped_channels())
+    layer = L.Conv2D(filters, draw(strategies.kernel_sizes(2)), padding="same", groups=groups,
+                     lora_rank=rank)
+    return layer, (3, 3, in_channels), "float32", _one
+
+
 def _attention(draw):
     layer = L.Attention(use_scale=draw(strategies.flags()),
                         score_mode=draw(st.sampled_from(["dot", "concat"])))
@@ -278,6 +298,7 @@ LAYER_KINDS = {
     "MultiHeadAttention": _multi_head_attention,
     "GroupedQueryAttention": _grouped_query_attention,
     "SpectralNormalization": _spectral_normalization,
+    "LoRA": _lora,
     "Attention": _attention,
     "AdditiveAttention": _additive_attention,
     "weightless": _weightless,

@@ -143,11 +143,9 @@ def _rank(class_name):
     return int(re.search(r"(\d)D", class_name).group(1))
 
 
-def _plain(class_name, config):
-    """Refuse LoRA and quantized variants, whose variables this module does not model."""
-    if _get(config, "lora_rank") or _get(config, "quantization_config"):
-        return False
-    return True
+def _quantized(config):
+    """Quantized layers swap their variables; this module does not model them."""
+    return bool(_get(config, "quantization_config")) or bool(_get(config, "quantization_mode"))
 
 
 # === One function per layer family: (class_name, config, build_config) -> ParamCount ===
@@ -464,6 +462,41 @@ def _additive_attention(class_name, config, build):
     return ParamCount(_dim(class_name, _shape(class_name, {"input_shape": shapes[0]}), -1))
 
 
+def _lora_kernel(class_name, config, build):
+    """The shape of the kernel that LoRA freezes, for the layers that support it."""
+    shape = _shape(class_name, build)
+    if class_name == "Dense":
+        return [_dim(class_name, shape, -1), _positive(class_name, config, "units")]
+    if class_name == "Embedding":
+        return [_positive(class_name, config, "input_dim"), _positive(class_name, config, "output_dim")]
+    if class_name == "EinsumDense":
+        kernel, _ = einsum_dense_shapes(
+            _get(config, "equation"), _get(config, "bias_axes"), shape, _get(config, "output_shape")
+        )
+        return kernel
+    rank = _rank(class_name)
+    groups = _positive(class_name, config, "groups", 1)
+    return [
+        *_sizes(class_name, _get(config, "kernel_size"), rank, "kernel_size"),
+        _channels(class_name, config, shape) // groups,
+        _positive(class_name, config, "filters"),
+    ]
+
+
+_LORA = frozenset({"Dense", "Embedding", "EinsumDense", "Conv1D", "Conv2D", "Conv3D"})
+
+
+def _with_lora(class_name, config, build, count):
+    """`count` after `enable_lora(rank)`: the kernel becomes non-trainable, and
+    two trainable adapters `kernel.shape[:-1] + (rank,)` and `(rank,
+    kernel.shape[-1])` are added."""
+    rank = _positive(class_name, config, "lora_rank")
+    kernel = _lora_kernel(class_name, config, build)
+    frozen = math.prod(kernel)
+    adapters = math.prod(kernel[:-1]) * rank + rank * kernel[-1]
+    return ParamCount(count.trainable - frozen + adapters, count.non_trainable + frozen)
+
+
 def _layer_scale(class_name, config, build):
     # keras.applications' ConvNeXt scales each channel by a learnt `gamma`.
     return ParamCount(_positive(class_name, config, "projection_dim"))
@@ -582,11 +615,15 @@ def layer_count(
         return None
     if class_name in WEIGHTLESS:
         return ZERO
-    if _plain(class_name, config) and class_name in _FAMILIES:
+    if _quantized(config) or (_get(config, "lora_rank") and class_name not in _LORA):
+        return None
+    if class_name in _FAMILIES:
         if build_config is None:
             raise _fail(class_name, "a built layer (the config has no build_config)", None)
         try:
             count = _FAMILIES[class_name](class_name, config, build_config)
+            if _get(config, "lora_rank"):
+                count = _with_lora(class_name, config, build_config, count)
         except (IndexError, KeyError, TypeError, AttributeError) as error:
             # A config no Keras layer could have (a hostile or corrupted
             # file) that slipped past the checks: still a clear ValueError.
