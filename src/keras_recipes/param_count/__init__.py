@@ -11,6 +11,11 @@ Layer formulas take plain ints and mirror the Keras layer of the same name
 (`mlp`, `shared_mlp`, `branch_merge`, `averaging_layer`) take exactly the
 arguments of the builder of the same name.
 
+`count_model(model)` and `count_config(source)` give per-layer tables
+(`ParamTable`) of any Sequential or Functional model, live or saved; the
+latter reads a `.keras` file without importing Keras. See the "Counting
+parameters" page of the docs.
+
 Example:
 
 >>> from keras_recipes import param_count
