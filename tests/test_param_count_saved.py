@@ -313,3 +313,16 @@ def test_corrupted_configs_give_a_table_or_a_value_error(data):
         table.total
     except ValueError:
         pass
+
+
+@pytest.mark.parametrize(
+    "config, build",
+    [
+        ({"name": "d", "units": 10**4000}, {"input_shape": [None, 2]}),
+        ({"name": "d", "units": 3}, {"input_shape": [None] + [10**100] * 1000}),
+    ],
+)
+def test_absurd_sizes_are_refused_quickly(config, build):
+    """Sizes beyond any real tensor, or thousands of axes, are a ValueError, not a huge product."""
+    with pytest.raises(ValueError, match="Cannot count layer 'd'"):
+        count_config(sequential({**DENSE, "config": config, "build_config": build}))

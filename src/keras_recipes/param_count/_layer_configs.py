@@ -96,19 +96,29 @@ def _flag(class_name, config, key, default):
     return value
 
 
+# No tensor axis is longer than this, and no layer has more axes than
+# `MAX_RANK`: bounds that keep a hostile config from making the arithmetic
+# slow (a product of a million 4,000-digit sizes).
+MAX_AXIS = 2**48
+MAX_RANK = 32
+
+
+def _is_size(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_AXIS
+
+
 def _positive(class_name, config, key, default=None):
     value = _get(config, key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _fail(class_name, f"`{key}` to be a positive integer", value)
+    if not _is_size(value):
+        raise _fail(class_name, f"`{key}` to be a positive integer up to {MAX_AXIS}", value)
     return value
 
 
 def _shape(class_name, build_config, key="input_shape"):
     """The build shape under `key`: a list of ints and `None`s."""
     shape = _get(build_config, key)
-    if not isinstance(shape, (list, tuple)) or not all(
-        dim is None or (isinstance(dim, int) and not isinstance(dim, bool) and dim >= 0)
-        for dim in shape
+    if not isinstance(shape, (list, tuple)) or len(shape) > MAX_RANK or not all(
+        dim is None or (type(dim) is int and dim == 0) or _is_size(dim) for dim in shape
     ):
         raise _fail(class_name, f"a build config with `{key}`, a list of sizes", build_config)
     return list(shape)
@@ -126,7 +136,7 @@ def _sizes(class_name, value, rank, key):
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value] * rank
     if not isinstance(value, (list, tuple)) or len(value) != rank or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+        _is_size(v) for v in value
     ):
         raise _fail(class_name, f"`{key}` of {rank} positive integers", value)
     return tuple(value)
@@ -263,7 +273,7 @@ def _batch_norm(class_name, config, build):
 def _axes(class_name, config, default=-1):
     axis = _get(config, "axis", default)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
-    if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+    if not axes or len(axes) > MAX_RANK or not all(type(a) is int for a in axes):
         raise _fail(class_name, "`axis` to be an integer or a list of them", axis)
     return axes
 
@@ -384,11 +394,18 @@ def _einsum_dense(class_name, config, build):
     output_shape = _get(config, "output_shape")
     if not isinstance(equation, str) or len(equation) > 200:
         raise _fail(class_name, "`equation` to be an einsum string", equation)
-    if not (isinstance(output_shape, int) or isinstance(output_shape, (list, tuple))):
-        raise _fail(class_name, "`output_shape` to be an integer or a list", output_shape)
+    if not (
+        _is_size(output_shape)
+        or (
+            isinstance(output_shape, (list, tuple))
+            and len(output_shape) <= MAX_RANK
+            and all(size is None or _is_size(size) for size in output_shape)
+        )
+    ):
+        raise _fail(class_name, "`output_shape` to be a size or a list of sizes", output_shape)
     kernel, bias = einsum_dense_shapes(equation, _get(config, "bias_axes"), shape, output_shape)
     sizes = kernel + (bias or [])
-    if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
+    if not all(_is_size(size) for size in sizes):
         raise _fail(class_name, "weight sizes known from the build shape", build)
     return ParamCount(math.prod(kernel) + (math.prod(bias) if bias else 0))
 
@@ -409,8 +426,8 @@ def _mha(class_name, config, build):
         output = [query_dim]
     elif isinstance(output, int) and not isinstance(output, bool):
         output = [output]
-    if not isinstance(output, (list, tuple)) or not all(
-        isinstance(o, int) and not isinstance(o, bool) and o > 0 for o in output
+    if not isinstance(output, (list, tuple)) or len(output) > MAX_RANK or not all(
+        _is_size(o) for o in output
     ):
         raise _fail(class_name, "`output_shape` of positive integers", output)
     output_size = math.prod(output)
