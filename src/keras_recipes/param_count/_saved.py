@@ -13,7 +13,7 @@ import json
 import os
 import zipfile
 
-from keras_recipes.param_count import _layer_configs, _macs
+from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO
 from keras_recipes.param_count._table import (
     LayerRow,
@@ -21,6 +21,8 @@ from keras_recipes.param_count._table import (
     activation_bytes,
     as_shape,
     build_shape,
+    layer_macs,
+    layer_output_shape,
     sum_macs,
     with_macs,
 )
@@ -317,12 +319,9 @@ def _layer_row(layer, class_name, config, path, frozen):
                         "unsupported")
     if frozen:
         count = count.frozen()
-    try:
-        macs = _macs.layer_macs(class_name, config, build_config)
-        shape = _macs.layer_output_shape(class_name, config, build_config)
-    except (ValueError, TypeError, KeyError):
-        macs, shape = None, None
-    output_bytes = activation_bytes([(as_shape(shape), config.get("dtype"))]) if shape else None
+    macs = layer_macs(class_name, config, build_config)
+    shape = layer_output_shape(class_name, config, build_config)
+    output_bytes = activation_bytes([(shape, config.get("dtype"))]) if shape else None
     return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
                     "formula")
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from keras_recipes.param_count import _macs
 from keras_recipes.param_count._count import ParamCount
 
 STATUSES = ("formula", "nested", "shared", "fallback", "unsupported")
@@ -188,6 +189,30 @@ class ParamTable:
 
 
 # === Row values shared by both walkers ===
+
+# What a MAC or shape rule may raise on a config it cannot read (a hostile
+# file, an unusual layer); the row then shows the value as unknown.
+_RULE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
+
+
+def layer_macs(class_name, config, build_config):
+    """`_macs.layer_macs`, with `None` when the rule cannot read the config."""
+    try:
+        macs = _macs.layer_macs(class_name, config, build_config)
+    except _RULE_ERRORS:
+        return None
+    return macs if isinstance(macs, int) and not isinstance(macs, bool) and macs >= 0 else None
+
+
+def layer_output_shape(class_name, config, build_config):
+    """`_macs.layer_output_shape` as a tuple, with `None` when unknown."""
+    try:
+        shape = _macs.layer_output_shape(class_name, config, build_config)
+    except _RULE_ERRORS:
+        return None
+    shape = as_shape(shape)
+    return shape if isinstance(shape, tuple) else None
+
 
 
 def sum_macs(rows):

@@ -8,13 +8,14 @@ never imports Keras itself: a model passed in brings its own.
 
 import sys
 
-from keras_recipes.param_count import _layer_configs, _macs
+from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO, ParamCount
 from keras_recipes.param_count._table import (
     LayerRow,
     ParamTable,
     activation_bytes,
     build_shape,
+    layer_macs,
     sum_macs,
     with_macs,
 )
@@ -96,13 +97,6 @@ def _output_bytes(outputs):
         return None
 
 
-def _macs_of(class_name, config, build_config):
-    try:
-        return _macs.layer_macs(class_name, config, build_config)
-    except (ValueError, TypeError, KeyError):
-        return None
-
-
 def _layer_row(layer, path, frozen):
     keras = _keras()
     class_name = type(layer).__name__
@@ -133,7 +127,7 @@ def _layer_row(layer, path, frozen):
         # every variable non-trainable whatever its config says (see
         # MultiHeadAttention in `_layer_configs`).
         count = count.frozen()
-    macs = _macs_of(class_name, config, build_config) if status == "formula" else None
+    macs = layer_macs(class_name, config, build_config) if status == "formula" else None
     return LayerRow(path, class_name, build_shape(build_config), count, macs, None, status)
 
 
