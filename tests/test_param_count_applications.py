@@ -28,7 +28,7 @@ DEFAULT_CONFIG = {"ResNet50": {}, "EfficientNetB0": {}, "MobileNet": {}}
 SMALL = {
     "VGG16": 32, "VGG19": 32, "Xception": 71, "MobileNetV2": 32, "MobileNetV3Small": 32,
     "MobileNetV3Large": 32, "ResNet50V2": 32, "InceptionV3": 75, "ConvNeXtTiny": 32,
-    "EfficientNetV2B0": 32, "DenseNet121": 32, "NASNetMobile": 32,
+    "EfficientNetV2B0": 32, "DenseNet121": 32, "NASNetMobile": 32, "InceptionResNetV2": 75,
 }
 APPLICATIONS = {
     **DEFAULT_CONFIG,
@@ -50,7 +50,6 @@ SKIPPED = {
         for size in ("Small", "Base", "Large", "XLarge")
     },
     "NASNetLarge": f"{_SLOW}; same blocks as NASNetMobile",
-    "InceptionResNetV2": f"{_SLOW}; its only extra layer, CustomScaleLayer, has no weights",
 }
 
 if os.environ.get("KERAS_RECIPES_ALL_APPLICATIONS"):
