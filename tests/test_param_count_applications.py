@@ -118,11 +118,15 @@ _COUNT_FILES = textwrap.dedent(
     import json, sys
     from keras_recipes.param_count import count_config
     totals = {}
+    rows = {}
     for name, path in json.loads(sys.argv[1]).items():
-        total = count_config(path).total
+        table = count_config(path)
+        total = table.total
         totals[name] = [total.trainable, total.non_trainable]
+        rows[name] = [[r.path, r.count.trainable, r.count.non_trainable, r.status]
+                      for r in table.rows]
     heavy = sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules)
-    print(json.dumps({"totals": totals, "imported": heavy}))
+    print(json.dumps({"totals": totals, "rows": rows, "imported": heavy}))
     """
 )
 
@@ -140,7 +144,7 @@ def count_files_in_fresh_python(paths):
 
 
 def test_count_config_from_saved_files_without_keras(built, tmp_path):
-    """From each saved .keras file, count_config gives Keras's split in a process that never imports Keras."""
+    """From each saved .keras file, count_config gives Keras's split, and count_model's rows, without Keras."""
     paths = {}
     for name in sorted(APPLICATIONS):
         paths[name] = tmp_path / f"{name}.keras"
@@ -151,3 +155,8 @@ def test_count_config_from_saved_files_without_keras(built, tmp_path):
         name: [keras_count(built(name)).trainable, keras_count(built(name)).non_trainable]
         for name in paths
     }
+    # Row by row, the saved file and the live model give the same table.
+    for name in paths:
+        live = [[r.path, r.count.trainable, r.count.non_trainable, r.status]
+                for r in count_model(built(name)).rows]
+        assert answer["rows"][name] == live, name
