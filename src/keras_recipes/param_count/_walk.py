@@ -97,12 +97,12 @@ def _output_bytes(outputs):
         return None
 
 
-def _layer_row(layer, path, frozen):
+def _layer_row(layer, path, frozen, output_bytes):
     keras = _keras()
     class_name = type(layer).__name__
     if not isinstance(layer, keras.layers.Layer):
         # A non-layer operation of a functional graph (`x + y`): no weights.
-        return LayerRow(path, class_name, None, ZERO, None, None, "formula")
+        return LayerRow(path, class_name, None, ZERO, None, output_bytes, "formula")
     config = layer.get_config()
     build_config = layer.get_build_config()
     try:
@@ -128,10 +128,12 @@ def _layer_row(layer, path, frozen):
         # MultiHeadAttention in `_layer_configs`).
         count = count.frozen()
     macs = layer_macs(class_name, config, build_config) if status == "formula" else None
-    return LayerRow(path, class_name, build_shape(build_config), count, macs, None, status)
+    return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
+                    status)
 
 
-def _walk(model, prefix, frozen, seen, rows, depth):
+def _walk(model, prefix, frozen, seen, rows):
+    """Append the rows of `model`'s layers to `rows`; `seen` maps id(layer) to its first row."""
     for operation, calls in _members(model):
         path = prefix + operation.name
         for outputs in calls:
@@ -149,8 +151,7 @@ def _walk(model, prefix, frozen, seen, rows, depth):
                                output_bytes, "nested")
                 rows.append(row)
                 start = len(rows)
-                _walk(operation, path + "/", frozen or not operation.trainable, seen, rows,
-                      depth + 1)
+                _walk(operation, path + "/", frozen or not operation.trainable, seen, rows)
                 # The nested row carries its layers' MACs, so that a later
                 # shared use of the model counts them again.
                 rows[start - 1] = seen[id(operation)] = with_macs(row, sum_macs(rows[start:]))
@@ -164,9 +165,7 @@ def _walk(model, prefix, frozen, seen, rows, depth):
                                      None, output_bytes, "shared"))
                 seen[id(operation)] = rows[-1]
                 continue
-            row = _layer_row(operation, path, frozen)
-            row = LayerRow(row.path, row.class_name, row.build_shape, row.count, row.macs,
-                           output_bytes, row.status)
+            row = _layer_row(operation, path, frozen, output_bytes)
             rows.append(row)
             seen[id(operation)] = row
             if inner is not None:
@@ -227,5 +226,5 @@ def count_model(model):
         rows.append(LayerRow(model.name, type(model).__name__, None, count, None, None,
                              "fallback"))
         return ParamTable(rows, name=model.name)
-    _walk(model, "", not model.trainable, {}, rows, 0)
+    _walk(model, "", not model.trainable, {}, rows)
     return ParamTable(rows, name=model.name)
