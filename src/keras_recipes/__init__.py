@@ -31,7 +31,7 @@ _BUILDERS = {
     "split_brain_targets": "keras_recipes._split_brain_ae",
     "split_brain_features": "keras_recipes._split_brain_ae",
 }
-_SUBMODULES = ("layers", "color", "data")
+_SUBMODULES = ("layers", "color", "data", "testing")
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 

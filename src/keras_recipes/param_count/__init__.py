@@ -11,6 +11,11 @@ Layer formulas take plain ints and mirror the Keras layer of the same name
 (`mlp`, `shared_mlp`, `branch_merge`, `averaging_layer`) take exactly the
 arguments of the builder of the same name.
 
+`count_model(model)` and `count_config(source)` give per-layer tables
+(`ParamTable`) of any Sequential or Functional model, live or saved; the
+latter reads a `.keras` file without importing Keras. See the "Counting
+parameters" page of the docs.
+
 Example:
 
 >>> from keras_recipes import param_count
@@ -37,6 +42,7 @@ from keras_recipes.param_count._layers import (
     separable_conv,
     simple_rnn,
 )
+from keras_recipes.param_count._layer_configs import REGISTERED, layer_count
 from keras_recipes.param_count._macs import layer_macs, layer_output_shape
 from keras_recipes.param_count._recipes import (
     averaging_layer,
@@ -44,11 +50,17 @@ from keras_recipes.param_count._recipes import (
     mlp,
     shared_mlp,
 )
+from keras_recipes.param_count._saved import count_config
 from keras_recipes.param_count._split_brain_ae import split_brain_ae
+from keras_recipes.param_count._table import LayerRow, ParamTable
+from keras_recipes.param_count._walk import count_model
 
 __all__ = [
+    "LayerRow",
+    "REGISTERED",
     "ZERO",
     "ParamCount",
+    "ParamTable",
     "averaging_layer",
     "batch_norm",
     "bidirectional",
@@ -56,12 +68,15 @@ __all__ = [
     "conv",
     "conv_lstm",
     "conv_transpose",
+    "count_config",
+    "count_model",
     "dense",
     "depthwise_conv",
     "embedding",
     "group_norm",
     "gru",
     "layer_norm",
+    "layer_count",
     "lstm",
     "mlp",
     "separable_conv",

@@ -1,0 +1,372 @@
+"""`count_config`: a per-layer parameter table of a saved model, without Keras.
+
+A `.keras` file is a zip whose `config.json` holds every layer's class name,
+config and build shape, which is all the formulas need. This module reads
+that JSON and nothing else: it imports neither Keras nor TensorFlow, never
+loads the weights, and never deserializes (so never runs) anything in the
+file. Untrusted files get bounded work: the JSON is read only up to
+`MAX_CONFIG_BYTES` (whatever the zip declares), and the walk stops at
+`MAX_DEPTH` levels of nesting and `MAX_LAYERS` layers.
+"""
+
+import json
+import os
+import zipfile
+
+from keras_recipes.param_count import _layer_configs
+from keras_recipes.param_count._count import ZERO
+from keras_recipes.param_count._table import (
+    LayerRow,
+    ParamTable,
+    activation_bytes,
+    as_shape,
+    build_shape,
+    layer_macs,
+    layer_output_shape,
+    sum_macs,
+    with_macs,
+)
+
+MAX_CONFIG_BYTES = 64 * 2**20
+"""Largest `config.json` read (keras.applications' largest is a few MB)."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of models inside models."""
+
+MAX_LAYERS = 100_000
+"""Most rows in one table."""
+
+_GRAPH_MODELS = ("Functional", "Sequential", "Model")
+
+
+def _invalid_source(what, source):
+    text = repr(source)
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return ValueError(
+        f"Invalid value for argument `source`: {what}. Received: source={text}"
+    )
+
+
+def _parse_json(text, source):
+    if len(text) > MAX_CONFIG_BYTES:
+        raise _invalid_source(
+            f"a model config of at most {MAX_CONFIG_BYTES:,} bytes, got {len(text):,}",
+            source,
+        )
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _invalid_source(
+            "JSON nested too deeply to be a model config", source
+        ) from None
+    except ValueError as error:
+        raise _invalid_source(f"valid JSON ({error})", source) from None
+
+
+def _read_keras_file(path):
+    """`config.json` of a `.keras` zip, read at most `MAX_CONFIG_BYTES` deep."""
+    if not zipfile.is_zipfile(path):
+        raise _invalid_source("a `.keras` file (a zip archive); this is not a zip", path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            try:
+                info = archive.getinfo("config.json")
+            except KeyError:
+                raise _invalid_source("a `.keras` file with a `config.json`", path) from None
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise _invalid_source(
+                    f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes; the archive "
+                    f"declares {info.file_size:,}",
+                    path,
+                )
+            # The declared size can lie (a zip bomb), so read one byte past
+            # the limit and refuse if it is there.
+            with archive.open(info) as stream:
+                data = stream.read(MAX_CONFIG_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
+        raise _invalid_source(f"a readable `.keras` archive ({error})", path) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise _invalid_source(
+            f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes once unpacked", path
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid_source("a UTF-8 `config.json`", path) from None
+    return _parse_json(text, path)
+
+
+def _load(source):
+    """The serialized model dict (`{"class_name", "config", ...}`) of `source`."""
+    if isinstance(source, (str, os.PathLike)) and not (
+        isinstance(source, str) and source.lstrip().startswith(("{", "["))
+    ):
+        config = _read_keras_file(os.fspath(source))
+    elif isinstance(source, str):
+        config = _parse_json(source, source)
+    elif isinstance(source, dict):
+        config = source
+    else:
+        raise TypeError(
+            "Invalid type for argument `source`: expected a model config dict, a JSON "
+            f"string or a path to a `.keras` file. Received: source={source!r}"
+        )
+    if not isinstance(config, dict):
+        raise _invalid_source("a JSON object describing a model", source)
+    if "class_name" not in config and isinstance(config.get("layers"), list):
+        # `model.get_config()` gives the inner config without the class.
+        class_name = "Functional" if "input_layers" in config else "Sequential"
+        config = {"class_name": class_name, "config": config}
+    if config.get("class_name") not in _GRAPH_MODELS or not isinstance(
+        config.get("config"), dict
+    ):
+        raise _invalid_source(
+            "the config of a Sequential or Functional model (`model.get_config()`, "
+            "`model.to_json()` or a `.keras` file)",
+            source,
+        )
+    return config
+
+
+class _Walk:
+    def __init__(self):
+        self.rows = []
+        self.seen = {}
+
+    def add(self, row):
+        if len(self.rows) >= MAX_LAYERS:
+            raise ValueError(
+                f"Invalid value for argument `source`: a model of at most {MAX_LAYERS:,} "
+                "layers. Received: a larger config"
+            )
+        self.rows.append(row)
+
+    def model(self, entry, prefix, frozen, depth, model_outputs=None):
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"Invalid value for argument `source`: models nested at most {MAX_DEPTH} "
+                f"deep. Received: deeper nesting at {prefix!r}"
+            )
+        config = entry["config"]
+        layers = config.get("layers")
+        if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+            raise ValueError(
+                f"Invalid model config at {prefix or 'the top'!r}: expected `layers` to be a "
+                f"list of layer configs. Received: {type(layers).__name__}"
+            )
+        sequential = entry.get("class_name") == "Sequential"
+        outputs = {} if sequential else _consumed_shapes(layers)
+        for index, layer in enumerate(layers):
+            class_name = layer.get("class_name")
+            if not isinstance(class_name, str):
+                raise ValueError(
+                    f"Invalid layer config in {prefix or 'the model'!r}: expected a "
+                    f"`class_name` string. Received: {class_name!r}"
+                )
+            if class_name == "InputLayer":
+                continue
+            layer_config = layer.get("config")
+            if not isinstance(layer_config, dict):
+                layer_config = {}
+            name = layer_config.get("name", layer.get("name"))
+            if not isinstance(name, str):
+                name = f"layer_{index}"
+            graph_name = layer.get("name") if isinstance(layer.get("name"), str) else name
+            path = f"{prefix}{name}"
+            if sequential:
+                calls = [_sequential_output(layers, index)]
+                if index == len(layers) - 1 and calls == [None]:
+                    # The last layer's output is the model's.
+                    calls = [model_outputs]
+            else:
+                nodes = layer.get("inbound_nodes")
+                count = len(nodes) if isinstance(nodes, list) else 1
+                calls = [outputs.get((graph_name, call)) for call in range(max(count, 1))]
+            key = layer.get("shared_object_id")
+            key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
+            for call_outputs in calls:
+                output_bytes = activation_bytes(call_outputs) if call_outputs else None
+                shared = self.seen.get(key)
+                if shared is None and class_name != "TimeDistributed":
+                    shared = self.seen.get(("name", prefix, name))
+                if shared is not None:
+                    self.add(LayerRow(path, shared.class_name, shared.build_shape, ZERO,
+                                      shared.macs, output_bytes, "shared"))
+                    continue
+                if class_name in _GRAPH_MODELS and isinstance(layer_config.get("layers"), list):
+                    row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                                   ZERO, None, output_bytes, "nested")
+                    self.add(row)
+                    start = len(self.rows)
+                    self.model(layer, path + "/", frozen or layer_config.get("trainable") is False,
+                               depth + 1, call_outputs)
+                    # The nested row carries its layers' MACs, so that a
+                    # later shared use of the model counts them again.
+                    row = with_macs(row, sum_macs(self.rows[start:]))
+                    self.rows[start - 1] = self.seen[key] = row
+                    continue
+                inner_key = _wrapped_key(class_name, layer_config, prefix)
+                if inner_key is not None and inner_key in self.seen:
+                    # A TimeDistributed around a layer already counted.
+                    row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                                   ZERO, None, output_bytes, "shared")
+                    self.add(row)
+                    self.seen[key] = row
+                    continue
+                row = _layer_row(layer, class_name, layer_config, path, frozen)
+                if row.output_bytes is None and output_bytes is not None:
+                    row = LayerRow(row.path, row.class_name, row.build_shape, row.count,
+                                   row.macs, output_bytes, row.status)
+                self.add(row)
+                self.seen[key] = row
+                if inner_key is not None:
+                    self.seen[inner_key] = row
+                if isinstance(name, str):
+                    self.seen.setdefault(("name", prefix, name), row)
+
+
+def _wrapped_key(class_name, config, prefix):
+    """The sharing key of the layer a TimeDistributed wraps.
+
+    Keras does not mark the wrapped layer with a `shared_object_id` even when
+    the same object is also called directly in the graph. Layer names are
+    unique within one graph, so a wrapped layer named like a layer of the
+    same graph is that layer.
+    """
+    if class_name != "TimeDistributed" or not isinstance(config.get("layer"), dict):
+        return None
+    inner = config["layer"]
+    key = inner.get("shared_object_id")
+    if isinstance(key, (int, str)):
+        return ("shared", key)
+    name = (inner.get("config") or {}).get("name") if isinstance(inner.get("config"), dict) else None
+    return ("name", prefix, name) if isinstance(name, str) else None
+
+
+def _tensor_shapes(value, found, depth=0):
+    """Collect `(layer, node, tensor) -> (shape, dtype)` from serialized KerasTensors."""
+    if depth > 8:
+        return
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            config = value.get("config")
+            if isinstance(config, dict):
+                history = config.get("keras_history")
+                if (
+                    isinstance(history, list)
+                    and len(history) == 3
+                    and isinstance(history[0], str)
+                    and all(type(index) is int for index in history[1:])
+                ):
+                    found[tuple(history)] = (as_shape(config.get("shape")), config.get("dtype"))
+            return
+        for item in value.values():
+            _tensor_shapes(item, found, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _tensor_shapes(item, found, depth + 1)
+
+
+def _consumed_shapes(layers):
+    """Output shapes of each call, read from the inputs of the calls that consume them.
+
+    Returns `{(layer name, call index): [(shape, dtype), ...]}` for the calls
+    whose outputs some other layer of the graph reads.
+    """
+    found = {}
+    for layer in layers:
+        _tensor_shapes(layer.get("inbound_nodes"), found)
+    outputs = {}
+    for key, value in found.items():
+        name, call, tensor = key
+        outputs.setdefault((name, call), {})[tensor] = value
+    return {
+        key: [tensors[i] for i in sorted(tensors)]
+        for key, tensors in outputs.items()
+        if sorted(tensors) == list(range(len(tensors)))
+    }
+
+
+def _sequential_output(layers, index):
+    """Output shape of a Sequential model's layer: the next layer's build shape."""
+    layer = layers[index]
+    dtype = (layer.get("config") or {}).get("dtype") if isinstance(layer.get("config"), dict) else None
+    for following in layers[index + 1 : index + 2]:
+        shape = build_shape(following.get("build_config"))
+        if shape is not None and all(not isinstance(dim, tuple) for dim in shape):
+            return [(shape, dtype)]
+    return None
+
+
+def _layer_row(layer, class_name, config, path, frozen):
+    build_config = layer.get("build_config")
+    try:
+        count = _layer_configs.layer_count(
+            class_name,
+            config,
+            build_config,
+            registered_name=layer.get("registered_name"),
+            module=layer.get("module"),
+        )
+    except ValueError as error:
+        raise ValueError(f"Cannot count layer {path!r}: {error}") from None
+    if count is None and str(layer.get("module", "")).startswith(("keras.src.ops", "keras.ops")):
+        # A non-layer operation of a functional graph (`x + y`): no weights.
+        count = ZERO
+    if count is None:
+        return LayerRow(path, class_name, build_shape(build_config), ZERO, None, None,
+                        "unsupported")
+    if frozen:
+        count = count.frozen()
+    macs = layer_macs(class_name, config, build_config)
+    shape = layer_output_shape(class_name, config, build_config)
+    output_bytes = activation_bytes([(shape, config.get("dtype"))]) if shape else None
+    return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
+                    "formula")
+
+
+def count_config(source):
+    """Per-layer parameter table of a saved model, computed without Keras.
+
+    Reads the layers' class names, configs and build shapes, and counts each
+    layer with the same formulas as `count_model`, so the two give the same
+    rows and totals. Nothing from the source is executed or deserialized,
+    and neither Keras nor TensorFlow is imported. A layer class the formulas
+    do not know gives an `"unsupported"` row, and then `table.total` raises
+    instead of guessing.
+
+    Layers shared between nested models are recognised in `.keras` files
+    (Keras marks them with a `shared_object_id`); a plain `get_config()` has
+    no such mark, so there a layer shared across nested models is counted at
+    each place it appears.
+
+    Args:
+        source: a model config dict (`model.get_config()`, or the
+            `{"class_name", "config"}` dict of `config.json`), a JSON string
+            (`model.to_json()`), or a path to a `.keras` file.
+
+    Returns:
+        A `ParamTable`.
+
+    Raises:
+        TypeError: `source` is none of these.
+        ValueError: the file is not a `.keras` zip or has no `config.json`;
+            the JSON is malformed, larger than `MAX_CONFIG_BYTES`, nested
+            deeper than the parser allows or than `MAX_DEPTH` models, or has
+            more than `MAX_LAYERS` layers; or a known layer's config is one
+            Keras could not have built.
+
+    Example:
+
+    >>> config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+    ...     {"class_name": "Dense", "config": {"name": "d", "units": 3},
+    ...      "build_config": {"input_shape": [None, 2]}}]}}
+    >>> count_config(config).total
+    ParamCount(trainable=9, non_trainable=0)
+    """
+    config = _load(source)
+    walk = _Walk()
+    walk.model(config, "", config["config"].get("trainable") is False, 0)
+    name = config["config"].get("name")
+    return ParamTable(walk.rows, name=name if isinstance(name, str) else None)

@@ -1,0 +1,293 @@
+"""The per-layer table that `count_model` and `count_config` return."""
+
+from dataclasses import dataclass
+
+from keras_recipes.param_count import _macs
+from keras_recipes.param_count._count import ParamCount
+
+STATUSES = ("formula", "nested", "shared", "fallback", "unsupported")
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer (or one later call of a shared layer) of a model.
+
+    Attributes:
+        path: the layer's name, prefixed by the names of the models that
+            hold it (`"encoder/dense_1"`).
+        class_name: the layer's class name (`"Dense"`).
+        build_shape: the input shape the layer was built on, batch axis
+            `None` (a tuple of shapes for layers built on several inputs),
+            or `None` when not known.
+        count: the layer's `ParamCount`; 0 for "nested" and "shared" rows,
+            so that the rows add up to the model's total.
+        macs: multiply-accumulates of one forward pass for one sample, or
+            `None` when not known.
+        output_bytes: bytes of the layer's output activations for one
+            sample, or `None` when not known.
+        status: how `count` was found: `"formula"` (from the layer's config
+            and build shape), `"nested"` (a model whose layers follow as
+            rows of their own), `"shared"` (a later use of a layer or model
+            counted at its first use), `"fallback"` (the live layer's
+            `count_params()`, for a class the formulas do not know) or
+            `"unsupported"` (a saved layer of a class the formulas do not
+            know; its count is unknown and shown as 0).
+    """
+
+    path: str
+    class_name: str
+    build_shape: tuple | None
+    count: ParamCount
+    macs: int | None
+    output_bytes: int | None
+    status: str
+
+    def to_dict(self):
+        """The row as plain Python values (ints, strings, lists, `None`)."""
+        return {
+            "path": self.path,
+            "class_name": self.class_name,
+            "build_shape": _as_lists(self.build_shape),
+            "trainable": self.count.trainable,
+            "non_trainable": self.count.non_trainable,
+            "total": self.count.total,
+            "macs": self.macs,
+            "output_bytes": self.output_bytes,
+            "status": self.status,
+        }
+
+
+def _as_lists(shape):
+    if isinstance(shape, tuple):
+        return [_as_lists(dim) for dim in shape]
+    return shape
+
+
+def _shape_text(shape):
+    if not isinstance(shape, tuple):
+        return "" if shape is None else str(shape)
+    if shape and all(isinstance(dim, tuple) for dim in shape):
+        return ", ".join(_shape_text(dim) for dim in shape)
+    return "(" + ", ".join("None" if dim is None else str(dim) for dim in shape) + ")"
+
+
+def _number(value):
+    return "?" if value is None else f"{value:,}"
+
+
+class ParamTable:
+    """Per-layer parameter counts of a model, with totals.
+
+    `rows` lists every layer of the model in order, nested models' layers
+    after the model's own row; `total` is the sum of the rows' counts, which
+    equals `model.count_params()` with the same trainable/non-trainable
+    split. `str(table)` is a fixed-width table, `to_markdown()` a Markdown
+    one, `to_dict()` plain data for programs.
+    """
+
+    def __init__(self, rows, name=None):
+        self.rows = tuple(rows)
+        self.name = name
+
+    @property
+    def unsupported(self):
+        """The rows whose layer class the formulas do not know."""
+        return [row for row in self.rows if row.status == "unsupported"]
+
+    @property
+    def total(self):
+        """The model's `ParamCount`, the sum of the rows.
+
+        Raises:
+            ValueError: a row is unsupported, so any total would be a guess.
+        """
+        unsupported = self.unsupported
+        if unsupported:
+            names = ", ".join(f"{row.path} ({row.class_name})" for row in unsupported[:10])
+            more = f" and {len(unsupported) - 10} more" if len(unsupported) > 10 else ""
+            raise ValueError(
+                "Cannot total the parameters: no formula for the layers "
+                f"{names}{more}. Count the model with `count_model` on the "
+                "loaded model instead, or register a count for the custom class "
+                "in `keras_recipes.param_count.REGISTERED`."
+            )
+        return sum((row.count for row in self.rows), ParamCount())
+
+    @property
+    def macs(self):
+        """Multiply-accumulates of one forward pass for one sample, or `None` if a layer's are unknown."""
+        return sum_macs(self.rows)
+
+    def _lines(self):
+        header = ("path", "class", "build shape", "trainable", "non-trainable", "MACs",
+                  "output bytes", "status")
+        body = [
+            (
+                row.path,
+                row.class_name,
+                _shape_text(row.build_shape),
+                f"{row.count.trainable:,}",
+                f"{row.count.non_trainable:,}",
+                _number(row.macs),
+                _number(row.output_bytes),
+                row.status,
+            )
+            for row in self.rows
+        ]
+        try:
+            total = self.total
+            totals = (f"{total.trainable:,}", f"{total.non_trainable:,}",
+                      f"total {total.total:,}")
+        except ValueError:
+            totals = ("?", "?", f"total unknown: {len(self.unsupported)} unsupported")
+        footer = ("total", "", "", totals[0], totals[1], _number(self.macs), "", totals[2])
+        return header, body, footer
+
+    def __str__(self):
+        header, body, footer = self._lines()
+        lines = [header, *body, footer]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        numeric = {3, 4, 5, 6}
+
+        def render(line):
+            cells = [
+                cell.rjust(width) if i in numeric else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(line, widths))
+            ]
+            return "  ".join(cells).rstrip()
+
+        rule = "  ".join("-" * width for width in widths)
+        return "\n".join([render(header), rule, *map(render, body), rule, render(footer)])
+
+    def __repr__(self):
+        return f"<ParamTable {self.name!r}: {len(self.rows)} rows>"
+
+    def to_markdown(self):
+        """The table as GitHub Markdown, one line per row and a total line."""
+        header, body, footer = self._lines()
+
+        def render(line):
+            return "| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |"
+
+        align = "| " + " | ".join("---:" if i in (3, 4, 5, 6) else "---" for i in range(len(header))) + " |"
+        return "\n".join([render(header), align, *map(render, body), render(footer)])
+
+    def to_dict(self):
+        """Plain data: `{"name", "rows": [row.to_dict()...], "total": {...} or None}`."""
+        try:
+            total = self.total
+            totals = {"trainable": total.trainable, "non_trainable": total.non_trainable,
+                      "total": total.total}
+        except ValueError:
+            totals = None
+        return {
+            "name": self.name,
+            "rows": [row.to_dict() for row in self.rows],
+            "total": totals,
+            "macs": self.macs,
+        }
+
+
+# === Row values shared by both walkers ===
+
+# What a MAC or shape rule may raise on a config it cannot read (a hostile
+# file, an unusual layer); the row then shows the value as unknown.
+_RULE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
+
+
+def layer_macs(class_name, config, build_config):
+    """`_macs.layer_macs`, with `None` when the rule cannot read the config."""
+    try:
+        macs = _macs.layer_macs(class_name, config, build_config)
+    except _RULE_ERRORS:
+        return None
+    return macs if isinstance(macs, int) and not isinstance(macs, bool) and macs >= 0 else None
+
+
+def layer_output_shape(class_name, config, build_config):
+    """`_macs.layer_output_shape` as a tuple, with `None` when unknown."""
+    try:
+        shape = _macs.layer_output_shape(class_name, config, build_config)
+    except _RULE_ERRORS:
+        return None
+    shape = as_shape(shape)
+    return shape if isinstance(shape, tuple) else None
+
+
+
+def sum_macs(rows):
+    """MACs of a run of rows: nested rows are skipped (their layers follow them),
+    shared rows count again (a layer called twice computes twice). `None` if
+    any row's MACs are unknown."""
+    values = [row.macs for row in rows if row.status != "nested"]
+    if any(value is None for value in values):
+        return None
+    return sum(values)
+
+
+def with_macs(row, macs):
+    """The same row with `macs` replaced."""
+    return LayerRow(row.path, row.class_name, row.build_shape, row.count, macs,
+                    row.output_bytes, row.status)
+
+_DTYPE_BYTES = {
+    "bool": 1, "int8": 1, "uint8": 1, "float8_e4m3fn": 1, "float8_e5m2": 1,
+    "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2,
+    "int32": 4, "uint32": 4, "float32": 4,
+    "int64": 8, "uint64": 8, "float64": 8, "complex64": 8, "complex128": 16,
+}
+
+
+def dtype_bytes(dtype):
+    """Bytes per element of a dtype name or a serialized dtype policy, or `None`.
+
+    A policy `"mixed_float16"` computes in float16; a quantized policy
+    `"int8_from_float32"` computes in float32.
+    """
+    if isinstance(dtype, dict):
+        config = dtype.get("config")
+        dtype = config.get("name") if isinstance(config, dict) else None
+    if not isinstance(dtype, str):
+        return None
+    if dtype.startswith("mixed_"):
+        dtype = dtype[len("mixed_"):]
+    if "_from_" in dtype:
+        dtype = dtype.split("_from_", 1)[1]
+    return _DTYPE_BYTES.get(dtype)
+
+
+def as_shape(value, depth=0):
+    """A shape as nested tuples (lists in configs become tuples), or `None`."""
+    if isinstance(value, (list, tuple)) and depth < 4:
+        return tuple(as_shape(dim, depth + 1) for dim in value)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    return None
+
+
+def build_shape(build_config):
+    """The shape a layer was built on, from its build config, or `None`."""
+    if not isinstance(build_config, dict):
+        return None
+    shape = None
+    if "input_shape" in build_config:
+        shape = as_shape(build_config["input_shape"])
+    elif isinstance(build_config.get("shapes_dict"), dict):
+        shape = tuple(as_shape(shape) for shape in build_config["shapes_dict"].values())
+    return shape if isinstance(shape, tuple) else None
+
+
+def activation_bytes(shapes_and_dtypes):
+    """Bytes of one sample's outputs: sum of prod(shape[1:]) * dtype size, or `None`."""
+    total = 0
+    for shape, dtype in shapes_and_dtypes:
+        size = dtype_bytes(dtype)
+        if size is None or not isinstance(shape, tuple) or not shape:
+            return None
+        elements = 1
+        for dim in shape[1:]:
+            if not isinstance(dim, int) or isinstance(dim, bool):
+                return None
+            elements *= dim
+        total += elements * size
+    return total if shapes_and_dtypes else None

@@ -1,0 +1,230 @@
+"""`count_model`: a per-layer parameter table of a live Keras model.
+
+The walker counts each layer from its `get_config()` and
+`get_build_config()` with the same pure formulas `count_config` uses on a
+saved file, so a live model and its `.keras` file give the same table. It
+never imports Keras itself: a model passed in brings its own.
+"""
+
+import sys
+
+from keras_recipes.param_count import _layer_configs
+from keras_recipes.param_count._count import ZERO, ParamCount
+from keras_recipes.param_count._table import (
+    LayerRow,
+    ParamTable,
+    activation_bytes,
+    build_shape,
+    layer_macs,
+    sum_macs,
+    with_macs,
+)
+
+_GRAPH_MODELS = ("Functional", "Sequential")
+
+
+def _keras():
+    return sys.modules["keras"]
+
+
+def _weights_count(layer):
+    """What Keras counts for one layer: its deduplicated weights, split."""
+    trainable = sum(_size(weight) for weight in layer.trainable_weights)
+    non_trainable = sum(_size(weight) for weight in layer.non_trainable_weights)
+    return ParamCount(trainable, non_trainable)
+
+
+def _size(weight):
+    size = 1
+    for dim in weight.shape:
+        size *= int(dim)
+    return size
+
+
+def _is_graph_model(layer):
+    keras = _keras()
+    return isinstance(layer, keras.Model) and type(layer).__name__ in _GRAPH_MODELS
+
+
+def _members(model):
+    """The model's layers and operations in order, each with its calls in this graph.
+
+    Returns a list of `(operation, output_tensor_lists)`: one list of output
+    tensors per call of the operation inside `model`. `model.layers` would
+    miss the non-layer operations (`x + y`), and a layer's `_inbound_nodes`
+    would include its calls in other models.
+    """
+    keras = _keras()
+    if type(model).__name__ == "Sequential":
+        members = []
+        for layer in model.layers:
+            try:
+                outputs = [layer.output]
+            except (AttributeError, ValueError):
+                outputs = None
+            members.append((layer, [outputs]))
+        return members
+    calls = {}
+    for depth in sorted(model._nodes_by_depth, reverse=True):
+        for node in model._nodes_by_depth[depth]:
+            calls.setdefault(id(node.operation), []).append(list(node.outputs))
+    return [
+        (operation, calls.get(id(operation), [None]))
+        for operation in model.operations
+        if not isinstance(operation, keras.layers.InputLayer)
+    ]
+
+
+def _shared_inner(layer):
+    """The layer a TimeDistributed wraps: the user's object, so it may be used elsewhere too.
+
+    (Bidirectional is not listed: it always builds fresh copies.)
+    """
+    if type(layer).__name__ == "TimeDistributed" and type(layer).__module__.startswith("keras."):
+        return layer.layer
+    return None
+
+
+def _output_bytes(outputs):
+    if outputs is None:
+        return None
+    flat = []
+    for tensor in outputs:
+        flat.extend(tensor if isinstance(tensor, (list, tuple)) else [tensor])
+    try:
+        return activation_bytes([(tuple(t.shape), str(t.dtype)) for t in flat])
+    except (AttributeError, TypeError):
+        return None
+
+
+def _layer_row(layer, path, frozen, output_bytes):
+    keras = _keras()
+    class_name = type(layer).__name__
+    if not isinstance(layer, keras.layers.Layer):
+        # A non-layer operation of a functional graph (`x + y`): no weights.
+        return LayerRow(path, class_name, None, ZERO, None, output_bytes, "formula")
+    config = layer.get_config()
+    build_config = layer.get_build_config()
+    try:
+        count = _layer_configs.layer_count(
+            class_name,
+            config,
+            build_config,
+            # Keras's own classes go by class name (their registered name
+            # can be an export alias); only custom classes by registration.
+            registered_name=None
+            if type(layer).__module__.startswith("keras.")
+            else keras.saving.get_registered_name(type(layer)),
+            module=type(layer).__module__,
+        )
+    except ValueError:
+        count = None
+    status = "formula"
+    if count is None:
+        count, status = _weights_count(layer), "fallback"
+    if frozen or (count.trainable and not any(w.trainable for w in layer.weights)):
+        # Keras flags each variable; a layer frozen after it was built has
+        # every variable non-trainable whatever its config says (see
+        # MultiHeadAttention in `_layer_configs`).
+        count = count.frozen()
+    macs = layer_macs(class_name, config, build_config) if status == "formula" else None
+    return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
+                    status)
+
+
+def _walk(model, prefix, frozen, seen, rows):
+    """Append the rows of `model`'s layers to `rows`; `seen` maps id(layer) to its first row."""
+    for operation, calls in _members(model):
+        path = prefix + operation.name
+        for outputs in calls:
+            output_bytes = _output_bytes(outputs)
+            shared = seen.get(id(operation))
+            if shared is not None:
+                rows.append(
+                    LayerRow(path, shared.class_name, shared.build_shape, ZERO,
+                             shared.macs, output_bytes, "shared")
+                )
+                continue
+            if _is_graph_model(operation):
+                row = LayerRow(path, type(operation).__name__,
+                               build_shape(operation.get_build_config()), ZERO, None,
+                               output_bytes, "nested")
+                rows.append(row)
+                start = len(rows)
+                _walk(operation, path + "/", frozen or not operation.trainable, seen, rows)
+                # The nested row carries its layers' MACs, so that a later
+                # shared use of the model counts them again.
+                rows[start - 1] = seen[id(operation)] = with_macs(row, sum_macs(rows[start:]))
+                continue
+            inner = _shared_inner(operation)
+            if inner is not None and id(inner) in seen:
+                # A wrapper around a layer already counted: it holds no
+                # weights of its own.
+                rows.append(LayerRow(path, type(operation).__name__,
+                                     build_shape(operation.get_build_config()), ZERO,
+                                     None, output_bytes, "shared"))
+                seen[id(operation)] = rows[-1]
+                continue
+            row = _layer_row(operation, path, frozen, output_bytes)
+            rows.append(row)
+            seen[id(operation)] = row
+            if inner is not None:
+                seen[id(inner)] = row
+
+
+def count_model(model):
+    """Per-layer parameter table of a built Keras model.
+
+    Walks Sequential and Functional models, recursing into nested models,
+    and counts each layer from its config and build shape with the pure
+    formulas of `param_count` (status `"formula"`). A layer whose class the
+    formulas do not know is counted with its own weights, as
+    `count_params()` does, and marked `"fallback"`. A layer or nested model
+    used more than once is counted at its first use; each later use is a
+    `"shared"` row of 0, so the rows add up to `table.total`, which equals
+    `model.count_params()` with the same trainable/non-trainable split.
+    `trainable=False` on a layer or on any model that holds it makes its
+    parameters non-trainable. Optimizer, metric and seed-generator state is
+    not counted, as Keras does not count it. Input layers have no row.
+
+    Args:
+        model: a built `keras.Model` (Sequential, Functional, or a subclassed
+            model, which is counted as one fallback row).
+
+    Returns:
+        A `ParamTable`.
+
+    Raises:
+        TypeError: `model` is not a Keras model.
+        ValueError: the model is not built (Keras cannot count it either).
+
+    Example:
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, name="dense")])
+    >>> table = count_model(model)
+    >>> table.total
+    ParamCount(trainable=9, non_trainable=0)
+    >>> [(row.path, row.count.total, row.status) for row in table.rows]
+    [('dense', 9, 'formula')]
+    """
+    keras = sys.modules.get("keras")
+    if keras is None or not isinstance(model, keras.Model):
+        raise TypeError(
+            "Invalid type for argument `model`: expected a keras.Model. "
+            f"Received: model={model!r}"
+        )
+    if not model.built:
+        raise ValueError(
+            "Invalid value for argument `model`: expected a built model; call it "
+            "on data or give it an `Input` first. "
+            f"Received: model={model.name!r} (unbuilt)"
+        )
+    rows = []
+    if not _is_graph_model(model):
+        count = _weights_count(model)
+        rows.append(LayerRow(model.name, type(model).__name__, None, count, None, None,
+                             "fallback"))
+        return ParamTable(rows, name=model.name)
+    _walk(model, "", not model.trainable, {}, rows)
+    return ParamTable(rows, name=model.name)

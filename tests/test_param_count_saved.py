@@ -1,0 +1,328 @@
+"""Tests of `param_count.count_config` on saved models and on hostile input.
+
+count_config reads untrusted files: each broken or malicious input must give
+a clear `ValueError` (or `TypeError`) after bounded work, never a crash deep
+inside, a `RecursionError`, or a guessed total. Every recipe of the library,
+saved to `.keras`, must count in a fresh interpreter without Keras.
+"""
+
+import functools
+import json
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import keras
+from hypothesis import given, settings
+from hypothesis import strategies as st
+import pytest
+from test_recipes import RECIPES, _id
+
+import keras_recipes
+from keras_recipes.param_count import ParamCount, _saved, count_config, count_model
+
+DENSE = {
+    "module": "keras.layers",
+    "class_name": "Dense",
+    "config": {"name": "d", "units": 3, "use_bias": True},
+    "build_config": {"input_shape": [None, 2]},
+}
+
+
+def sequential(*layers, name="s"):
+    """A serialized Sequential model holding the given layer configs."""
+    return {"class_name": "Sequential", "config": {"name": name, "layers": list(layers)}}
+
+
+def write_zip(path, files):
+    """Write a zip at `path` holding `files` (name -> bytes)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+# === Sources that are fine ===
+
+
+def test_dict_json_and_keras_file_give_the_same_table(tmp_path):
+    """A config dict, its JSON text and a .keras file holding it give one total."""
+    config = sequential(DENSE)
+    path = write_zip(tmp_path / "m.keras", {"config.json": json.dumps(config)})
+    totals = {count_config(source).total for source in (config, json.dumps(config), path, str(path))}
+    assert totals == {ParamCount(9)}
+
+
+def test_get_config_without_class_name():
+    """`model.get_config()` (no class_name) is accepted, Functional or Sequential."""
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    assert count_config(model.get_config()).total == ParamCount(9)
+    functional = keras.Model(model.inputs, model.outputs)
+    assert count_config(functional.get_config()).total == ParamCount(9)
+
+
+# === Hostile or broken input ===
+
+
+def test_not_a_zip(tmp_path):
+    """A file that is not a zip archive is refused by name."""
+    path = tmp_path / "m.keras"
+    path.write_bytes(b"not a zip at all")
+    with pytest.raises(ValueError, match="not a zip.*Received: source="):
+        count_config(path)
+
+
+def test_zip_without_config_json(tmp_path):
+    """A zip without config.json is refused."""
+    path = write_zip(tmp_path / "m.keras", {"model.weights.h5": b"x"})
+    with pytest.raises(ValueError, match="with a `config.json`"):
+        count_config(path)
+
+
+@pytest.mark.parametrize("text", ["{", '{"class_name": "Sequential", ', "[1, 2", "{'a': 1}"])
+def test_malformed_json(tmp_path, text):
+    """Malformed JSON, in a string or in a file, is a ValueError naming `source`."""
+    with pytest.raises(ValueError, match="valid JSON.*Received: source="):
+        count_config(text)
+    path = write_zip(tmp_path / "m.keras", {"config.json": text})
+    with pytest.raises(ValueError, match="valid JSON"):
+        count_config(path)
+
+
+def test_config_json_declared_too_large(tmp_path, monkeypatch):
+    """A config.json larger than the cap is refused from the size the archive declares."""
+    monkeypatch.setattr(_saved, "MAX_CONFIG_BYTES", 1000)
+    path = write_zip(tmp_path / "m.keras", {"config.json": " " * 2000 + json.dumps(sequential(DENSE))})
+    with pytest.raises(ValueError, match="at most 1,000 bytes; the archive declares 2,"):
+        count_config(path)
+
+
+def test_zip_bomb_with_a_lying_size_is_read_only_up_to_the_cap(tmp_path, monkeypatch):
+    """An archive that understates config.json's size is cut off at the cap, not read whole."""
+    monkeypatch.setattr(_saved, "MAX_CONFIG_BYTES", 1000)
+    path = write_zip(tmp_path / "m.keras", {"config.json": b" " * 50_000})
+    # Rewrite the declared uncompressed size (central directory and local
+    # header) to 10 bytes, as a zip bomb would.
+    data = bytearray(path.read_bytes())
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    local = data.index(b"PK\x03\x04")
+    data[local + 22 : local + 26] = (10).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    read = []
+    original_read = zipfile.ZipExtFile.read
+
+    def counting_read(self, n=-1):
+        chunk = original_read(self, n)
+        read.append(len(chunk))
+        return chunk
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counting_read)
+    with pytest.raises(ValueError, match="source"):
+        count_config(path)
+    assert sum(read) <= 1001
+
+
+def test_json_string_too_large(monkeypatch):
+    """A JSON string over the cap is refused before parsing."""
+    monkeypatch.setattr(_saved, "MAX_CONFIG_BYTES", 100)
+    with pytest.raises(ValueError, match="at most 100 bytes"):
+        count_config(json.dumps(sequential(DENSE)))
+
+
+def test_absurd_json_nesting_is_a_value_error():
+    """JSON nested 100,000 deep is a ValueError, not a RecursionError."""
+    text = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ValueError, match="nested too deeply"):
+        count_config(text)
+
+
+def test_absurd_model_nesting_is_a_value_error():
+    """Models nested beyond MAX_DEPTH are refused with a ValueError."""
+    config = sequential(DENSE)
+    for depth in range(_saved.MAX_DEPTH + 2):
+        config = sequential(config, name=f"m{depth}")
+    with pytest.raises(ValueError, match="nested at most"):
+        count_config(config)
+
+
+def test_absurd_wrapper_nesting_is_a_value_error():
+    """TimeDistributed wrapped hundreds of times is refused with a ValueError."""
+    layer = DENSE
+    for _ in range(200):
+        layer = {"class_name": "TimeDistributed", "config": {"name": "t", "layer": layer},
+                 "build_config": {"input_shape": [None, 1, 2]}}
+    with pytest.raises(ValueError, match="nested more than"):
+        count_config(sequential(layer))
+
+
+def test_absurdly_many_layers(monkeypatch):
+    """More layers than MAX_LAYERS are refused."""
+    monkeypatch.setattr(_saved, "MAX_LAYERS", 50)
+    config = sequential(*[{**DENSE, "config": {**DENSE["config"], "name": f"d{i}"}} for i in range(51)])
+    with pytest.raises(ValueError, match="at most 50 layers"):
+        count_config(config)
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        ({**DENSE, "config": {"name": "d", "units": "three"}}, "`units` to be a positive integer"),
+        ({**DENSE, "config": {"name": "d", "units": -1}}, "`units` to be a positive integer"),
+        ({**DENSE, "build_config": {"input_shape": "big"}}, "input_shape"),
+        ({**DENSE, "build_config": None}, "built layer"),
+        ({**DENSE, "config": {"name": "d", "units": 3, "use_bias": "yes"}}, "`use_bias`"),
+    ],
+)
+def test_inconsistent_layer_config(layer, message):
+    """A known layer whose config Keras could not have made is a ValueError naming the layer."""
+    with pytest.raises(ValueError, match=f"Cannot count layer 'd'.*{message}"):
+        count_config(sequential(layer))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"class_name": "Dense", "config": {}},
+        {"class_name": "Sequential", "config": {"layers": "many"}},
+        {"class_name": "Sequential", "config": {"layers": [1, 2]}},
+        "[]",
+    ],
+)
+def test_not_a_model_config(source):
+    """Something that is not a Sequential or Functional config is refused."""
+    with pytest.raises(ValueError):
+        count_config(source)
+
+
+@pytest.mark.parametrize("source", [None, 3, b"{}", ["a"]])
+def test_wrong_source_type(source):
+    """A source that is neither a dict, a string nor a path is a TypeError naming `source`."""
+    with pytest.raises(TypeError, match="`source`.*Received: source="):
+        count_config(source)
+
+
+def test_lambda_layer_is_never_executed(tmp_path):
+    """A Lambda layer's serialized code is not run: it counts as a weightless layer."""
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w').write('x')"
+    layer = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "config": {"name": "evil", "function": {"class_name": "__lambda__",
+                                                "config": {"code": code}}},
+        "build_config": {"input_shape": [None, 2]},
+    }
+    path = write_zip(tmp_path / "m.keras", {"config.json": json.dumps(sequential(layer, DENSE))})
+    assert count_config(path).total == ParamCount(9)
+    assert not marker.exists()
+
+
+# === Every recipe, saved and counted without Keras ===
+
+_COUNT_IN_FRESH_PYTHON = textwrap.dedent(
+    """
+    import json, sys
+    from keras_recipes.param_count import count_config
+    total = count_config(sys.argv[1]).total
+    heavy = sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules)
+    print(json.dumps([total.trainable, total.non_trainable, heavy]))
+    """
+)
+
+
+@pytest.mark.parametrize("row", RECIPES, ids=[_id(row) for row in RECIPES])
+def test_every_recipe_counts_live_and_from_its_saved_file(row, tmp_path):
+    """count_model, and count_config on its .keras file in a Keras-free process, equal count_params()."""
+    name, args, kwargs, _ = row
+    model = getattr(keras_recipes, name)(*args, **kwargs)
+    expected = ParamCount(
+        sum(w.numpy().size for w in model.trainable_weights),
+        sum(w.numpy().size for w in model.non_trainable_weights),
+    )
+    assert expected.total == model.count_params()
+    table = count_model(model)
+    assert table.total == expected
+    assert not [r.path for r in table.rows if r.status == "fallback"]
+    path = tmp_path / "model.keras"
+    model.save(path)
+    output = subprocess.run(
+        [sys.executable, "-c", _COUNT_IN_FRESH_PYTHON, str(path)],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout
+    trainable, non_trainable, heavy = json.loads(output.strip().splitlines()[-1])
+    assert heavy == []
+    assert ParamCount(trainable, non_trainable) == expected
+
+
+@functools.cache
+def _small_model_json():
+    """The JSON config of a small model touching many layer kinds, built once."""
+    inputs = keras.Input((6, 4))
+    hidden = keras.layers.Conv1D(4, 3, padding="same")(inputs)
+    hidden = keras.layers.BatchNormalization()(hidden)
+    hidden = keras.layers.MultiHeadAttention(2, 2)(hidden, hidden)
+    hidden = keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True))(hidden)
+    hidden = keras.layers.TimeDistributed(keras.layers.Dense(3))(hidden)
+    hidden = keras.layers.LayerNormalization()(hidden)
+    outputs = keras.layers.EinsumDense("abc,cd->ad", output_shape=2)(hidden)
+    return keras.Model(inputs, outputs).to_json()
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value, prefix=()):
+    """Every (path, value) inside a JSON value."""
+    yield prefix, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*prefix, index))
+
+
+@settings(max_examples=200)
+@given(data=st.data())
+def test_corrupted_configs_give_a_table_or_a_value_error(data):
+    """Any one value of a real config replaced by random JSON gives a table or a ValueError, nothing else."""
+    config = json.loads(_small_model_json())
+    paths = [path for path, _ in _paths(config) if path]
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        parent = config
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = data.draw(_JSON_VALUES)
+        except (KeyError, IndexError, TypeError):
+            continue  # An earlier replacement removed this path.
+    try:
+        table = count_config(config)
+    except ValueError:
+        return
+    str(table)
+    table.to_dict()
+    try:
+        table.total
+    except ValueError:
+        pass
+
+
+@pytest.mark.parametrize(
+    "config, build",
+    [
+        ({"name": "d", "units": 10**4000}, {"input_shape": [None, 2]}),
+        ({"name": "d", "units": 3}, {"input_shape": [None] + [10**100] * 1000}),
+    ],
+)
+def test_absurd_sizes_are_refused_quickly(config, build):
+    """Sizes beyond any real tensor, or thousands of axes, are a ValueError, not a huge product."""
+    with pytest.raises(ValueError, match="Cannot count layer 'd'"):
+        count_config(sequential({**DENSE, "config": config, "build_config": build}))
