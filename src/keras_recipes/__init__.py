@@ -25,8 +25,9 @@ _BUILDERS = {
     "shared_mlp": "keras_recipes._shared_mlp",
     "branch_merge": "keras_recipes._branch_merge",
     "averaging_layer": "keras_recipes._averaging_layer",
+    "vae": "keras_recipes._vae",
 }
-_SUBMODULES = ("layers",)
+_SUBMODULES = ("layers", "losses")
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 
@@ -49,3 +50,4 @@ if "keras" in sys.modules:
     # Loading a saved model needs our layer classes registered; when Keras is
     # already loaded, registering them costs next to nothing.
     from keras_recipes import layers  # noqa: F401
+    from keras_recipes import _vae  # noqa: F401  (registers VariationalAutoencoder)

@@ -37,6 +37,7 @@ from keras_recipes.param_count._layers import (
     separable_conv,
     simple_rnn,
 )
+from keras_recipes.param_count._autoencoders import vae
 from keras_recipes.param_count._recipes import (
     averaging_layer,
     branch_merge,
@@ -65,4 +66,5 @@ __all__ = [
     "separable_conv",
     "shared_mlp",
     "simple_rnn",
+    "vae",
 ]
