@@ -16,10 +16,10 @@ train for the same epochs. Two datasets:
 For each it prints the final training loss, the held-out loss (the negative
 ELBO of `losses.vae_loss`, averaged over 10 draws of the sampling noise) and
 the training throughput in samples per second of wall time and of this
-process's CPU time (the median over every epoch
-but the first, which traces the functions; the two models train an epoch
-each in turn, so that load from other processes hits both alike), and the
-ratios ours/reference.
+process's CPU time (the median over every epoch but the first, which traces
+the functions; the two models train in turns of a quarter of the epochs, so
+that load from other processes hits both alike), and the ratios
+ours/reference.
 It asserts nothing.
 
     python benchmarks/vae_reference.py            # both datasets
@@ -199,36 +199,41 @@ def held_out_loss(encoder, decoder, x, draws=10):
     return float(np.mean(values))
 
 
-def train_alternately(models, x, epochs, batch_size):
-    """Fit every model one epoch at a time, taking turns; return each one's figures.
+def train_in_turns(models, x, epochs, batch_size, rounds=4):
+    """Fit every model for `epochs` epochs in `rounds` fits each, taking turns; return their figures.
 
-    Taking turns, with the same shuffle for every model in each epoch, makes
-    the comparison fair on a shared machine: a burst of load from another
-    process slows both models, not whichever happened to run then.
+    Each model trains as a user would train it, several epochs per `fit`
+    call, but the models take turns every `epochs // rounds` epochs, with the
+    same shuffles: a burst of load from another process on a shared machine
+    slows both models, not whichever happened to run then.
 
     Returns:
         One `(final training loss, samples per second, samples per CPU
         second)` triple per model; the rates are medians over every epoch but
-        the first, which traces. The CPU rate counts the CPU time of this
-        process (all its threads), which load from other processes barely
-        changes; the wall rate is what a user waits for.
+        the first, which traces the training function. The CPU rate counts
+        the CPU time of this process (all its threads), which load from
+        other processes barely changes; the wall rate is what a user waits
+        for.
     """
-    timers = [EpochTimes() for _ in models]
+    per_round = [epochs // rounds + (index < epochs % rounds) for index in range(rounds)]
     losses_ = [None] * len(models)
     times = [[] for _ in models]
-    for epoch in range(epochs):
-        for index, (model, timer) in enumerate(zip(models, timers)):
-            keras.utils.set_random_seed(epoch)
+    done = 0
+    for count in per_round:
+        for index, model in enumerate(models):
+            keras.utils.set_random_seed(done)
+            timer = EpochTimes()
             history = model.fit(
                 x,
-                initial_epoch=epoch,
-                epochs=epoch + 1,
+                initial_epoch=done,
+                epochs=done + count,
                 batch_size=batch_size,
                 verbose=0,
                 callbacks=[timer],
             )
             losses_[index] = history.history["loss"][-1]
             times[index].extend(timer.times)
+        done += count
     figures = []
     for loss, model_times in zip(losses_, times):
         wall, cpu = np.median(np.array(model_times[1:]), axis=0)
@@ -243,7 +248,7 @@ def compare(title, x_train, x_test, ours, reference, epochs, batch_size):
     ref_encoder.set_weights(ours_encoder.get_weights())
     ref_decoder.set_weights(ours_decoder.get_weights())
 
-    (ref_loss, ref_rate, ref_cpu), (ours_loss, ours_rate, ours_cpu) = train_alternately(
+    (ref_loss, ref_rate, ref_cpu), (ours_loss, ours_rate, ours_cpu) = train_in_turns(
         [reference, ours], x_train, epochs, batch_size
     )
     keras.utils.set_random_seed(1)

@@ -299,3 +299,14 @@ def vae_arguments(draw):
     )
     keywords["beta"] = draw(st.floats(min_value=0.0, max_value=4.0))
     return (shape, latent_dim), keywords
+
+
+@st.composite
+def autoencoder_arguments(draw):
+    """`(args, kwargs)` of a valid `autoencoder()` call, with or without training noise."""
+    shape, latent_dim, keywords = draw(autoencoder_sizes())
+    keywords["reconstruction_loss"] = draw(
+        st.sampled_from(["binary_crossentropy", "squared_error"])
+    )
+    keywords["noise_stddev"] = draw(st.just(0.0) | st.floats(min_value=0.0, max_value=1.0))
+    return (shape, latent_dim), keywords

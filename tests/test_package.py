@@ -12,7 +12,7 @@ import pytest
 import keras_recipes
 from keras_recipes import param_count
 
-BUILDERS = ["mlp", "shared_mlp", "branch_merge", "averaging_layer", "vae"]
+BUILDERS = ["mlp", "shared_mlp", "branch_merge", "averaging_layer", "vae", "autoencoder"]
 
 
 def _run(code, cwd=None):

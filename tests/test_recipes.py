@@ -35,6 +35,13 @@ RECIPES = [
         {"architecture": "conv", "filters": (2, 3), "intermediate_dim": 4, "reconstruction_loss": "squared_error"},
         [(8, 8, 2), (3,), (3,)],
     ),
+    ("autoencoder", ((6,), 2), {"hidden_units": (4,), "seed": 2}, [(6,)]),
+    (
+        "autoencoder",
+        ((4, 4, 3), 2),
+        {"architecture": "conv", "filters": (2,), "intermediate_dim": 3, "noise_stddev": 0.1},
+        [(4, 4, 3)],
+    ),
 ]
 
 # Recipes whose loss needs no targets: `fit(x)` trains them.

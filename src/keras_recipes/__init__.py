@@ -26,6 +26,7 @@ _BUILDERS = {
     "branch_merge": "keras_recipes._branch_merge",
     "averaging_layer": "keras_recipes._averaging_layer",
     "vae": "keras_recipes._vae",
+    "autoencoder": "keras_recipes._autoencoder",
 }
 _SUBMODULES = ("layers", "losses")
 
@@ -50,4 +51,4 @@ if "keras" in sys.modules:
     # Loading a saved model needs our layer classes registered; when Keras is
     # already loaded, registering them costs next to nothing.
     from keras_recipes import layers  # noqa: F401
-    from keras_recipes import _vae  # noqa: F401  (registers VariationalAutoencoder)
+    from keras_recipes import _vae, losses  # noqa: F401  (VariationalAutoencoder, ReconstructionError)

@@ -24,6 +24,7 @@ KL grows linearly in `-z_log_var` on the lower side and never overflows.
 
 __all__ = [
     "LOG_VAR_LIMIT",
+    "ReconstructionError",
     "gaussian_kl_divergence",
     "reconstruction_error",
     "vae_loss",
@@ -183,3 +184,47 @@ def vae_loss(
     kl = gaussian_kl_divergence(z_mean, z_log_var)
     kl = ops.cast(kl, reconstruction.dtype)
     return ops.mean(reconstruction + beta * kl)
+
+
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class ReconstructionError(keras.losses.Loss):
+    """`reconstruction_error` as a Keras loss: summed over features, averaged over the batch.
+
+    The loss `autoencoder()` compiles with, so that its `loss` is on the
+    same scale as a VAE's `reconstruction_loss` (Keras's
+    `"binary_crossentropy"` and `"mse"` average over the features instead).
+    Registered, so a model compiled with it loads with `safe_mode=True`.
+
+    Args:
+        reconstruction_loss: `"binary_crossentropy"` or `"squared_error"`.
+            Defaults to `"binary_crossentropy"`.
+        name: name of the loss. Defaults to `"reconstruction_error"`.
+        reduction: Keras's reduction of the per-sample values. Defaults to
+            `"sum_over_batch_size"`, the batch mean.
+        dtype: dtype of the computation. Defaults to `None`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = ReconstructionError("squared_error")
+    >>> float(loss(np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[0.0, 0.0], [0.0, 1.0]])))
+    1.0
+    """
+
+    def __init__(
+        self,
+        reconstruction_loss="binary_crossentropy",
+        name="reconstruction_error",
+        reduction="sum_over_batch_size",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.reconstruction_loss = _autoencoding_checks.reconstruction_loss(
+            reconstruction_loss
+        )
+
+    def call(self, y_true, y_pred):
+        return reconstruction_error(y_true, y_pred, self.reconstruction_loss)
+
+    def get_config(self):
+        return {**super().get_config(), "reconstruction_loss": self.reconstruction_loss}

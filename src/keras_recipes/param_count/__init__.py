@@ -37,7 +37,7 @@ from keras_recipes.param_count._layers import (
     separable_conv,
     simple_rnn,
 )
-from keras_recipes.param_count._autoencoders import vae
+from keras_recipes.param_count._autoencoders import autoencoder, vae
 from keras_recipes.param_count._recipes import (
     averaging_layer,
     branch_merge,
@@ -48,6 +48,7 @@ from keras_recipes.param_count._recipes import (
 __all__ = [
     "ZERO",
     "ParamCount",
+    "autoencoder",
     "averaging_layer",
     "batch_norm",
     "bidirectional",

@@ -92,3 +92,44 @@ def vae(
     return ParamCount(
         body + heads + _decoder(shape, latent_dim, architecture, hidden_units, filters)
     )
+
+
+def autoencoder(
+    input_shape,
+    latent_dim,
+    *,
+    architecture="dense",
+    hidden_units=(256,),
+    filters=(32, 64),
+    intermediate_dim=16,
+    reconstruction_loss="binary_crossentropy",
+    noise_stddev=0.0,
+    optimizer="adam",
+    steps_per_execution=32,
+    seed=None,
+    name="autoencoder",
+):
+    """Parameters of `keras_recipes.autoencoder(...)`: encoder, its code layer, and decoder.
+
+    The same halves as `vae()`'s with one head instead of two; the noise
+    layer has no weights.
+
+    Example:
+
+    >>> autoencoder((64,), 2, hidden_units=(32,)).total  # 2,080 + 66 + 96 + 2,112
+    4354
+    """
+    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = (
+        _autoencoding_checks.sizes(
+            input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
+        )
+    )
+    _autoencoding_checks.reconstruction_loss(reconstruction_loss)
+    _autoencoding_checks.real_number(
+        "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
+    )
+    body, width = _encoder_body(shape, architecture, hidden_units, filters, intermediate_dim)
+    code = dense_weights(width, latent_dim)
+    return ParamCount(
+        body + code + _decoder(shape, latent_dim, architecture, hidden_units, filters)
+    )
