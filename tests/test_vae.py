@@ -277,10 +277,11 @@ def test_different_or_no_seeds_give_different_models():
 # === Saving ===
 
 
-@pytest.mark.parametrize("seed", [14, None])
-def test_saved_model_loads_safely_and_keeps_training_identically(seed, tmp_path):
+def test_saved_model_loads_safely_and_keeps_training_identically(tmp_path):
     """After a save and a safe_mode load the sub-models are reachable, the loss settings kept, and the next epoch is the original's."""
-    model = vae(**_DENSE, reconstruction_loss="squared_error", beta=0.5, seed=seed)
+    # Unseeded: the sampling stream starts at a random seed, which only the
+    # saved stream position (not the config) can restore.
+    model = vae(**_DENSE, reconstruction_loss="squared_error", beta=0.5)
     x = np.random.default_rng(7).uniform(size=(12, 6)).astype("float32")
     model.fit(x, epochs=1, batch_size=4, verbose=0)
     path = tmp_path / "vae.keras"
