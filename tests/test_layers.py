@@ -1,4 +1,4 @@
-"""Tests of `keras_recipes.layers.FeatureMean`, the registered averaging layer."""
+"""Tests of `keras_recipes.layers`: FeatureMean, the registered averaging layer, and Sampling."""
 
 import json
 
@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_recipes.layers import FeatureMean
+from keras_recipes.layers import FeatureMean, Sampling
 
 
 def test_rank_2_input_averages_each_row():
@@ -123,8 +123,6 @@ def test_lambda_control_is_refused_by_safe_mode(tmp_path):
 
 
 # === Sampling ===
-
-from keras_recipes.layers import Sampling  # noqa: E402
 
 
 def _gaussian_inputs(batch, latent_dim, seed=0):
