@@ -25,6 +25,9 @@ EXAMPLES = [
     ("branch_merge", (2, [3], [[2], [1, 2]], [3]), {}),
     ("branch_merge", ([4, 4], [8], [[8], []], [[1], [3]]), {"merge": "add"}),
     ("averaging_layer", (3,), {}),
+    # keras.io's VAE: its defaults are the example's configuration.
+    ("vae", ((28, 28, 1),), {"architecture": "conv"}),
+    ("autoencoder", ((64,), 2), {"hidden_units": (32,), "noise_stddev": 0.1}),
 ]
 
 

@@ -288,3 +288,58 @@ def split_brain_ae_arguments(draw):
     keywords["channel_groups"] = ((0, 1, 2), (3,))
     keywords["loss"] = "regression"
     return ((side, side, 4),), keywords
+# === Autoencoders ===
+
+ARCHITECTURES = ("dense", "conv")
+"""The architectures of `vae()` and `autoencoder()`."""
+
+
+@st.composite
+def autoencoder_sizes(draw):
+    """`(input_shape, latent_dim, keywords)` valid for `vae()` and `autoencoder()`.
+
+    Conv draws have a height and width divisible by `2 ** len(filters)`;
+    dense draws have inputs of rank 1 to 3 and possibly no hidden layer.
+    """
+    architecture = draw(st.sampled_from(ARCHITECTURES))
+    latent_dim = draw(sizes(4))
+    if architecture == "conv":
+        filters = draw(st.lists(sizes(4), min_size=1, max_size=2))
+        factor = 2 ** len(filters)
+        shape = (
+            factor * draw(sizes(2)),
+            factor * draw(sizes(2)),
+            draw(sizes(3)),
+        )
+        keywords = {
+            "architecture": "conv",
+            "filters": filters,
+            "intermediate_dim": draw(sizes()),
+        }
+    else:
+        shape = draw(input_shapes(max_rank=3, max_size=4))
+        keywords = {"architecture": "dense", "hidden_units": draw(unit_lists(min_size=0, max_size=2))}
+    keywords["seed"] = draw(st.none() | st.integers(min_value=0, max_value=2**16))
+    return shape, latent_dim, keywords
+
+
+@st.composite
+def vae_arguments(draw):
+    """`(args, kwargs)` of a valid `vae()` call."""
+    shape, latent_dim, keywords = draw(autoencoder_sizes())
+    keywords["reconstruction_loss"] = draw(
+        st.sampled_from(["binary_crossentropy", "squared_error"])
+    )
+    keywords["beta"] = draw(st.floats(min_value=0.0, max_value=4.0))
+    return (shape, latent_dim), keywords
+
+
+@st.composite
+def autoencoder_arguments(draw):
+    """`(args, kwargs)` of a valid `autoencoder()` call, with or without training noise."""
+    shape, latent_dim, keywords = draw(autoencoder_sizes())
+    keywords["reconstruction_loss"] = draw(
+        st.sampled_from(["binary_crossentropy", "squared_error"])
+    )
+    keywords["noise_stddev"] = draw(st.just(0.0) | st.floats(min_value=0.0, max_value=1.0))
+    return (shape, latent_dim), keywords

@@ -1,4 +1,4 @@
-"""Tests of `keras_recipes.layers.FeatureMean`, the registered averaging layer."""
+"""Tests of `keras_recipes.layers`: FeatureMean, the registered averaging layer, and Sampling."""
 
 import json
 
@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_recipes.layers import FeatureMean
+from keras_recipes.layers import FeatureMean, Sampling
 
 
 def test_rank_2_input_averages_each_row():
@@ -120,3 +120,129 @@ def test_lambda_control_is_refused_by_safe_mode(tmp_path):
     keras.Model(inputs, outputs).save(path)
     with pytest.raises(ValueError, match="safe_mode"):
         keras.saving.load_model(path)
+
+
+# === Sampling ===
+
+
+def _gaussian_inputs(batch, latent_dim, seed=0):
+    rng = np.random.default_rng(seed)
+    return (
+        rng.normal(size=(batch, latent_dim)).astype("float32"),
+        rng.uniform(-2, 1, size=(batch, latent_dim)).astype("float32"),
+    )
+
+
+def test_sampling_draws_from_the_given_gaussians():
+    """Over 20,000 draws of one (mean, log-variance), z has mean z_mean and standard deviation exp(0.5 * z_log_var)."""
+    z_mean = np.tile(np.array([[1.5, -2.0, 0.0]], "float32"), (20_000, 1))
+    z_log_var = np.tile(np.array([[0.0, -1.0, 1.5]], "float32"), (20_000, 1))
+    z = keras.ops.convert_to_numpy(Sampling(seed=0)([z_mean, z_log_var]))
+    sigma = np.exp(0.5 * z_log_var[0])
+    # Standard errors: sigma / sqrt(n) for the mean, about sigma / sqrt(2n) for the std.
+    np.testing.assert_allclose(z.mean(axis=0), z_mean[0], atol=4 * sigma.max() / np.sqrt(20_000))
+    np.testing.assert_allclose(z.std(axis=0), sigma, rtol=0.03)
+
+
+def test_sampling_is_the_reparameterisation_of_its_noise():
+    """(z - z_mean) / exp(0.5 * z_log_var) is the same noise whatever the mean and variance, for one seed."""
+    z_mean, z_log_var = _gaussian_inputs(4, 3)
+    z = keras.ops.convert_to_numpy(Sampling(seed=5)([z_mean, z_log_var]))
+    epsilon = keras.ops.convert_to_numpy(
+        Sampling(seed=5)([np.zeros_like(z_mean), np.zeros_like(z_log_var)])
+    )
+    np.testing.assert_allclose(z, z_mean + np.exp(0.5 * z_log_var) * epsilon, rtol=1e-5, atol=1e-6)
+
+
+def test_sampling_gradients_reach_the_mean_and_the_log_variance():
+    """dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * epsilon: the noise is outside the gradient path."""
+    import tensorflow as tf
+
+    z_mean, z_log_var = (tf.Variable(array) for array in _gaussian_inputs(3, 2, seed=1))
+    layer = Sampling(seed=2)
+    with tf.GradientTape(persistent=True) as tape:
+        z = layer([z_mean, z_log_var])
+        total = tf.reduce_sum(z)
+    epsilon = (z - z_mean) / tf.exp(0.5 * z_log_var)
+    np.testing.assert_allclose(tape.gradient(total, z_mean).numpy(), np.ones((3, 2)), rtol=1e-6)
+    np.testing.assert_allclose(
+        tape.gradient(total, z_log_var).numpy(),
+        (0.5 * tf.exp(0.5 * z_log_var) * epsilon).numpy(),
+        rtol=1e-5,
+    )
+
+
+def test_same_seed_draws_the_same_noise_and_successive_calls_differ():
+    """Two layers with one seed draw the same z call for call; each call draws anew; other seeds differ."""
+    inputs = list(_gaussian_inputs(5, 2, seed=2))
+    layer_a, layer_b, other = Sampling(seed=7), Sampling(seed=7), Sampling(seed=8)
+    first_a, first_b = layer_a(inputs), layer_b(inputs)
+    second_a, second_b = layer_a(inputs), layer_b(inputs)
+    np.testing.assert_array_equal(first_a, first_b)
+    np.testing.assert_array_equal(second_a, second_b)
+    assert not np.array_equal(first_a, second_a)
+    assert not np.array_equal(first_a, other(inputs))
+
+
+def test_unseeded_layers_draw_different_noise():
+    """Two layers built with seed=None draw different z."""
+    inputs = list(_gaussian_inputs(5, 2, seed=3))
+    assert not np.array_equal(Sampling()(inputs), Sampling()(inputs))
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "output_shape"),
+    [([(None, 2), (None, 2)], (None, 2)), ([(8, 3, 4), (8, 3, 4)], (8, 3, 4))],
+)
+def test_sampling_output_shape(input_shape, output_shape):
+    """compute_output_shape is the shape of z_mean; a functional call gives the same."""
+    assert tuple(Sampling().compute_output_shape(input_shape)) == output_shape
+    z_mean, z_log_var = (keras.Input(batch_shape=shape) for shape in input_shape)
+    assert tuple(Sampling()([z_mean, z_log_var]).shape) == output_shape
+
+
+def test_sampling_has_no_weights_but_a_seed_state():
+    """The layer has no weights (count_params() is 0); its SeedGenerator state is its one non-trainable variable."""
+    layer = Sampling(seed=1)
+    layer(list(_gaussian_inputs(2, 2)))
+    assert layer.weights == [] and layer.count_params() == 0
+    assert len(layer.non_trainable_variables) == 1
+    assert layer.non_trainable_variables[0] is layer.seed_generator.state
+
+
+def test_sampling_get_config_round_trip():
+    """get_config lists the seed; from_config(JSON of it) rebuilds a layer that draws the same noise."""
+    layer = Sampling(seed=11, name="sample")
+    config = layer.get_config()
+    assert config["seed"] == 11 and config["name"] == "sample"
+    restored = Sampling.from_config(json.loads(json.dumps(config)))
+    assert restored.get_config() == config
+    inputs = list(_gaussian_inputs(3, 2, seed=4))
+    np.testing.assert_array_equal(restored(inputs), layer(inputs))
+
+
+def test_sampling_registered_name():
+    """The layer is registered as "keras_recipes>Sampling"."""
+    assert keras.saving.get_registered_name(Sampling) == "keras_recipes>Sampling"
+    assert keras.saving.get_registered_object("keras_recipes>Sampling") is Sampling
+
+
+@pytest.mark.parametrize("seed", [3, None])
+def test_model_with_sampling_reloads_safely_and_continues_its_stream(seed, tmp_path):
+    """A model with Sampling reloads with safe_mode=True and draws what the original draws next, even unseeded."""
+    z_mean, z_log_var = keras.Input((2,)), keras.Input((2,))
+    model = keras.Model([z_mean, z_log_var], Sampling(seed=seed, name="sample")([z_mean, z_log_var]))
+    inputs = list(_gaussian_inputs(4, 2, seed=5))
+    model.predict(inputs, verbose=0)  # advance the stream past its start
+    path = tmp_path / "sampling.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded.get_layer("sample"), Sampling)
+    np.testing.assert_array_equal(loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
+
+
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("1", TypeError), (1.5, TypeError)])
+def test_sampling_refuses_a_bad_seed(seed, error):
+    """A seed that is not None or a non-negative integer raises, naming `seed` and the value."""
+    with pytest.raises(error, match=r"`seed`.*Received: seed="):
+        Sampling(seed=seed)

@@ -12,7 +12,15 @@ import pytest
 import keras_recipes
 from keras_recipes import param_count
 
-BUILDERS = ["mlp", "shared_mlp", "branch_merge", "averaging_layer", "split_brain_ae"]
+BUILDERS = [
+    "mlp",
+    "shared_mlp",
+    "branch_merge",
+    "averaging_layer",
+    "vae",
+    "autoencoder",
+    "split_brain_ae",
+]
 
 
 def _run(code, cwd=None):
@@ -106,15 +114,23 @@ def test_py_typed_ships_with_the_package():
 
 
 def test_importing_after_keras_registers_the_layers(tmp_path):
-    """After `import keras`, `import keras_recipes` alone lets load_model find FeatureMean."""
+    """After `import keras`, `import keras_recipes` alone lets load_model find FeatureMean and the VAE's classes."""
     path = tmp_path / "average.keras"
     keras_recipes.averaging_layer(3).save(path)
+    vae_path = tmp_path / "vae.keras"
+    keras_recipes.vae(3, hidden_units=[2]).save(vae_path)
     output = _run(
         f"""
         import keras
         import keras_recipes
         model = keras.saving.load_model({str(path)!r})
         print(type(model.layers[-1]).__name__)
+        vae = keras.saving.load_model({str(vae_path)!r})
+        sampling = vae.get_layer("encoder").get_layer("vae_sampling")
+        print(type(vae).__name__, type(sampling).__name__)
         """
     )
-    assert output.strip().splitlines()[-1] == "FeatureMean"
+    assert output.strip().splitlines()[-2:] == [
+        "FeatureMean",
+        "VariationalAutoencoder Sampling",
+    ]

@@ -25,19 +25,24 @@ _BUILDERS = {
     "shared_mlp": "keras_recipes._shared_mlp",
     "branch_merge": "keras_recipes._branch_merge",
     "averaging_layer": "keras_recipes._averaging_layer",
+    "vae": "keras_recipes._vae",
+    "autoencoder": "keras_recipes._autoencoder",
     # Not a recipe: takes a part of any built model; loaded lazily all the same.
     "submodel": "keras_recipes._submodel",
     "split_brain_ae": "keras_recipes._split_brain_ae",
     "split_brain_targets": "keras_recipes._split_brain_ae",
     "split_brain_features": "keras_recipes._split_brain_ae",
 }
-_SUBMODULES = ("layers", "color", "data", "testing")
+_SUBMODULES = ("layers", "losses", "color", "data", "testing")
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 
 
 def __getattr__(name):
     if name in _BUILDERS:
+        # Whatever recipe is touched first, every class a saved recipe may
+        # refer to gets registered (`layers` imports the rest).
+        importlib.import_module("keras_recipes.layers")
         builder = getattr(importlib.import_module(_BUILDERS[name]), name)
         globals()[name] = builder
         return builder

@@ -9,6 +9,8 @@ model that contains it saves to `.keras` and loads back with the default
 import keras
 from keras import ops
 
+from keras_recipes import _validation
+
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
 class FeatureMean(keras.layers.Layer):
@@ -43,11 +45,93 @@ class FeatureMean(keras.layers.Layer):
         return (input_shape[0], 1)
 
 
-# The split-brain autoencoder's classes live beside its builder; re-exported
-# here so that they are registered whenever this module is.
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class Sampling(keras.layers.Layer):
+    """Draws `z` from N(z_mean, exp(z_log_var)): the reparameterisation trick.
+
+    The layer of a variational autoencoder that sits between the encoder's
+    two heads and the decoder. It is called on `[z_mean, z_log_var]`, two
+    tensors of the same shape, and returns
+
+        epsilon = normal(shape=shape(z_mean))    # a fresh draw each call
+        z = z_mean + exp(0.5 * z_log_var) * epsilon
+
+    so that the noise is an input of the computation rather than a random
+    node: gradients reach `z_mean` and `z_log_var` through `z`. The layer
+    samples at inference too, like the keras.io VAE's; take `z_mean` for a
+    deterministic code. It has no weights; its random state is a
+    `keras.random.SeedGenerator`, whose state variable is not a parameter
+    (`count_params()` is 0).
+
+    Two layers built with the same integer `seed` draw the same noise, call
+    for call: give each sampling layer of a model its own seed, or leave it
+    `None`. With `seed=None` each layer draws an unrelated stream.
+
+    Args:
+        seed: integer seed of the noise, or `None` for an unseeded stream.
+            Defaults to `None`.
+        **kwargs: base layer arguments, such as `name` and `dtype`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> z_mean = np.zeros((4, 2), dtype="float32")
+    >>> z_log_var = np.zeros((4, 2), dtype="float32")  # unit variance
+    >>> z = Sampling(seed=1)([z_mean, z_log_var])
+    >>> tuple(z.shape)
+    (4, 2)
+    >>> same = Sampling(seed=1)([z_mean, z_log_var])  # same seed, same noise
+    >>> bool(keras.ops.all(z == same))
+    True
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = _validation.seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = keras.random.normal(
+            ops.shape(z_mean), dtype=self.compute_dtype, seed=self.seed_generator
+        )
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    # The position in the random stream is saved with the model (Keras saves
+    # no SeedGenerator state): a reloaded model draws what the original
+    # would have drawn next, even with `seed=None`, whose stream starts at a
+    # random seed that the config cannot hold.
+    _STATE_KEY = "seed_generator_state"
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store[self._STATE_KEY] = keras.ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        if self._STATE_KEY in store.keys():
+            state = self.seed_generator.state
+            state.assign(ops.cast(store[self._STATE_KEY], state.dtype))
+
+    def get_config(self):
+        base_config = super().get_config()
+        return {**base_config, "seed": self.seed}
+
+
+# The other classes a saved recipe refers to live beside their builders:
+# the split-brain autoencoder's layer and model, the VAE's model and the
+# autoencoders' loss. Importing them here registers every class of the
+# library whenever this module is imported, so `import keras_recipes.layers`
+# is all `keras.saving.load_model` needs. (They import this module; by now
+# it defines everything they take from it.)
 from keras_recipes._split_brain_layers import (  # noqa: E402
     SelectChannels,
     SplitBrainAutoencoder,
 )
+# A module import, not `from ... import VariationalAutoencoder`: when `_vae`
+# is imported first, it is still half-initialised while it imports this one.
+from keras_recipes import _vae, losses  # noqa: E402, F401
 
-__all__ = ["FeatureMean", "SelectChannels", "SplitBrainAutoencoder"]
+__all__ = ["FeatureMean", "Sampling", "SelectChannels", "SplitBrainAutoencoder"]

@@ -42,6 +42,7 @@ from keras_recipes.param_count._layers import (
     separable_conv,
     simple_rnn,
 )
+from keras_recipes.param_count._autoencoders import autoencoder, vae
 from keras_recipes.param_count._layer_configs import REGISTERED, layer_count
 from keras_recipes.param_count._macs import layer_macs, layer_output_shape
 from keras_recipes.param_count._recipes import (
@@ -61,6 +62,7 @@ __all__ = [
     "ZERO",
     "ParamCount",
     "ParamTable",
+    "autoencoder",
     "averaging_layer",
     "batch_norm",
     "bidirectional",
@@ -85,4 +87,5 @@ __all__ = [
     "layer_macs",
     "layer_output_shape",
     "split_brain_ae",
+    "vae",
 ]

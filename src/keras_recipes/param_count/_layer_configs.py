@@ -62,16 +62,31 @@ WEIGHTLESS = frozenset(
 )
 
 
-def _feature_mean(config, build_config):
+def _weightless(config, build_config):
     return ZERO
 
 
 # Counts of this library's own registered layers, keyed by their registered
 # name ("package>ClassName", what `config.json` stores as `registered_name`).
 # A new custom layer adds one entry: a function of (config, build_config).
+# `Sampling`'s one variable is its SeedGenerator state, which Keras does not
+# count as a parameter.
 REGISTERED = {
-    "keras_recipes>FeatureMean": _feature_mean,
+    "keras_recipes>FeatureMean": _weightless,
+    "keras_recipes>Sampling": _weightless,
+    "keras_recipes>SelectChannels": _weightless,
 }
+
+# This library's functional `keras.Model` subclasses: they override
+# `compute_loss` or `get_config` but add no weights of their own, so their
+# graph is walked like a Functional model's. A subclass from anywhere else
+# may create weights the graph does not show, so it is not trusted.
+GRAPH_SUBCLASSES = frozenset(
+    {
+        "keras_recipes>SplitBrainAutoencoder",
+        "keras_recipes>VariationalAutoencoder",
+    }
+)
 
 
 class ConfigError(ValueError):

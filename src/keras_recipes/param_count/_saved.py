@@ -39,6 +39,14 @@ MAX_LAYERS = 100_000
 _GRAPH_MODELS = ("Functional", "Sequential", "Model")
 
 
+def _is_graph_model(entry):
+    """Whether a (layer) config entry is a model whose graph the walk can follow."""
+    class_name, registered_name = entry.get("class_name"), entry.get("registered_name")
+    return (isinstance(class_name, str) and class_name in _GRAPH_MODELS) or (
+        isinstance(registered_name, str) and registered_name in _layer_configs.GRAPH_SUBCLASSES
+    )
+
+
 def _invalid_source(what, source):
     text = repr(source)
     if len(text) > 200:
@@ -118,9 +126,7 @@ def _load(source):
         # `model.get_config()` gives the inner config without the class.
         class_name = "Functional" if "input_layers" in config else "Sequential"
         config = {"class_name": class_name, "config": config}
-    if config.get("class_name") not in _GRAPH_MODELS or not isinstance(
-        config.get("config"), dict
-    ):
+    if not _is_graph_model(config) or not isinstance(config.get("config"), dict):
         raise _invalid_source(
             "the config of a Sequential or Functional model (`model.get_config()`, "
             "`model.to_json()` or a `.keras` file)",
@@ -194,7 +200,7 @@ class _Walk:
                     self.add(LayerRow(path, shared.class_name, shared.build_shape, ZERO,
                                       shared.macs, output_bytes, "shared"))
                     continue
-                if class_name in _GRAPH_MODELS and isinstance(layer_config.get("layers"), list):
+                if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
                     row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
                                    ZERO, None, output_bytes, "nested")
                     self.add(row)

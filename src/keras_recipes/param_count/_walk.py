@@ -43,7 +43,12 @@ def _size(weight):
 
 def _is_graph_model(layer):
     keras = _keras()
-    return isinstance(layer, keras.Model) and type(layer).__name__ in _GRAPH_MODELS
+    if not isinstance(layer, keras.Model):
+        return False
+    return (
+        type(layer).__name__ in _GRAPH_MODELS
+        or keras.saving.get_registered_name(type(layer)) in _layer_configs.GRAPH_SUBCLASSES
+    )
 
 
 def _members(model):

@@ -1,0 +1,154 @@
+"""The lecture's sub-model example: a plain autoencoder whose halves are models of their own."""
+
+import keras
+
+from keras_recipes import _autoencoding, _autoencoding_checks, _building, _validation
+from keras_recipes.losses import ReconstructionError
+
+
+def autoencoder(
+    input_shape,
+    latent_dim,
+    *,
+    architecture="dense",
+    hidden_units=(256,),
+    filters=(32, 64),
+    intermediate_dim=16,
+    reconstruction_loss="binary_crossentropy",
+    noise_stddev=0.0,
+    optimizer="adam",
+    steps_per_execution=32,
+    seed=None,
+    name="autoencoder",
+):
+    """Builds a deterministic autoencoder, optionally denoising, with named halves.
+
+    The lecture's "Submodels" example: the interesting parts of an
+    autoencoder are its halves, so they are sub-models,
+    `model.get_layer("encoder")` from a sample to its code of `latent_dim`
+    numbers and `model.get_layer("decoder")` from a code back to a sample,
+    built exactly as `vae()` builds them (same architectures, arguments and
+    layer names), so code written for one works on the other. The
+    difference: here the encoder outputs one code (a linear Dense layer,
+    `f"{name}_code"`) where the VAE's outputs `[z_mean, z_log_var, z]`.
+
+        code = encoder(x + noise)        noise ~ N(0, noise_stddev**2), in training only
+        x_reconstructed = decoder(code)
+        loss = mean_over_batch(sum_over_features(reconstruction_error(x, x_reconstructed)))
+
+    With `noise_stddev > 0` a `GaussianNoise` layer before the encoder
+    corrupts the input during training only, which makes it a denoising
+    autoencoder (Vincent et al., 2008); at inference, and in the encoder used
+    on its own, the input is clean. The loss is the VAE's reconstruction term
+    (`losses.ReconstructionError`), so the two recipes' reconstruction
+    figures compare directly. Train with `fit(x, x)`.
+
+    Args:
+        input_shape: shape of one sample, without the batch axis: `(64,)`
+            (an int is the same as a 1-tuple) or `(28, 28, 1)`.
+        latent_dim: number of code dimensions.
+        architecture: `"dense"` or `"conv"`, as in `vae()`. Defaults to
+            `"dense"`.
+        hidden_units: Dense widths of the dense encoder; the decoder uses
+            them in reverse. Used only by `architecture="dense"`. Defaults
+            to `(256,)`.
+        filters: Conv2D filters of the conv encoder, each halving the height
+            and width. Used only by `architecture="conv"`. Defaults to
+            `(32, 64)`.
+        intermediate_dim: width of the Dense layer after the convolutions.
+            Used only by `architecture="conv"`. Defaults to `16`.
+        reconstruction_loss: `"binary_crossentropy"` (sigmoid output, data
+            in [0, 1]) or `"squared_error"` (linear output), summed over
+            features. Defaults to `"binary_crossentropy"`.
+        noise_stddev: standard deviation of the training noise, from 0 (no
+            noise layer) to 1 (the most Keras's `GaussianNoise` accepts).
+            Defaults to `0.0`.
+        optimizer: an optimizer name or instance. Defaults to `"adam"`.
+        steps_per_execution: batches per call of the compiled training
+            function, as in `vae()`: faster for small models, but callbacks
+            see one batch end in this many. Defaults to `32`.
+        seed: seed of the weight initialisers and of the noise. Defaults to
+            `None`.
+        name: model name, and prefix of every layer name inside the encoder
+            and decoder. Defaults to `"autoencoder"`.
+
+    Returns:
+        A compiled functional `keras.Model` from `(batch, *input_shape)` to
+        `(batch, *input_shape)`.
+
+    Raises:
+        ValueError: a size is not positive, a string names no choice,
+            `noise_stddev` is outside [0, 1], or the image size is not
+            divisible as the strides need.
+        TypeError: an argument has the wrong type.
+
+    Example:
+
+    >>> model = autoencoder((64,), 2, hidden_units=(32,))
+    >>> [layer.name for layer in model.layers]
+    ['autoencoder_input', 'encoder', 'decoder']
+    >>> model.get_layer("encoder").output.shape
+    (None, 2)
+    """
+    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = (
+        _autoencoding_checks.sizes(
+            input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
+        )
+    )
+    reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
+    noise_stddev = _autoencoding_checks.real_number(
+        "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
+    )
+    optimizer = _building.optimizer(optimizer)
+    steps_per_execution = _validation.positive_int("steps_per_execution", steps_per_execution)
+    seed = _validation.seed(seed)
+    name = _validation.name(name)
+
+    # === Encoder ===
+    encoder_inputs = keras.Input(shape=shape, name=f"{name}_encoder_input")
+    hidden, index = _autoencoding.encoder_body(
+        encoder_inputs,
+        architecture=architecture,
+        hidden_units=hidden_units,
+        filters=filters,
+        intermediate_dim=intermediate_dim,
+        name=name,
+        seed=seed,
+    )
+    code = keras.layers.Dense(
+        latent_dim,
+        kernel_initializer=_building.kernel_initializer(seed, index),
+        name=f"{name}_code",
+    )(hidden)
+    encoder = keras.Model(encoder_inputs, code, name="encoder")
+
+    # === Decoder ===
+    decoder = _autoencoding.build_decoder(
+        shape,
+        latent_dim,
+        architecture=architecture,
+        hidden_units=hidden_units,
+        filters=filters,
+        output_activation=_autoencoding.OUTPUT_ACTIVATIONS[reconstruction_loss],
+        name=name,
+        seed=seed,
+        first_index=index + 1,
+    )
+
+    # === Autoencoder ===
+    inputs = keras.Input(shape=shape, name=f"{name}_input")
+    tensor = inputs
+    if noise_stddev > 0:
+        tensor = keras.layers.GaussianNoise(
+            noise_stddev,
+            seed=_autoencoding.derived_seed(seed, _autoencoding.NOISE_SEED_KEY),
+            name=f"{name}_noise",
+        )(tensor)
+    outputs = decoder(encoder(tensor))
+    model = keras.Model(inputs, outputs, name=name)
+    return _autoencoding.compile_autoencoder(
+        model,
+        optimizer=optimizer,
+        loss=ReconstructionError(reconstruction_loss),
+        steps_per_execution=steps_per_execution,
+    )

@@ -1,0 +1,169 @@
+"""The encoder and decoder shared by `vae()` and `autoencoder()`.
+
+Both recipes build the same two halves, so that code written against one
+works against the other: a sub-model named `encoder` that maps a sample to
+its code, and a sub-model named `decoder` that maps a code of `latent_dim`
+numbers back to a sample. Only the encoder's head differs (one code, or a
+mean, a log-variance and a sample), and it is built by the recipe.
+
+    dense:  [Flatten] -> Dense(h) for h in hidden_units          (encoder body)
+            Dense(h) for h in reversed(hidden_units) -> Dense(prod(input_shape))
+            -> [Reshape(input_shape)]                             (decoder)
+    conv:   Conv2D(f, 3, strides=2) for f in filters -> Flatten -> Dense(intermediate_dim)
+            Dense(h/2**n * w/2**n * filters[-1]) -> Reshape
+            -> Conv2DTranspose(f, 3, strides=2) for f in reversed(filters)
+            -> Conv2DTranspose(channels, 3)
+
+with `n = len(filters)`, ReLU on every hidden layer and `padding="same"`
+everywhere, as in the keras.io VAE example, whose configuration this
+reproduces exactly.
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from keras_recipes import _autoencoding_checks, _building
+
+HIDDEN_ACTIVATION = "relu"
+
+# `reconstruction_loss` decides the decoder's output activation: a Bernoulli
+# decoder outputs probabilities, a Gaussian one any real number.
+OUTPUT_ACTIVATIONS = {"binary_crossentropy": "sigmoid", "squared_error": None}
+
+# Keys of the derived seeds that are not layer indices; a layer index never
+# reaches them.
+SAMPLING_SEED_KEY = 1 << 20
+NOISE_SEED_KEY = (1 << 20) + 1
+
+
+def derived_seed(seed, key):
+    """An integer seed for the random layer `key` of a model built with `seed`.
+
+    `None` stays `None`, an unseeded stream. Derived like the kernel seeds of
+    `_building.kernel_initializer`, so layers never share a stream.
+    """
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, key]).generate_state(1)[0])
+
+
+def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_dim, name, seed):
+    """The encoder up to its last hidden layer; return `(tensor, next_index)`.
+
+    `next_index` is the index of the next weighted layer, for the seeds of
+    the head the recipe adds.
+    """
+    prefix = f"{name}_encoder"
+    tensor = inputs
+    index = 0
+    if architecture == "conv":
+        for index, width in enumerate(filters):
+            tensor = keras.layers.Conv2D(
+                width,
+                3,
+                strides=2,
+                padding="same",
+                activation=HIDDEN_ACTIVATION,
+                kernel_initializer=_building.kernel_initializer(seed, index),
+                name=f"{prefix}_conv_{index}",
+            )(tensor)
+        tensor = keras.layers.Flatten(name=f"{prefix}_flatten")(tensor)
+        units = (intermediate_dim,)
+        index = len(filters)
+    else:
+        if len(inputs.shape) > 2:
+            tensor = keras.layers.Flatten(name=f"{prefix}_flatten")(tensor)
+        units = hidden_units
+    tensor = _building.dense_stack(
+        tensor,
+        units,
+        activation=HIDDEN_ACTIVATION,
+        last_activation=HIDDEN_ACTIVATION,
+        name=prefix,
+        seed=seed,
+        first_index=index,
+    )
+    return tensor, index + len(units)
+
+
+def build_decoder(
+    shape,
+    latent_dim,
+    *,
+    architecture,
+    hidden_units,
+    filters,
+    output_activation,
+    name,
+    seed,
+    first_index,
+):
+    """The decoder sub-model, named `decoder`: `(batch, latent_dim)` to `(batch, *shape)`."""
+    prefix = f"{name}_decoder"
+    inputs = keras.Input(shape=(latent_dim,), name=f"{prefix}_input")
+    index = first_index
+    if architecture == "conv":
+        height, width = _autoencoding_checks.downsampled(shape, filters)
+        tensor = keras.layers.Dense(
+            height * width * filters[-1],
+            activation=HIDDEN_ACTIVATION,
+            kernel_initializer=_building.kernel_initializer(seed, index),
+            name=f"{prefix}_dense_0",
+        )(inputs)
+        tensor = keras.layers.Reshape(
+            (height, width, filters[-1]), name=f"{prefix}_reshape"
+        )(tensor)
+        for position, channels in enumerate(reversed(filters)):
+            index += 1
+            tensor = keras.layers.Conv2DTranspose(
+                channels,
+                3,
+                strides=2,
+                padding="same",
+                activation=HIDDEN_ACTIVATION,
+                kernel_initializer=_building.kernel_initializer(seed, index),
+                name=f"{prefix}_conv_transpose_{position}",
+            )(tensor)
+        outputs = keras.layers.Conv2DTranspose(
+            shape[-1],
+            3,
+            padding="same",
+            activation=output_activation,
+            kernel_initializer=_building.kernel_initializer(seed, index + 1),
+            name=f"{prefix}_output",
+        )(tensor)
+    else:
+        tensor = _building.dense_stack(
+            inputs,
+            tuple(reversed(hidden_units)),
+            activation=HIDDEN_ACTIVATION,
+            last_activation=HIDDEN_ACTIVATION,
+            name=prefix,
+            seed=seed,
+            first_index=index,
+        )
+        outputs = keras.layers.Dense(
+            math.prod(shape),
+            activation=output_activation,
+            kernel_initializer=_building.kernel_initializer(
+                seed, index + len(hidden_units)
+            ),
+            name=f"{prefix}_output",
+        )(tensor)
+        if len(shape) > 1:
+            outputs = keras.layers.Reshape(shape, name=f"{prefix}_reshape")(outputs)
+    return keras.Model(inputs, outputs, name="decoder")
+
+
+def compile_autoencoder(model, *, optimizer, steps_per_execution, loss=None):
+    """Compile `model` and build its optimizer, as `_building.compile_model` does.
+
+    XLA is left to Keras's `jit_compile="auto"` (on with a GPU): on a CPU it
+    sped up the dense VAE but made the convolutional one twice slower.
+    """
+    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    return model

@@ -1,0 +1,437 @@
+"""Tests of `keras_recipes.vae`: the variational autoencoder of the lecture's assignment.
+
+Expected values come from the keras.io example's published parameter
+counts, from numpy recomputations of the loss out of the model's own
+outputs, or from Keras itself. Models are tiny so that every test runs in
+well under a second.
+"""
+
+import math
+
+import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
+import keras
+import numpy as np
+import pytest
+from hypothesis import given
+
+import keras_recipes
+import strategies
+from keras_recipes import param_count, vae
+from keras_recipes._vae import VariationalAutoencoder
+from keras_recipes.layers import Sampling
+
+# A small conv configuration and a small dense one, used throughout.
+_CONV = {"input_shape": (8, 8, 1), "latent_dim": 2, "architecture": "conv", "filters": (2, 3), "intermediate_dim": 4}
+_DENSE = {"input_shape": (6,), "latent_dim": 2, "hidden_units": (5,)}
+
+
+# === Helpers ===
+
+
+def _binary_images(count, shape=(8, 8, 1), seed=0):
+    """Images whose pixels are exactly 0 or 1."""
+    return (np.random.default_rng(seed).uniform(size=(count, *shape)) > 0.5).astype("float32")
+
+
+def _numpy_loss(x, reconstruction, z_mean, z_log_var, beta=1.0, kind="binary_crossentropy", weight=None):
+    """The negative ELBO of `losses.vae_loss`, recomputed in float64 numpy."""
+    x, reconstruction = x.astype("float64"), reconstruction.astype("float64")
+    if kind == "binary_crossentropy":
+        p = np.clip(reconstruction, 1e-7, 1 - 1e-7)
+        errors = -(x * np.log(p) + (1 - x) * np.log(1 - p))
+    else:
+        errors = (x - reconstruction) ** 2
+    per_sample = errors.reshape(len(x), -1).sum(axis=1)
+    kl = 0.5 * (np.exp(z_log_var) + z_mean**2 - 1 - z_log_var).sum(axis=1)
+    total = per_sample + beta * kl
+    if weight is not None:
+        total = total * weight
+    return total.mean(), per_sample, kl
+
+
+def _weights_equal(model_a, model_b):
+    return all(
+        np.array_equal(a, b) for a, b in zip(model_a.get_weights(), model_b.get_weights())
+    )
+
+
+# === The keras.io configuration ===
+
+
+def test_keras_io_configuration_has_the_published_counts():
+    """The keras.io arguments give an encoder of 69,076 and a decoder of 65,089 parameters."""
+    model = vae(
+        (28, 28, 1),
+        latent_dim=2,
+        architecture="conv",
+        filters=(32, 64),
+        intermediate_dim=16,
+        reconstruction_loss="binary_crossentropy",
+    )
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    assert encoder.count_params() == 69_076
+    assert decoder.count_params() == 65_089
+    assert [layer.count_params() for layer in encoder.layers if layer.weights] == [320, 18_496, 50_192, 34, 34]
+    assert [layer.count_params() for layer in decoder.layers if layer.weights] == [9_408, 36_928, 18_464, 289]
+    assert param_count.vae((28, 28, 1), 2, architecture="conv").total == 69_076 + 65_089
+
+
+def test_sampling_state_is_not_counted_as_parameters():
+    """The Sampling layer holds a SeedGenerator state variable, which count_params() leaves out."""
+    model = vae(**_DENSE)
+    sampling = model.get_layer("encoder").get_layer("vae_sampling")
+    assert isinstance(sampling, Sampling)
+    assert sampling.weights == [] and sampling.count_params() == 0
+    assert len(sampling.variables) == 1
+    assert model.count_params() == sum(math.prod(w.shape) for w in model.weights)
+    assert sampling.variables[0].path not in {w.path for w in model.weights}
+
+
+# === Structure ===
+
+
+def test_encoder_and_decoder_are_sub_models_usable_on_their_own():
+    """`encoder` maps samples to [z_mean, z_log_var, z]; `decoder` maps latent points to samples in [0, 1]."""
+    model = vae(**_CONV, seed=1)
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    assert isinstance(encoder, keras.Model) and isinstance(decoder, keras.Model)
+    x = _binary_images(5)
+    z_mean, z_log_var, z = encoder.predict(x, verbose=0)
+    assert z_mean.shape == z_log_var.shape == z.shape == (5, 2)
+    generated = decoder.predict(np.random.default_rng(0).normal(size=(7, 2)), verbose=0)
+    assert generated.shape == (7, 8, 8, 1)
+    assert ((generated >= 0) & (generated <= 1)).all()
+    reconstruction, model_z_mean, model_z_log_var = model.predict(x, verbose=0)
+    assert reconstruction.shape == x.shape
+    np.testing.assert_allclose(model_z_mean, z_mean, rtol=1e-6)
+    np.testing.assert_allclose(model_z_log_var, z_log_var, rtol=1e-6)
+
+
+def test_model_outputs_are_the_decoder_of_the_sampled_z():
+    """With sigma ~ 0 (z_log_var = -100) z is z_mean, and the reconstruction is decoder(z_mean)."""
+    model = vae(**_DENSE, seed=2)
+    log_var_layer = model.get_layer("encoder").get_layer("vae_z_log_var")
+    kernel, bias = log_var_layer.get_weights()
+    log_var_layer.set_weights([np.zeros_like(kernel), np.full_like(bias, -100.0)])
+    x = helpers.inputs(4, 6, seed=3)
+    reconstruction, z_mean, _ = model.predict(x, verbose=0)
+    expected = model.get_layer("decoder").predict(z_mean, verbose=0)
+    np.testing.assert_allclose(reconstruction, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_dense_architecture_flattens_images_and_reshapes_the_reconstruction():
+    """A dense VAE on (4, 4, 2) inputs reads 32 features and returns (4, 4, 2) reconstructions."""
+    model = vae((4, 4, 2), 3, hidden_units=(5,))
+    assert model.get_layer("encoder").get_layer("vae_encoder_dense_0").kernel.shape == (32, 5)
+    assert tuple(model.outputs[0].shape) == (None, 4, 4, 2)
+    assert model.count_params() == param_count.vae((4, 4, 2), 3, hidden_units=(5,)).total
+
+
+def test_an_empty_hidden_units_gives_linear_heads_on_the_input():
+    """hidden_units=() builds z_mean and z_log_var straight on the input, and a one-layer decoder."""
+    model = vae((6,), 2, hidden_units=())
+    encoder = model.get_layer("encoder")
+    assert encoder.get_layer("vae_z_mean").kernel.shape == (6, 2)
+    assert [layer.name for layer in model.get_layer("decoder").layers if layer.weights] == ["vae_decoder_output"]
+
+
+@pytest.mark.parametrize(
+    ("architecture", "reconstruction_loss", "activation"),
+    [("dense", "binary_crossentropy", "sigmoid"), ("conv", "squared_error", "linear"), ("dense", "squared_error", "linear")],
+)
+def test_output_activation_follows_the_reconstruction_loss(reconstruction_loss, activation, architecture):
+    """The decoder outputs probabilities for the binary cross-entropy and real numbers for the squared error."""
+    config = _CONV if architecture == "conv" else _DENSE
+    model = vae(**config, reconstruction_loss=reconstruction_loss)
+    output_layer = model.get_layer("decoder").get_layer("vae_decoder_output")
+    assert output_layer.activation.__name__ == activation
+
+
+def test_inner_layer_names_derive_from_name():
+    """Every layer inside the encoder and decoder starts with `name`; the sub-models keep their fixed names."""
+    model = vae(**_CONV, name="digits")
+    assert model.name == "digits"
+    assert [layer.name for layer in model.layers] == ["digits_input", "encoder", "decoder"]
+    for part in ("encoder", "decoder"):
+        assert all(layer.name.startswith("digits_") for layer in model.get_layer(part).layers)
+
+
+# === Training and the loss ===
+
+
+def test_fit_without_targets_logs_the_loss_and_its_two_terms_for_training_and_validation():
+    """fit(x) logs loss, reconstruction_loss, kl_loss and val_ versions; loss = reconstruction_loss + beta * kl_loss."""
+    beta = 2.5
+    model = vae(**_DENSE, beta=beta, seed=4)
+    x = np.random.default_rng(1).uniform(size=(21, 6)).astype("float32")
+    # 21 samples in batches of 8: the last batch is smaller, which a plain
+    # average of the batch losses would weigh wrongly.
+    history = model.fit(x, epochs=2, batch_size=8, validation_data=(x[:5],), verbose=0).history
+    names = {"loss", "reconstruction_loss", "kl_loss"}
+    assert set(history) == names | {f"val_{name}" for name in names}
+    assert all(math.isfinite(value) for values in history.values() for value in values)
+    for prefix in ("", "val_"):
+        expected = np.add(history[f"{prefix}reconstruction_loss"], beta * np.array(history[f"{prefix}kl_loss"]))
+        np.testing.assert_allclose(history[f"{prefix}loss"], expected, rtol=1e-5)
+
+
+def test_fit_with_the_inputs_as_targets_trains_exactly_like_fit_without():
+    """fit(x, x) and fit(x) give the same history and weights for two models of one seed."""
+    x = np.random.default_rng(2).uniform(size=(16, 6)).astype("float32")
+    without, with_targets = vae(**_DENSE, seed=5), vae(**_DENSE, seed=5)
+    history_a = without.fit(x, epochs=1, batch_size=4, shuffle=False, verbose=0).history
+    history_b = with_targets.fit(x, x, epochs=1, batch_size=4, shuffle=False, verbose=0).history
+    assert history_a == history_b
+    assert _weights_equal(without, with_targets)
+
+
+@pytest.mark.parametrize(
+    ("config", "reconstruction_loss", "beta"),
+    [(_CONV, "binary_crossentropy", 1.0), (_DENSE, "squared_error", 0.5), (_DENSE, "binary_crossentropy", 0.0)],
+)
+def test_compute_loss_is_the_negative_elbo_of_the_outputs(config, reconstruction_loss, beta):
+    """compute_loss equals mean(summed reconstruction error + beta * summed KL), recomputed in numpy."""
+    model = vae(**config, reconstruction_loss=reconstruction_loss, beta=beta, seed=6)
+    helpers.randomize(model.get_layer("encoder"), seed=1)
+    x = np.random.default_rng(3).uniform(size=(5, *config["input_shape"])).astype("float32")
+    y_pred = model(x)
+    actual = float(model.compute_loss(x=x, y_pred=y_pred))
+    reconstruction, z_mean, z_log_var = (keras.ops.convert_to_numpy(t).astype("float64") for t in y_pred)
+    expected, _, _ = _numpy_loss(x, reconstruction, z_mean, z_log_var, beta, reconstruction_loss)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5)
+
+
+def test_targets_replace_the_inputs_in_the_reconstruction_term():
+    """With y given, compute_loss reconstructs y, not x (fit(noisy, clean) trains a denoising VAE)."""
+    model = vae(**_DENSE, reconstruction_loss="squared_error", seed=7)
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(size=(4, 6)).astype("float32"), rng.uniform(size=(4, 6)).astype("float32")
+    y_pred = model(x)
+    arrays = [keras.ops.convert_to_numpy(t) for t in y_pred]
+    expected, _, _ = _numpy_loss(y, arrays[0], arrays[1], arrays[2], kind="squared_error")
+    np.testing.assert_allclose(float(model.compute_loss(x=x, y=y, y_pred=y_pred)), expected, rtol=1e-5)
+
+
+def test_sample_weights_weigh_each_samples_loss():
+    """With sample_weight w the loss is mean(w * (reconstruction + beta * kl)): zero weights drop samples."""
+    model = vae(**_DENSE, beta=2.0, seed=8)
+    x = np.random.default_rng(5).uniform(size=(4, 6)).astype("float32")
+    weight = np.array([1.0, 0.0, 2.0, 0.0], dtype="float32")
+    y_pred = model(x)
+    arrays = [keras.ops.convert_to_numpy(t) for t in y_pred]
+    expected, _, _ = _numpy_loss(x, *arrays, beta=2.0, weight=weight)
+    actual = float(model.compute_loss(x=x, y_pred=y_pred, sample_weight=weight))
+    np.testing.assert_allclose(actual, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("log_variance", [-100.0, 100.0])
+def test_training_stays_finite_for_extreme_log_variances_and_binary_inputs(log_variance):
+    """With z_log_var forced to -100 or 100 and inputs exactly 0 or 1, the loss and the updated weights stay finite."""
+    model = vae(**_DENSE, seed=9, steps_per_execution=1)
+    layer = model.get_layer("encoder").get_layer("vae_z_log_var")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([np.zeros_like(kernel), np.full_like(bias, log_variance)])
+    x = _binary_images(4, shape=(6,), seed=1)
+    x[0] = 0.0
+    x[1] = 1.0
+    loss = model.train_on_batch(x, return_dict=True)["loss"]
+    assert math.isfinite(loss)
+    assert all(np.isfinite(weight).all() for weight in model.get_weights())
+
+
+def test_training_lowers_the_loss():
+    """A few epochs on a small dataset lower the training loss: the loss's gradients train the model."""
+    model = vae(**_DENSE, reconstruction_loss="squared_error", optimizer=keras.optimizers.Adam(0.01), seed=10)
+    x = np.random.default_rng(6).uniform(size=(64, 6)).astype("float32") ** 3
+    history = model.fit(x, epochs=6, batch_size=16, verbose=0).history
+    assert history["loss"][-1] < 0.8 * history["loss"][0]
+
+
+# === Seeds ===
+
+
+def test_same_seed_gives_the_same_weights_and_the_same_samples():
+    """Two models built with one seed have identical weights and their encoders draw identical z."""
+    model_a, model_b = vae(**_CONV, seed=11), vae(**_CONV, seed=11)
+    assert _weights_equal(model_a, model_b)
+    x = _binary_images(3)
+    z_a = model_a.get_layer("encoder").predict(x, verbose=0)[2]
+    z_b = model_b.get_layer("encoder").predict(x, verbose=0)[2]
+    np.testing.assert_array_equal(z_a, z_b)
+
+
+def test_different_or_no_seeds_give_different_models():
+    """Different seeds, or none, give different weights; with equal weights, different seeds draw different z."""
+    models = [vae(**_DENSE, seed=12), vae(**_DENSE, seed=13), vae(**_DENSE), vae(**_DENSE)]
+    for index, model_a in enumerate(models):
+        for model_b in models[index + 1 :]:
+            assert not _weights_equal(model_a, model_b)
+    model, twin = models[0], models[1]
+    twin.set_weights(model.get_weights())
+    x = helpers.inputs(3, 6, seed=0)
+    z_a = model.get_layer("encoder").predict(x, verbose=0)[2]
+    z_b = twin.get_layer("encoder").predict(x, verbose=0)[2]
+    assert not np.array_equal(z_a, z_b)
+
+
+# === Saving ===
+
+
+def test_saved_model_loads_safely_and_keeps_training_identically(tmp_path):
+    """After a save and a safe_mode load the sub-models are reachable, the loss settings kept, and the next epoch is the original's."""
+    # Unseeded: the sampling stream starts at a random seed, which only the
+    # saved stream position (not the config) can restore.
+    model = vae(**_DENSE, reconstruction_loss="squared_error", beta=0.5)
+    x = np.random.default_rng(7).uniform(size=(12, 6)).astype("float32")
+    model.fit(x, epochs=1, batch_size=4, verbose=0)
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, VariationalAutoencoder)
+    assert (loaded.reconstruction_loss, loaded.beta) == ("squared_error", 0.5)
+    assert loaded.get_layer("encoder").count_params() == model.get_layer("encoder").count_params()
+    assert loaded.get_layer("decoder").count_params() == model.get_layer("decoder").count_params()
+    history = model.fit(x, epochs=1, batch_size=4, shuffle=False, verbose=0).history
+    loaded_history = loaded.fit(x, epochs=1, batch_size=4, shuffle=False, verbose=0).history
+    assert loaded_history == history
+    assert _weights_equal(loaded, model)
+
+
+def test_model_class_is_registered():
+    """The model class is registered as "keras_recipes>VariationalAutoencoder"."""
+    assert (
+        keras.saving.get_registered_object("keras_recipes>VariationalAutoencoder")
+        is VariationalAutoencoder
+    )
+
+
+# === Compilation ===
+
+
+def test_steps_per_execution_defaults_to_32_and_is_passed_to_compile():
+    """The model runs 32 batches per execution by default, and the argument sets it."""
+    assert vae(**_DENSE).steps_per_execution == 32
+    assert vae(**_DENSE, steps_per_execution=1).steps_per_execution == 1
+
+
+def test_optimizer_instance_is_used_and_built():
+    """An optimizer instance passed in is the model's, with its slots built."""
+    optimizer = keras.optimizers.SGD(learning_rate=0.1)
+    model = vae(**_DENSE, optimizer=optimizer)
+    assert model.optimizer is optimizer and optimizer.built
+
+
+# === param_count ===
+
+
+@given(strategies.vae_arguments())
+def test_param_count_equals_keras_for_every_valid_call(call):
+    """param_count.vae equals count_params() of vae(), all trainable, for every valid call."""
+    args, kwargs = call
+    model = vae(*args, **kwargs)
+    expected = param_count.vae(*args, **kwargs)
+    assert model.count_params() == expected.total == expected.trainable
+
+
+# === Bad input ===
+
+_BASE = {"input_shape": (8, 8, 1), "latent_dim": 2, "architecture": "conv", "filters": (2,)}
+
+_VALID = [
+    ("input_shape", {"input_shape": 5, "architecture": "dense"}),
+    ("input_shape", {"input_shape": (12, 4, 3)}),
+    ("latent_dim", {"latent_dim": 1}),
+    ("architecture", {"input_shape": (3, 2), "architecture": "dense"}),
+    ("hidden_units", {"architecture": "dense", "hidden_units": []}),
+    ("filters", {"filters": [1, 1, 1]}),
+    ("intermediate_dim", {"intermediate_dim": 1}),
+    ("reconstruction_loss", {"reconstruction_loss": "squared_error"}),
+    ("beta", {"beta": 0}),
+    ("beta", {"beta": 250.0}),
+    ("optimizer", {"optimizer": "sgd"}),
+    ("steps_per_execution", {"steps_per_execution": 1}),
+    ("seed", {"seed": 0}),
+    ("name", {"name": "my_vae"}),
+]
+
+_INVALID = [
+    ("input_shape", {"input_shape": ()}, ValueError),
+    ("input_shape", {"input_shape": (8, 0, 1)}, ValueError),
+    ("input_shape", {"input_shape": "28x28"}, TypeError),
+    ("input_shape", {"input_shape": (8.0, 8, 1)}, TypeError),
+    ("input_shape", {"input_shape": (8, 8)}, ValueError),
+    ("input_shape", {"input_shape": (10, 8, 1), "filters": (2, 2)}, ValueError),
+    ("input_shape", {"input_shape": (8, 6, 1), "filters": (2, 2)}, ValueError),
+    ("latent_dim", {"latent_dim": 0}, ValueError),
+    ("latent_dim", {"latent_dim": 2.0}, TypeError),
+    ("architecture", {"architecture": "cnn"}, ValueError),
+    ("architecture", {"architecture": None}, TypeError),
+    ("hidden_units", {"hidden_units": [4, 0]}, ValueError),
+    ("hidden_units", {"hidden_units": 4}, TypeError),
+    ("filters", {"filters": []}, ValueError),
+    ("filters", {"filters": [2, -1]}, ValueError),
+    ("intermediate_dim", {"intermediate_dim": 0}, ValueError),
+    ("intermediate_dim", {"intermediate_dim": None}, TypeError),
+    ("reconstruction_loss", {"reconstruction_loss": "mse"}, ValueError),
+    ("reconstruction_loss", {"reconstruction_loss": keras.losses.MeanSquaredError()}, TypeError),
+    ("beta", {"beta": -0.1}, ValueError),
+    ("beta", {"beta": math.nan}, ValueError),
+    ("beta", {"beta": "1"}, TypeError),
+    ("optimizer", {"optimizer": "adamm"}, ValueError),
+    ("steps_per_execution", {"steps_per_execution": 0}, ValueError),
+    ("steps_per_execution", {"steps_per_execution": 1.5}, TypeError),
+    ("seed", {"seed": -1}, ValueError),
+    ("seed", {"seed": "1"}, TypeError),
+    ("name", {"name": "a/b"}, ValueError),
+    ("name", {"name": 3}, TypeError),
+]
+
+
+@pytest.mark.parametrize(("argument", "kwargs"), _VALID, ids=helpers.case_ids(_VALID))
+def test_valid_arguments_build(argument, kwargs):
+    """Each valid value of each validated argument builds a compiled model."""
+    helpers.assert_builds(vae, {**_BASE, **kwargs})
+
+
+@pytest.mark.parametrize(("argument", "kwargs", "error"), _INVALID, ids=helpers.case_ids(_INVALID))
+def test_invalid_arguments_are_refused_before_building(argument, kwargs, error, no_building):
+    """Each invalid value raises `error` naming the argument and the value, before any layer is built."""
+    helpers.assert_invalid(vae, {**_BASE, **kwargs}, argument, error)
+
+
+# param_count checks the arguments that change the count, and the loss
+# settings; it accepts the others as they come.
+_INVALID_COUNTED = [
+    case for case in _INVALID if case[0] not in ("optimizer", "steps_per_execution", "seed", "name")
+]
+
+
+@pytest.mark.parametrize(
+    ("argument", "kwargs", "error"), _INVALID_COUNTED, ids=helpers.case_ids(_INVALID_COUNTED)
+)
+def test_param_count_refuses_what_the_builder_refuses(argument, kwargs, error):
+    """param_count.vae raises the same error as vae() for every invalid size or loss setting."""
+    with pytest.raises(error) as raised:
+        vae(**{**_BASE, **kwargs})
+    with pytest.raises(error) as counted:
+        param_count.vae(**{**_BASE, **kwargs})
+    assert str(counted.value) == str(raised.value)
+
+
+def test_indivisible_image_size_names_the_divisor_and_the_fix():
+    """A 10x8 image with two stride-2 convolutions is refused: the message says divisible by 4 and how to fix it."""
+    with pytest.raises(ValueError, match=r"divisible by 4 for filters=\[2, 2\].*Received: input_shape=\(10, 8, 1\).*fewer filters"):
+        vae((10, 8, 1), architecture="conv", filters=(2, 2))
+
+
+def test_control_no_building_catches_a_build(no_building):
+    """Control: with valid arguments the fixture does stop the build, so the tests above can fail."""
+    with pytest.raises(no_building):
+        vae(**_BASE)
+
+
+def test_package_exports_vae_lazily():
+    """keras_recipes.vae is the builder function of keras_recipes._vae."""
+    from keras_recipes import _vae
+
+    assert keras_recipes.vae is _vae.vae
