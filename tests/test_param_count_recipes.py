@@ -2,7 +2,6 @@
 
 import math
 
-import keras
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +24,6 @@ def _check(name, call):
     expected = getattr(param_count, name)(*args, **kwargs)
     assert model.count_params() == expected.total
     assert _keras_split(model) == (expected.trainable, expected.non_trainable)
-    keras.backend.clear_session()
 
 
 @given(strategies.mlp_arguments())
@@ -75,7 +73,6 @@ def test_branch_merge_accepts_exactly_what_param_count_accepts(
         assert str(raised.value) == str(error)
     else:
         assert keras_recipes.branch_merge(*args, merge=merge).count_params() == expected.total
-        keras.backend.clear_session()
 
 
 @settings(max_examples=6)
