@@ -1,4 +1,4 @@
-"""The README and the pages under docs/: their Python examples run as written, their links resolve."""
+"""README.md and docs/*.md: their Python examples run as written, their links resolve."""
 
 import re
 from pathlib import Path
@@ -100,12 +100,14 @@ def test_relative_links_resolve(document):
 
 
 def test_every_page_is_in_the_index():
-    """docs/index.md links every other page, in table rows that do not repeat; the README links the index."""
+    """docs/index.md links every other page in rows that do not repeat; the README links it."""
     index = ROOT / "docs" / "index.md"
     rows = [line for line in _prose(index).splitlines() if line.startswith("|")]
     assert len(rows) > 2
     assert len(rows) == len(set(rows))
-    linked = {(index.parent / target.partition("#")[0]).resolve() for target in _relative_links(index)}
+    linked = {
+        (index.parent / target.partition("#")[0]).resolve() for target in _relative_links(index)
+    }
     pages = {page.resolve() for page in DOCUMENTS if page.parent.name == "docs" and page != index}
     assert sorted(page.name for page in pages - linked) == []
     readme = ROOT / "README.md"
