@@ -134,3 +134,38 @@ def test_importing_after_keras_registers_the_layers(tmp_path):
         "FeatureMean",
         "VariationalAutoencoder Sampling",
     ]
+
+
+def _registered_by_the_library():
+    """Registered names of every class in the library's modules, all imported."""
+    import pkgutil
+
+    import keras
+
+    for module in pkgutil.walk_packages(keras_recipes.__path__, "keras_recipes."):
+        importlib.import_module(module.name)
+    names = keras.saving.get_custom_objects()
+    return sorted(name for name in names if name.startswith("keras_recipes>"))
+
+
+def test_importing_layers_registers_every_class_of_the_library():
+    """`import keras_recipes.layers` alone registers what every module of the library registers."""
+    registered = _registered_by_the_library()
+    # The classes a saved recipe refers to, so that the comparison is not vacuous.
+    assert {
+        "keras_recipes>FeatureMean",
+        "keras_recipes>Sampling",
+        "keras_recipes>SelectChannels",
+        "keras_recipes>SplitBrainAutoencoder",
+        "keras_recipes>VariationalAutoencoder",
+        "keras_recipes>ReconstructionError",
+    } <= set(registered)
+    output = _run(
+        """
+        import keras_recipes.layers
+        import keras
+        names = keras.saving.get_custom_objects()
+        print(sorted(name for name in names if name.startswith("keras_recipes>")))
+        """
+    )
+    assert output.strip().splitlines()[-1] == repr(registered)
