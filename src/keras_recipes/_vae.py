@@ -185,6 +185,12 @@ def vae(
     seed = _validation.seed(seed)
     name = _validation.name(name)
 
+    # Under a mixed-precision policy the heads, the sampling and the
+    # decoder's output compute in float32 (see `_autoencoding`), so the
+    # loss and the noise are float32 and only the hidden layers run in half
+    # precision.
+    head_dtype = _autoencoding.float32_under_mixed_precision()
+
     # === Encoder ===
     encoder_inputs = keras.Input(shape=shape, name=f"{name}_encoder_input")
     hidden, index = _autoencoding.encoder_body(
@@ -199,15 +205,18 @@ def vae(
     z_mean = keras.layers.Dense(
         latent_dim,
         kernel_initializer=_building.kernel_initializer(seed, index),
+        dtype=head_dtype,
         name=f"{name}_z_mean",
     )(hidden)
     z_log_var = keras.layers.Dense(
         latent_dim,
         kernel_initializer=_building.kernel_initializer(seed, index + 1),
+        dtype=head_dtype,
         name=f"{name}_z_log_var",
     )(hidden)
     z = Sampling(
         seed=_autoencoding.derived_seed(seed, _autoencoding.SAMPLING_SEED_KEY),
+        dtype=head_dtype,
         name=f"{name}_sampling",
     )([z_mean, z_log_var])
     encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
