@@ -274,6 +274,59 @@ def test_different_or_no_seeds_give_different_models():
     assert not np.array_equal(z_a, z_b)
 
 
+@pytest.fixture
+def global_policy():
+    """Set Keras's global dtype policy for one test, and restore it after."""
+    previous = keras.config.dtype_policy()
+    yield keras.mixed_precision.set_global_policy
+    keras.mixed_precision.set_global_policy(previous)
+
+
+@pytest.mark.parametrize("config", [_CONV, _DENSE])
+def test_mixed_bfloat16_runs_hidden_layers_in_bfloat16_and_the_loss_in_float32(config, global_policy):
+    """Under mixed_bfloat16 the hidden layers compute in bfloat16, the outputs and the loss are float32 and exact."""
+    global_policy("mixed_bfloat16")
+    model = vae(**config, seed=8)
+    hidden = [layer for layer in model.get_layer("encoder").layers if layer.weights][0]
+    assert hidden.compute_dtype == "bfloat16"
+    x = np.random.default_rng(8).uniform(size=(5, *config["input_shape"])).astype("float32")
+    y_pred = model(x)
+    assert [keras.backend.standardize_dtype(t.dtype) for t in y_pred] == ["float32"] * 3
+    loss = model.compute_loss(x=x, y_pred=y_pred)
+    assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+    arrays = [keras.ops.convert_to_numpy(t) for t in y_pred]
+    expected, _, _ = _numpy_loss(x, *arrays)
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+    history = model.fit(x, epochs=1, batch_size=5, verbose=0).history
+    assert math.isfinite(history["loss"][0])
+
+
+def test_a_float64_policy_is_kept_everywhere(global_policy):
+    """Under a float64 global policy every layer, the outputs and the loss stay float64."""
+    global_policy("float64")
+    model = vae(**_DENSE, seed=9)
+    layers = model.get_layer("encoder").layers + model.get_layer("decoder").layers
+    assert {layer.compute_dtype for layer in layers} == {"float64"}
+    x = np.random.default_rng(9).uniform(size=(3, 6))
+    y_pred = model(x)
+    assert keras.backend.standardize_dtype(model.compute_loss(x=x, y_pred=y_pred).dtype) == "float64"
+
+
+def test_mixed_bfloat16_model_loads_back_with_its_float32_heads(tmp_path, global_policy):
+    """A model built under mixed_bfloat16 reloads (safe_mode) with the same per-layer policies, under a float32 global policy."""
+    global_policy("mixed_bfloat16")
+    model = vae(**_CONV, seed=10)
+    model.save(tmp_path / "vae.keras")
+    global_policy("float32")
+    loaded = keras.saving.load_model(tmp_path / "vae.keras")
+    for part in ("encoder", "decoder"):
+        # layers[0] is the InputLayer, whose policy Keras does not save.
+        policies = [layer.dtype_policy.name for layer in loaded.get_layer(part).layers[1:]]
+        assert policies == [layer.dtype_policy.name for layer in model.get_layer(part).layers[1:]]
+    assert loaded.get_layer("decoder").layers[-1].compute_dtype == "float32"
+    assert loaded.get_layer("decoder").layers[1].compute_dtype == "bfloat16"
+
+
 # === Saving ===
 
 

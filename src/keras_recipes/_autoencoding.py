@@ -38,6 +38,22 @@ SAMPLING_SEED_KEY = 1 << 20
 NOISE_SEED_KEY = (1 << 20) + 1
 
 
+def float32_under_mixed_precision():
+    """`"float32"` when the global dtype policy computes in half precision, else `None`.
+
+    Under a mixed policy (`keras.mixed_precision.set_global_policy(
+    "mixed_bfloat16")`) the layers given this dtype, the decoder's output and
+    the VAE's `z_mean`, `z_log_var` and sampling, compute in float32, so the
+    loss is computed in float32 from float32 probabilities, as Keras's
+    mixed-precision guide asks: a bfloat16 sigmoid keeps 8 bits of mantissa,
+    too few for `log(1 - p)` near 1. Under any other policy it is `None`,
+    which keeps the global policy (float64 stays float64).
+    """
+    if keras.config.dtype_policy().compute_dtype in ("float16", "bfloat16"):
+        return "float32"
+    return None
+
+
 def derived_seed(seed, key):
     """An integer seed for the random layer `key` of a model built with `seed`.
 
@@ -131,6 +147,7 @@ def build_decoder(
             3,
             padding="same",
             activation=output_activation,
+            dtype=float32_under_mixed_precision(),
             kernel_initializer=_building.kernel_initializer(seed, index + 1),
             name=f"{prefix}_output",
         )(tensor)
@@ -147,6 +164,7 @@ def build_decoder(
         outputs = keras.layers.Dense(
             math.prod(shape),
             activation=output_activation,
+            dtype=float32_under_mixed_precision(),
             kernel_initializer=_building.kernel_initializer(
                 seed, index + len(hidden_units)
             ),
