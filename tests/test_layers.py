@@ -246,3 +246,11 @@ def test_sampling_refuses_a_bad_seed(seed, error):
     """A seed that is not None or a non-negative integer raises, naming `seed` and the value."""
     with pytest.raises(error, match=r"`seed`.*Received: seed="):
         Sampling(seed=seed)
+
+
+def test_sampling_accepts_a_numpy_integer_seed():
+    """A numpy integer seed works like the same Python int: same noise, a JSON-ready int in the config."""
+    inputs = list(_gaussian_inputs(3, 2, seed=6))
+    layer = Sampling(seed=np.int64(5))
+    assert type(layer.get_config()["seed"]) is int
+    np.testing.assert_array_equal(layer(inputs), Sampling(seed=5)(inputs))

@@ -88,7 +88,7 @@ class Sampling(keras.layers.Layer):
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = _validation.seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
