@@ -254,3 +254,14 @@ def test_sampling_accepts_a_numpy_integer_seed():
     layer = Sampling(seed=np.int64(5))
     assert type(layer.get_config()["seed"]) is int
     np.testing.assert_array_equal(layer(inputs), Sampling(seed=5)(inputs))
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [np.zeros((4, 2)), [np.zeros((4, 2))], [np.zeros((4, 2)), np.zeros((4, 3))]],
+    ids=["one-tensor", "one-element-list", "different-shapes"],
+)
+def test_sampling_refuses_inputs_other_than_two_tensors_of_one_shape(inputs):
+    """Sampling called on anything but [z_mean, z_log_var] of one shape raises ValueError saying what it received."""
+    with pytest.raises(ValueError, match=r"Sampling.*\[z_mean, z_log_var\].*Received"):
+        Sampling(seed=0)(inputs)
