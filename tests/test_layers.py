@@ -241,7 +241,9 @@ def test_model_with_sampling_reloads_safely_and_continues_its_stream(seed, tmp_p
     np.testing.assert_array_equal(loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
 
 
-@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("1", TypeError), (1.5, TypeError)])
+@pytest.mark.parametrize(
+    ("seed", "error"), [(-1, ValueError), ("1", TypeError), (1.5, TypeError), (2**63, ValueError)]
+)
 def test_sampling_refuses_a_bad_seed(seed, error):
     """A seed that is not None or a non-negative integer raises, naming `seed` and the value."""
     with pytest.raises(error, match=r"`seed`.*Received: seed="):

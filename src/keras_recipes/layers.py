@@ -68,7 +68,8 @@ class Sampling(keras.layers.Layer):
     `None`. With `seed=None` each layer draws an unrelated stream.
 
     Args:
-        seed: integer seed of the noise, or `None` for an unseeded stream.
+        seed: integer seed of the noise, from 0 to 2**63 - 1, or `None`
+            for an unseeded stream.
             Defaults to `None`.
         **kwargs: base layer arguments, such as `name` and `dtype`.
 
@@ -88,6 +89,11 @@ class Sampling(keras.layers.Layer):
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = _validation.seed(seed)
+        # Keras holds a SeedGenerator's seed in an int64 tensor.
+        if self.seed is not None and self.seed >= 2**63:
+            raise _validation.invalid(
+                "seed", "None or an integer from 0 to 2**63 - 1", seed
+            )
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs):
