@@ -172,3 +172,18 @@ def test_ab_bin_centers_returns_a_fresh_array():
     centres = color.ab_bin_centers()
     centres[:] = 0.0
     assert _numpy(color.quantize_ab([[100.0, -50.0]])).tolist() == [260]
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: color.quantize_ab(np.zeros((2, 2)), np.zeros((3, 3))), "bin_centers"),
+        (lambda: color.dequantize_ab([0], np.zeros(4)), "bin_centers"),
+        (lambda: color.quantize_ab(np.zeros((2, 3))), "ab"),
+    ],
+    ids=["centres-of-3", "flat-centres", "ab-of-3"],
+)
+def test_ab_quantisers_refuse_arrays_that_are_not_pairs(call, argument):
+    """ab or bin centres whose last axis is not (a, b) raise ValueError naming the argument and its shape."""
+    with pytest.raises(ValueError, match=rf"`{argument}`.*Received: {argument}.shape="):
+        call()

@@ -142,3 +142,11 @@ def test_photo_patches_refuses_bad_arguments(kwargs, argument, error):
     """Each bad argument raises, naming it and the value received."""
     with pytest.raises(error, match=rf"`{argument}`.*Received: {argument}="):
         data.photo_patches(**{"n": 2, **kwargs})
+
+
+def test_numpy_scalar_arguments_act_like_python_ones():
+    """numpy scalars (np.int64 sizes, an np.float32 hue_spread) give the same images as Python numbers."""
+    expected = data.colored_shapes(3, size=8, hue_spread=0.5, seed=4)
+    received = data.colored_shapes(np.int64(3), size=np.int64(8), hue_spread=np.float32(0.5), seed=np.int64(4))
+    for want, got in zip(expected, received):
+        np.testing.assert_array_equal(got, want)

@@ -241,8 +241,29 @@ def test_model_with_sampling_reloads_safely_and_continues_its_stream(seed, tmp_p
     np.testing.assert_array_equal(loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
 
 
-@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("1", TypeError), (1.5, TypeError)])
+@pytest.mark.parametrize(
+    ("seed", "error"), [(-1, ValueError), ("1", TypeError), (1.5, TypeError), (2**63, ValueError)]
+)
 def test_sampling_refuses_a_bad_seed(seed, error):
     """A seed that is not None or a non-negative integer raises, naming `seed` and the value."""
     with pytest.raises(error, match=r"`seed`.*Received: seed="):
         Sampling(seed=seed)
+
+
+def test_sampling_accepts_a_numpy_integer_seed():
+    """A numpy integer seed works like the same Python int: same noise, a JSON-ready int in the config."""
+    inputs = list(_gaussian_inputs(3, 2, seed=6))
+    layer = Sampling(seed=np.int64(5))
+    assert type(layer.get_config()["seed"]) is int
+    np.testing.assert_array_equal(layer(inputs), Sampling(seed=5)(inputs))
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [np.zeros((4, 2)), [np.zeros((4, 2))], [np.zeros((4, 2)), np.zeros((4, 3))]],
+    ids=["one-tensor", "one-element-list", "different-shapes"],
+)
+def test_sampling_refuses_inputs_other_than_two_tensors_of_one_shape(inputs):
+    """Sampling called on anything but [z_mean, z_log_var] of one shape raises ValueError saying what it received."""
+    with pytest.raises(ValueError, match=r"Sampling.*\[z_mean, z_log_var\].*Received"):
+        Sampling(seed=0)(inputs)

@@ -173,6 +173,12 @@ def test_unknown_reconstruction_loss_is_refused():
         losses.reconstruction_error(np.zeros((1, 2)), np.zeros((1, 2)), "mse")
 
 
+def test_kl_refuses_means_and_log_variances_of_different_shapes():
+    """z_mean and z_log_var of different shapes raise ValueError naming both shapes, not a backend error."""
+    with pytest.raises(ValueError, match=r"`z_mean` and `z_log_var`.*z_mean.shape=\(2, 3\), z_log_var.shape=\(2, 4\)"):
+        losses.gaussian_kl_divergence(np.zeros((2, 3)), np.zeros((2, 4)))
+
+
 # === vae_loss ===
 
 
@@ -223,3 +229,10 @@ def test_vae_loss_refuses_a_bad_beta(beta, error):
     """beta must be a finite number of at least 0; the error names `beta` and the value."""
     with pytest.raises(error, match=r"`beta`.*Received: beta="):
         losses.vae_loss(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), beta=beta)
+
+
+def test_vae_loss_refuses_a_batch_of_codes_that_does_not_match_the_inputs():
+    """Codes for another number of samples than x raise ValueError, even one code that would broadcast."""
+    for codes in (np.zeros((6, 2)), np.zeros((1, 2))):
+        with pytest.raises(ValueError, match=r"`x`.*`z_mean`.*Received: x.shape=\(4, 3\), z_mean.shape="):
+            losses.vae_loss(np.zeros((4, 3)), np.full((4, 3), 0.5), codes, codes)

@@ -412,6 +412,7 @@ _VALID = [
     ("num_l_bins", {"num_l_bins": 2}),
     ("ab_bin_centers", {"ab_bin_centers": np.array([[0, 0], [10, 10]])}),
     ("width_multiplier", {"width_multiplier": 1}),
+    ("width_multiplier", {"width_multiplier": np.float32(0.0625)}),
     ("optimizer", {"optimizer": "sgd", "seed": 0, "name": "sb"}),
 ]
 

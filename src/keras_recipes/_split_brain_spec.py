@@ -6,6 +6,7 @@ Keras and no numpy here: `keras_recipes.param_count` must import neither.
 """
 
 import math
+import numbers
 
 from keras_recipes import _validation
 
@@ -208,7 +209,7 @@ def arguments(
     num_l_bins = _validation.positive_int("num_l_bins", num_l_bins)
     ab_bin_centers = _bin_centers(ab_bin_centers)
     architecture = _validation.choice("architecture", architecture, ARCHITECTURES)
-    if isinstance(width_multiplier, bool) or not isinstance(width_multiplier, (int, float)):
+    if isinstance(width_multiplier, bool) or not isinstance(width_multiplier, numbers.Real):
         raise _validation.wrong_type(
             "width_multiplier", "a positive number", width_multiplier
         )

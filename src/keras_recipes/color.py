@@ -243,7 +243,13 @@ def ab_bin_centers():
 def _bin_centers(bin_centers):
     if bin_centers is None:
         return _AB_BINS_IN_GAMUT.astype("float32")
-    return np.asarray(bin_centers, dtype="float32")
+    centers = np.asarray(bin_centers, dtype="float32")
+    if centers.ndim != 2 or centers.shape[1] != 2:
+        raise ValueError(
+            "Invalid value for argument `bin_centers`: expected an array of "
+            f"shape (num_bins, 2). Received: bin_centers.shape={centers.shape}"
+        )
+    return centers
 
 
 def quantize_ab(ab, bin_centers=None):
@@ -266,6 +272,11 @@ def quantize_ab(ab, bin_centers=None):
     [0, 0]
     """
     ab = _as_float(ab)
+    if not ab.shape or ab.shape[-1] not in (2, None):
+        raise ValueError(
+            "Invalid value for argument `ab`: expected an array of shape "
+            f"(..., 2). Received: ab.shape={tuple(ab.shape)}"
+        )
     centers = ops.convert_to_tensor(_bin_centers(bin_centers), dtype=ab.dtype)
     # |x - c|^2 = |x|^2 - 2 x.c + |c|^2; |x|^2 is the same for every bin.
     scores = ops.sum(centers**2, axis=-1) - 2.0 * ops.matmul(ab, ops.transpose(centers))

@@ -68,7 +68,8 @@ class Sampling(keras.layers.Layer):
     `None`. With `seed=None` each layer draws an unrelated stream.
 
     Args:
-        seed: integer seed of the noise, or `None` for an unseeded stream.
+        seed: integer seed of the noise, from 0 to 2**63 - 1, or `None`
+            for an unseeded stream.
             Defaults to `None`.
         **kwargs: base layer arguments, such as `name` and `dtype`.
 
@@ -88,10 +89,34 @@ class Sampling(keras.layers.Layer):
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = _validation.seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Keras holds a SeedGenerator's seed in an int64 tensor.
+        if self.seed is not None and self.seed >= 2**63:
+            raise _validation.invalid(
+                "seed", "None or an integer from 0 to 2**63 - 1", seed
+            )
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs):
+        expected = "[z_mean, z_log_var], two tensors of the same shape"
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            received = (
+                f"a list of {len(inputs)} tensors"
+                if isinstance(inputs, (list, tuple))
+                else f"one tensor of shape {tuple(inputs.shape)}"
+            )
+            raise ValueError(
+                f"Invalid input for layer `Sampling`: expected {expected}. "
+                f"Received: {received}"
+            )
         z_mean, z_log_var = inputs
+        shapes = tuple(z_mean.shape), tuple(z_log_var.shape)
+        if len(shapes[0]) != len(shapes[1]) or any(
+            a is not None and b is not None and a != b for a, b in zip(*shapes)
+        ):
+            raise ValueError(
+                f"Invalid input for layer `Sampling`: expected {expected}. "
+                f"Received: z_mean.shape={shapes[0]}, z_log_var.shape={shapes[1]}"
+            )
         epsilon = keras.random.normal(
             ops.shape(z_mean), dtype=self.compute_dtype, seed=self.seed_generator
         )

@@ -41,6 +41,14 @@ def _floating(value, dtype=None):
     return tensor
 
 
+def _conflict(shape_a, shape_b):
+    """Whether two static shapes differ where both are known (`None` matches anything)."""
+    shape_a, shape_b = tuple(shape_a), tuple(shape_b)
+    return len(shape_a) != len(shape_b) or any(
+        a is not None and b is not None and a != b for a, b in zip(shape_a, shape_b)
+    )
+
+
 def _sum_over_features(values):
     """Sum over every axis but the first (the batch axis)."""
     axes = tuple(range(1, len(values.shape)))
@@ -70,6 +78,9 @@ def gaussian_kl_divergence(z_mean, z_log_var):
         A tensor of shape `(batch, ...)`: one KL divergence per sample, in
         nats, never negative.
 
+    Raises:
+        ValueError: `z_mean` and `z_log_var` differ in shape.
+
     Example:
 
     >>> import numpy as np
@@ -82,6 +93,12 @@ def gaussian_kl_divergence(z_mean, z_log_var):
     """
     z_mean = _floating(z_mean)
     z_log_var = _floating(z_log_var, z_mean.dtype)
+    if _conflict(z_mean.shape, z_log_var.shape):
+        raise ValueError(
+            "Arguments `z_mean` and `z_log_var` must have the same shape. "
+            f"Received: z_mean.shape={tuple(z_mean.shape)}, "
+            f"z_log_var.shape={tuple(z_log_var.shape)}"
+        )
     z_log_var = ops.minimum(z_log_var, LOG_VAR_LIMIT)
     per_dimension = 0.5 * (ops.expm1(z_log_var) - z_log_var + ops.square(z_mean))
     return ops.sum(per_dimension, axis=-1)
@@ -166,8 +183,9 @@ def vae_loss(
         A scalar tensor.
 
     Raises:
-        ValueError: `reconstruction_loss` is not one of the names above, or
-            `beta` is negative or not finite.
+        ValueError: `reconstruction_loss` is not one of the names above,
+            `beta` is negative or not finite, `z_mean` and `z_log_var`
+            differ in shape, or `x` and `z_mean` in number of samples.
         TypeError: `beta` is not a number.
 
     Example:
@@ -182,6 +200,14 @@ def vae_loss(
     beta = _autoencoding_checks.beta(beta)
     reconstruction = reconstruction_error(x, x_reconstructed, reconstruction_loss)
     kl = gaussian_kl_divergence(z_mean, z_log_var)
+    # One code per sample: a batch of codes of another size would broadcast
+    # (a single code silently) or fail deep in the backend.
+    if _conflict(reconstruction.shape[:1], kl.shape[:1]):
+        raise ValueError(
+            "Arguments `x` and `z_mean` must hold the same number of samples. "
+            f"Received: x.shape={tuple(ops.shape(x))}, "
+            f"z_mean.shape={tuple(ops.shape(z_mean))}"
+        )
     kl = ops.cast(kl, reconstruction.dtype)
     return ops.mean(reconstruction + beta * kl)
 
