@@ -73,6 +73,14 @@ def test_not_a_zip(tmp_path):
         count_config(path)
 
 
+def test_missing_path_says_there_is_no_file(tmp_path):
+    """A path to no file (a typo) or to a directory is refused as such, not as "not a zip"."""
+    with pytest.raises(ValueError, match="no file at this path.*Received: source="):
+        count_config(tmp_path / "typo.keras")
+    with pytest.raises(ValueError, match="a directory.*Received: source="):
+        count_config(str(tmp_path))
+
+
 def test_zip_without_config_json(tmp_path):
     """A zip without config.json is refused."""
     path = write_zip(tmp_path / "m.keras", {"model.weights.h5": b"x"})
