@@ -189,6 +189,14 @@ def test_inconsistent_layer_config(layer, message):
         count_config(sequential(layer))
 
 
+def test_a_huge_bad_value_is_not_echoed_whole():
+    """An absurd value in a layer config is named in the error, but cut short, not copied whole."""
+    layer = {**DENSE, "config": {"name": "d", "units": "9" * 100_000}}
+    with pytest.raises(ValueError, match="`units`.*Received: '9999") as error:
+        count_config(sequential(layer))
+    assert len(str(error.value)) < 1000
+
+
 @pytest.mark.parametrize(
     "source",
     [

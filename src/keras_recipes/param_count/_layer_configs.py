@@ -94,9 +94,13 @@ class ConfigError(ValueError):
 
 
 def _fail(class_name, what, value):
+    # A hostile file can hold a value of megabytes: name it, cut short.
+    text = repr(value)
+    if len(text) > 200:
+        text = text[:200] + "..."
     return ConfigError(
         f"Invalid config for layer class `{class_name}`: expected {what}. "
-        f"Received: {value!r}"
+        f"Received: {text}"
     )
 
 
