@@ -7,6 +7,7 @@ Functional, a nested, a shared and a frozen setting.
 """
 
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -524,3 +525,15 @@ def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
         assert table.macs == 5 + 5 + 7
         # Dense(7) outputs 7 float32 numbers per sample.
         assert table.rows[-1].output_bytes == 28
+
+
+def test_the_docs_show_what_count_model_prints():
+    """The table printed on the Counting parameters page is what `print(table)` gives for its model."""
+    text = (Path(__file__).parents[1] / "docs" / "param_count.md").read_text()
+    printed = text.split("\nprints\n\n```\n", 1)[1].split("\n```", 1)[0]
+    inputs = keras.Input((28, 28, 1))
+    hidden = L.Conv2D(8, 3, name="conv")(inputs)
+    hidden = L.BatchNormalization(name="norm")(hidden)
+    hidden = L.Flatten(name="flat")(hidden)
+    model = keras.Model(inputs, L.Dense(10, name="logits")(hidden), name="classifier")
+    assert str(count_model(model)) == printed
