@@ -537,3 +537,15 @@ def test_the_docs_show_what_count_model_prints():
     hidden = L.Flatten(name="flat")(hidden)
     model = keras.Model(inputs, L.Dense(10, name="logits")(hidden), name="classifier")
     assert str(count_model(model)) == printed
+
+
+def test_numpy_integer_sizes_still_give_macs():
+    """A Conv2D made with numpy-int filters and kernel size is counted by formula, with its MACs."""
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), L.Conv2D(np.int64(4), (np.int64(3), 3), name="conv")]
+    )
+    (row,) = count_model(model).rows
+    assert row.status == "formula"
+    assert row.macs == 6 * 6 * 3 * 3 * 3 * 4
+    assert type(row.macs) is int
+    assert count_model(model).total.total == model.count_params()
