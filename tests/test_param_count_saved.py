@@ -189,6 +189,18 @@ def test_inconsistent_layer_config(layer, message):
         count_config(sequential(layer))
 
 
+def test_a_notebook_subclass_named_like_a_keras_layer_is_unsupported():
+    """A class defined in `__main__` (a script, a notebook) named `Dense` is not counted as Keras's Dense."""
+    # What Keras writes for `class Dense(keras.layers.Dense)` defined in
+    # `__main__`: its module becomes None and its registered name is the
+    # class name. It may add weights of its own, so no formula applies.
+    layer = {**DENSE, "module": None, "registered_name": "Dense"}
+    table = count_config(sequential(layer))
+    assert [row.status for row in table.rows] == ["unsupported"]
+    with pytest.raises(ValueError, match="no formula for the layers d \\(Dense\\)"):
+        table.total
+
+
 def test_a_huge_bad_value_is_not_echoed_whole():
     """An absurd value in a layer config is named in the error, but cut short, not copied whole."""
     layer = {**DENSE, "config": {"name": "d", "units": "9" * 100_000}}

@@ -649,6 +649,11 @@ def layer_count(
         module is not None and not (module == "keras" or module.startswith("keras."))
     ):
         return None
+    if registered_name is not None and module is None:
+        # Keras saves a class defined in `__main__` (a script, a notebook)
+        # with no module and its class name as registered name: a user's
+        # class, maybe `class Dense(keras.layers.Dense)` with extra weights.
+        return None
     if class_name in WEIGHTLESS:
         return ZERO
     if _quantized(config) or (_get(config, "lora_rank") and class_name not in _LORA):
