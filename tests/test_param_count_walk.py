@@ -549,3 +549,12 @@ def test_numpy_integer_sizes_still_give_macs():
     assert row.macs == 6 * 6 * 3 * 3 * 3 * 4
     assert type(row.macs) is int
     assert count_model(model).total.total == model.count_params()
+
+
+def test_operator_add_has_the_macs_of_the_saved_config():
+    """`x + y` in a functional graph has 0 MACs live as in its saved config, so the model's MACs are known."""
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, L.Dense(3, name="a")(inputs) + L.Dense(3, name="b")(inputs))
+    live, saved = count_model(model), count_config(model.get_config())
+    assert [row.macs for row in live.rows] == [row.macs for row in saved.rows] == [12, 12, 0]
+    assert live.macs == 24

@@ -124,8 +124,13 @@ def _layer_row(layer, path, frozen, output_bytes):
     keras = _keras()
     class_name = type(layer).__name__
     if not isinstance(layer, keras.layers.Layer):
-        # A non-layer operation of a functional graph (`x + y`): no weights.
-        return LayerRow(path, class_name, None, ZERO, None, output_bytes, "formula")
+        # A non-layer operation of a functional graph (`x + y`): no weights,
+        # and the MACs `count_config` gives its saved config (0 for `x + y`).
+        try:
+            macs = layer_macs(class_name, _plain(layer.get_config()), None)
+        except NotImplementedError:  # an operation Keras cannot serialize
+            macs = None
+        return LayerRow(path, class_name, None, ZERO, macs, output_bytes, "formula")
     config = _plain(layer.get_config())
     build_config = _plain(layer.get_build_config())
     try:
