@@ -73,6 +73,14 @@ def test_not_a_zip(tmp_path):
         count_config(path)
 
 
+def test_missing_path_says_there_is_no_file(tmp_path):
+    """A path to no file (a typo) or to a directory is refused as such, not as "not a zip"."""
+    with pytest.raises(ValueError, match="no file at this path.*Received: source="):
+        count_config(tmp_path / "typo.keras")
+    with pytest.raises(ValueError, match="a directory.*Received: source="):
+        count_config(str(tmp_path))
+
+
 def test_zip_without_config_json(tmp_path):
     """A zip without config.json is refused."""
     path = write_zip(tmp_path / "m.keras", {"model.weights.h5": b"x"})
@@ -179,6 +187,26 @@ def test_inconsistent_layer_config(layer, message):
     """A known layer whose config Keras could not have made is a ValueError naming the layer."""
     with pytest.raises(ValueError, match=f"Cannot count layer 'd'.*{message}"):
         count_config(sequential(layer))
+
+
+def test_a_notebook_subclass_named_like_a_keras_layer_is_unsupported():
+    """A class defined in `__main__` (a script, a notebook) named `Dense` is not counted as Keras's Dense."""
+    # What Keras writes for `class Dense(keras.layers.Dense)` defined in
+    # `__main__`: its module becomes None and its registered name is the
+    # class name. It may add weights of its own, so no formula applies.
+    layer = {**DENSE, "module": None, "registered_name": "Dense"}
+    table = count_config(sequential(layer))
+    assert [row.status for row in table.rows] == ["unsupported"]
+    with pytest.raises(ValueError, match="no formula for the layers d \\(Dense\\)"):
+        table.total
+
+
+def test_a_huge_bad_value_is_not_echoed_whole():
+    """An absurd value in a layer config is named in the error, but cut short, not copied whole."""
+    layer = {**DENSE, "config": {"name": "d", "units": "9" * 100_000}}
+    with pytest.raises(ValueError, match="`units`.*Received: '9999") as error:
+        count_config(sequential(layer))
+    assert len(str(error.value)) < 1000
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ Functional, a nested, a shared and a frozen setting.
 """
 
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -524,3 +525,36 @@ def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
         assert table.macs == 5 + 5 + 7
         # Dense(7) outputs 7 float32 numbers per sample.
         assert table.rows[-1].output_bytes == 28
+
+
+def test_the_docs_show_what_count_model_prints():
+    """The table printed on the Counting parameters page is what `print(table)` gives for its model."""
+    text = (Path(__file__).parents[1] / "docs" / "param_count.md").read_text()
+    printed = text.split("\nprints\n\n```\n", 1)[1].split("\n```", 1)[0]
+    inputs = keras.Input((28, 28, 1))
+    hidden = L.Conv2D(8, 3, name="conv")(inputs)
+    hidden = L.BatchNormalization(name="norm")(hidden)
+    hidden = L.Flatten(name="flat")(hidden)
+    model = keras.Model(inputs, L.Dense(10, name="logits")(hidden), name="classifier")
+    assert str(count_model(model)) == printed
+
+
+def test_numpy_integer_sizes_still_give_macs():
+    """A Conv2D made with numpy-int filters and kernel size is counted by formula, with its MACs."""
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), L.Conv2D(np.int64(4), (np.int64(3), 3), name="conv")]
+    )
+    (row,) = count_model(model).rows
+    assert row.status == "formula"
+    assert row.macs == 6 * 6 * 3 * 3 * 3 * 4
+    assert type(row.macs) is int
+    assert count_model(model).total.total == model.count_params()
+
+
+def test_operator_add_has_the_macs_of_the_saved_config():
+    """`x + y` in a functional graph has 0 MACs live as in its saved config, so the model's MACs are known."""
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, L.Dense(3, name="a")(inputs) + L.Dense(3, name="b")(inputs))
+    live, saved = count_model(model), count_config(model.get_config())
+    assert [row.macs for row in live.rows] == [row.macs for row in saved.rows] == [12, 12, 0]
+    assert live.macs == 24

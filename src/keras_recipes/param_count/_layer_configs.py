@@ -94,9 +94,13 @@ class ConfigError(ValueError):
 
 
 def _fail(class_name, what, value):
+    # A hostile file can hold a value of megabytes: name it, cut short.
+    text = repr(value)
+    if len(text) > 200:
+        text = text[:200] + "..."
     return ConfigError(
         f"Invalid config for layer class `{class_name}`: expected {what}. "
-        f"Received: {value!r}"
+        f"Received: {text}"
     )
 
 
@@ -644,6 +648,11 @@ def layer_count(
     if registered_name not in (None, class_name) or (
         module is not None and not (module == "keras" or module.startswith("keras."))
     ):
+        return None
+    if registered_name is not None and module is None:
+        # Keras saves a class defined in `__main__` (a script, a notebook)
+        # with no module and its class name as registered name: a user's
+        # class, maybe `class Dense(keras.layers.Dense)` with extra weights.
         return None
     if class_name in WEIGHTLESS:
         return ZERO

@@ -74,6 +74,14 @@ def _parse_json(text, source):
 
 def _read_keras_file(path):
     """`config.json` of a `.keras` zip, read at most `MAX_CONFIG_BYTES` deep."""
+    if os.path.isdir(path):
+        raise _invalid_source("a path to a `.keras` file; this is a directory", path)
+    if not os.path.exists(path):
+        raise _invalid_source(
+            "a path to a `.keras` file (or a config dict or JSON string); there is no "
+            "file at this path",
+            path,
+        )
     if not zipfile.is_zipfile(path):
         raise _invalid_source("a `.keras` file (a zip archive); this is not a zip", path)
     try:

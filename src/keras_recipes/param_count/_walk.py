@@ -8,6 +8,7 @@ never imports Keras itself: a model passed in brings its own.
 
 import sys
 
+from keras_recipes import _validation
 from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO, ParamCount
 from keras_recipes.param_count._table import (
@@ -102,14 +103,36 @@ def _output_bytes(outputs):
         return None
 
 
+def _plain(value):
+    """`value` with numpy integers made plain ints, as saving to JSON makes them.
+
+    A layer made with `Conv2D(np.int64(4), ...)` keeps the numpy int in its
+    config; the formulas accept plain ints only.
+    """
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if type(value) is not int and _validation.is_int(value):
+        return int(value)
+    return value
+
+
 def _layer_row(layer, path, frozen, output_bytes):
     keras = _keras()
     class_name = type(layer).__name__
     if not isinstance(layer, keras.layers.Layer):
-        # A non-layer operation of a functional graph (`x + y`): no weights.
-        return LayerRow(path, class_name, None, ZERO, None, output_bytes, "formula")
-    config = layer.get_config()
-    build_config = layer.get_build_config()
+        # A non-layer operation of a functional graph (`x + y`): no weights,
+        # and the MACs `count_config` gives its saved config (0 for `x + y`).
+        try:
+            macs = layer_macs(class_name, _plain(layer.get_config()), None)
+        except NotImplementedError:  # an operation Keras cannot serialize
+            macs = None
+        return LayerRow(path, class_name, None, ZERO, macs, output_bytes, "formula")
+    config = _plain(layer.get_config())
+    build_config = _plain(layer.get_build_config())
     try:
         count = _layer_configs.layer_count(
             class_name,
