@@ -95,6 +95,27 @@ def test_fit_with_the_inputs_as_targets_lowers_the_loss():
     assert history["loss"][-1] < 0.8 * history["loss"][0]
 
 
+def test_fit_without_targets_trains_exactly_like_fit_on_the_inputs():
+    """fit(x) and fit(x, x) give the same history and weights for two models of one seed, as for vae()."""
+    x = _uniform(16, (6,), seed=4)
+    without, with_targets = autoencoder(**_DENSE, seed=5), autoencoder(**_DENSE, seed=5)
+    history_a = without.fit(x, epochs=2, batch_size=4, shuffle=False, verbose=0).history
+    history_b = with_targets.fit(x, x, epochs=2, batch_size=4, shuffle=False, verbose=0).history
+    assert history_a == history_b
+    for a, b in zip(without.weights, with_targets.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    assert without.evaluate(x, verbose=0) == with_targets.evaluate(x, x, verbose=0)
+
+
+def test_targets_replace_the_inputs_when_given():
+    """fit(x, y) reconstructs y: its loss is the error against y, not against x."""
+    model = autoencoder(**_DENSE, reconstruction_loss="squared_error", seed=6)
+    x, y = _uniform(4, (6,), seed=1), _uniform(4, (6,), seed=2)
+    predictions = model.predict(x, verbose=0)
+    expected = np.mean(np.sum((y - predictions) ** 2, axis=-1))
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=4, verbose=0), expected, rtol=1e-5)
+
+
 # === Denoising ===
 
 
@@ -153,6 +174,7 @@ def test_saved_model_loads_with_its_loss_and_keeps_training(tmp_path):
     assert loaded.get_layer("encoder").output.shape == (None, 2)
     x = _uniform(8, (6,), seed=5)
     assert math.isfinite(loaded.fit(x, x, batch_size=4, verbose=0).history["loss"][-1])
+    assert math.isfinite(loaded.fit(x, batch_size=4, verbose=0).history["loss"][-1])
 
 
 # === param_count ===

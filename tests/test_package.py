@@ -158,6 +158,7 @@ def test_importing_layers_registers_every_class_of_the_library():
         "keras_recipes>SelectChannels",
         "keras_recipes>SplitBrainAutoencoder",
         "keras_recipes>VariationalAutoencoder",
+        "keras_recipes>Autoencoder",
         "keras_recipes>ReconstructionError",
     } <= set(registered)
     output = _run(

@@ -50,10 +50,10 @@ RECIPES = [
     ),
 ]
 
-# Recipes whose loss needs no separate targets (the VAE's negative ELBO,
-# the split-brain autoencoder's targets derived from its input): the
-# shared fit check trains them on inputs alone, `model.fit(x)`.
-TRAINS_WITHOUT_TARGETS = {"vae", "split_brain_ae"}
+# Recipes whose loss needs no separate targets (the autoencoders
+# reconstruct their input; the split-brain autoencoder derives its targets
+# from its input): the shared fit check trains them on `model.fit(x)`.
+TRAINS_WITHOUT_TARGETS = {"vae", "autoencoder", "split_brain_ae"}
 
 # Functions the package exports lazily beside the builders; they take a
 # built model and need no row.

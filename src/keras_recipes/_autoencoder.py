@@ -6,6 +6,27 @@ from keras_recipes import _autoencoding, _autoencoding_checks, _building, _valid
 from keras_recipes.losses import ReconstructionError
 
 
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class Autoencoder(keras.Model):
+    """A functional autoencoder that reconstructs its input when `fit` has no targets.
+
+    `autoencoder()` builds it. Its only difference from a plain functional
+    model: `fit(x)` trains it to reconstruct `x`, as `vae().fit(x)` does, so
+    code written for one recipe trains the other. `fit(x, y)` reconstructs
+    `y` (`fit(noisy, clean)`); the built-in `noise_stddev` needs no such pair,
+    since its noise is applied inside the model and the target stays clean.
+    """
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return super().compute_loss(
+            x=x,
+            y=x if y is None else y,
+            y_pred=y_pred,
+            sample_weight=sample_weight,
+            training=training,
+        )
+
+
 def autoencoder(
     input_shape,
     latent_dim,
@@ -41,7 +62,8 @@ def autoencoder(
     autoencoder (Vincent et al., 2008); at inference, and in the encoder used
     on its own, the input is clean. The loss is the VAE's reconstruction term
     (`losses.ReconstructionError`), so the two recipes' reconstruction
-    figures compare directly. Train with `fit(x, x)`.
+    figures compare directly. Train with `fit(x)`, as a `vae()`: with no
+    targets the model reconstructs its input; `fit(x, y)` reconstructs `y`.
 
     Args:
         input_shape: shape of one sample, without the batch axis: `(64,)`
@@ -145,7 +167,7 @@ def autoencoder(
             name=f"{name}_noise",
         )(tensor)
     outputs = decoder(encoder(tensor))
-    model = keras.Model(inputs, outputs, name=name)
+    model = Autoencoder(inputs, outputs, name=name)
     return _autoencoding.compile_autoencoder(
         model,
         optimizer=optimizer,

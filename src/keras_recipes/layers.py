@@ -146,17 +146,17 @@ class Sampling(keras.layers.Layer):
 
 
 # The other classes a saved recipe refers to live beside their builders:
-# the split-brain autoencoder's layer and model, the VAE's model and the
-# autoencoders' loss. Importing them here registers every class of the
-# library whenever this module is imported, so `import keras_recipes.layers`
-# is all `keras.saving.load_model` needs. (They import this module; by now
-# it defines everything they take from it.)
+# the split-brain autoencoder's layer and model, the models of `vae()` and
+# `autoencoder()`, and the autoencoders' loss. Importing them here registers
+# every class of the library whenever this module is imported, so
+# `import keras_recipes.layers` is all `keras.saving.load_model` needs.
+# (They import this module; by now it defines everything they take from it.)
 from keras_recipes._split_brain_layers import (  # noqa: E402
     SelectChannels,
     SplitBrainAutoencoder,
 )
 # A module import, not `from ... import VariationalAutoencoder`: when `_vae`
 # is imported first, it is still half-initialised while it imports this one.
-from keras_recipes import _vae, losses  # noqa: E402, F401
+from keras_recipes import _autoencoder, _vae, losses  # noqa: E402, F401
 
 __all__ = ["FeatureMean", "Sampling", "SelectChannels", "SplitBrainAutoencoder"]

@@ -83,6 +83,7 @@ REGISTERED = {
 # may create weights the graph does not show, so it is not trusted.
 GRAPH_SUBCLASSES = frozenset(
     {
+        "keras_recipes>Autoencoder",
         "keras_recipes>SplitBrainAutoencoder",
         "keras_recipes>VariationalAutoencoder",
     }
