@@ -1,0 +1,148 @@
+"""The `keras-recipes` command-line tool.
+
+Each subcommand lives in a module of this package that defines
+`add_parsers(subparsers)`: it adds its parsers and gives each a `run(args)`
+default, a function that returns the exit status. `main()` assembles them,
+turns a `ValueError`, `TypeError` or `CommandError` into one line on stderr
+and exit status 2, and never shows a traceback for a user's mistake.
+
+Keras (and with it TensorFlow) is imported only by the subcommands that
+build or train a model, through `import_keras()`, so `list`, `count` and
+`--help` answer at once.
+"""
+
+import argparse
+import importlib
+import os
+import sys
+
+PROG = "keras-recipes"
+
+# Subcommand modules, in the order `--help` lists them.
+_COMMAND_MODULES = (
+    "keras_recipes.cli._inspect",
+)
+
+# Exit statuses, as argparse and the shell use them.
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+def require(module, *, extra="examples", purpose=None):
+    """Imports an optional dependency, or fails with the command to install it.
+
+    Args:
+        module: the module name, e.g. `"matplotlib.pyplot"`.
+        extra: the `pyproject.toml` extra that installs it.
+        purpose: what needs it, for the message. Defaults to the subcommand.
+
+    Returns:
+        The imported module.
+
+    Raises:
+        CommandError: when the module cannot be imported.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        package = module.split(".")[0]
+        needed_by = f" for {purpose}" if purpose else ""
+        raise CommandError(
+            f"{package} is needed{needed_by} but is not installed "
+            f"({error}); install it with: pip install 'keras-recipes[{extra}]'"
+        ) from None
+
+
+def import_keras():
+    """Imports Keras and registers the library's classes, quietly.
+
+    TensorFlow 2.21 writes absl start-up lines ("All log messages before
+    absl::InitializeLog() ...", oneDNN and CUDA notices) straight to file
+    descriptor 2 while it is imported, whatever `TF_CPP_MIN_LOG_LEVEL` says.
+    They are noise to a user of the command, so file descriptor 2 points at
+    a temporary file during the import; if the import fails, what was
+    written there is shown after all.
+
+    Returns:
+        The `keras` module.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "keras" in sys.modules:
+        import keras
+
+        importlib.import_module("keras_recipes.layers")
+        return keras
+    import tempfile
+
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+
+            importlib.import_module("keras_recipes.layers")
+        except BaseException:
+            os.dup2(saved_fd, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+    return keras
+
+
+def build_parser():
+    """The argument parser, with every subcommand."""
+    from keras_recipes import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Keras 3 model recipes from a lecture on advanced Keras: list "
+            "them, count their parameters, train them, draw them."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    subparsers = parser.add_subparsers(
+        title="commands", metavar="COMMAND", dest="command", required=True
+    )
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(module_name).add_parsers(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Runs the command line; returns the exit status.
+
+    Args:
+        argv: the arguments after the program name. Defaults to
+            `sys.argv[1:]`.
+
+    Returns:
+        0 on success, 2 on a usage error or bad input, 130 on Ctrl-C.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or EXIT_OK
+    except (CommandError, ValueError, TypeError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def console_main():
+    """The console-script entry point: exits with `main()`'s status."""
+    sys.exit(main())
