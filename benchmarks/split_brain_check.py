@@ -19,7 +19,7 @@ defaults):
 
     python benchmarks/split_brain_check.py
 
-Every figure it prints is recorded in docs/split_brain.md.
+Every figure it prints is recorded in docs/recipes/split_brain_ae.md.
 """
 
 import argparse

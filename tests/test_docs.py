@@ -6,7 +6,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "docs" / "recipes").glob("*.md")),
+]
 _PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 _FENCED_BLOCK = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -100,7 +104,7 @@ def test_relative_links_resolve(document):
 
 
 def test_every_page_is_in_the_index():
-    """docs/index.md links every other page in rows that do not repeat; the README links it."""
+    """docs/index.md links every other page and recipe page in rows that do not repeat; the README links it."""
     index = ROOT / "docs" / "index.md"
     rows = [line for line in _prose(index).splitlines() if line.startswith("|")]
     assert len(rows) > 2
@@ -108,7 +112,11 @@ def test_every_page_is_in_the_index():
     linked = {
         (index.parent / target.partition("#")[0]).resolve() for target in _relative_links(index)
     }
-    pages = {page.resolve() for page in DOCUMENTS if page.parent.name == "docs" and page != index}
+    pages = {
+        page.resolve()
+        for page in DOCUMENTS
+        if page.parent.name in ("docs", "recipes") and page != index
+    }
     assert sorted(page.name for page in pages - linked) == []
     readme = ROOT / "README.md"
     assert index.resolve() in {

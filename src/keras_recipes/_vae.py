@@ -128,7 +128,7 @@ def vae(
     layers compute in bfloat16 while `z_mean`, `z_log_var`, the sampling and
     the decoder's output stay float32, so the loss is computed in float32.
     On a CPU with AVX512_BF16 this trained the keras.io conv VAE 1.2 to 1.3
-    times faster per step at a held-out loss within 0.3% (docs/vae.md); on
+    times faster per step at a held-out loss within 0.3% (docs/recipes/vae.md); on
     other hardware the gain depends on its bfloat16 support (not measured
     here), and a global policy is the user's choice, so it is not the
     default.
