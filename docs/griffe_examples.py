@@ -14,7 +14,10 @@ renders as code, and the source docstrings keep the form that `pytest
 
 import re
 
-import griffe
+try:
+    import griffe
+except ImportError:  # tests/test_docs.py checks indent_examples without the docs extra.
+    griffe = None
 
 _TITLE = re.compile(r"^Examples?:\s*$")
 # A Google-style section title at the left margin ends the example.
@@ -48,9 +51,11 @@ def indent_examples(text):
     return "\n".join(out)
 
 
-class KerasExamples(griffe.Extension):
-    """Indents the bodies of Keras-style `Example:` sections before parsing."""
+if griffe is not None:
 
-    def on_instance(self, *, obj, **kwargs):
-        if obj.docstring is not None:
-            obj.docstring.value = indent_examples(obj.docstring.value)
+    class KerasExamples(griffe.Extension):
+        """Indents the bodies of Keras-style `Example:` sections before parsing."""
+
+        def on_instance(self, *, obj, **kwargs):
+            if obj.docstring is not None:
+                obj.docstring.value = indent_examples(obj.docstring.value)

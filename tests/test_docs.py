@@ -25,15 +25,16 @@ def _document_id(path):
     return str(path.relative_to(ROOT))
 
 
-def _load_diagrams():
-    """docs/diagrams.py as a module (it imports Keras only when it draws)."""
-    spec = importlib.util.spec_from_file_location("docs_diagrams", DOCS / "diagrams.py")
+def _load_docs_module(name):
+    """docs/<name>.py as a module (docs/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", DOCS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-DIAGRAMS = _load_diagrams().DIAGRAMS
+# docs/diagrams.py imports Keras only when it draws.
+DIAGRAMS = _load_docs_module("diagrams").DIAGRAMS
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=_document_id)
@@ -238,3 +239,29 @@ def test_diagram_arguments_are_valid_builder_arguments(name):
     from keras_recipes import param_count
 
     assert isinstance(getattr(param_count, name)(**DIAGRAMS[name]), param_count.ParamCount)
+
+
+def test_api_reference_covers_every_public_name():
+    """docs/api/ renders every builder from the module that defines it, and every public submodule."""
+    import keras_recipes
+
+    directives = {
+        target for page in (DOCS / "api").glob("*.md") for target in _DIRECTIVE.findall(_prose(page))
+    }
+    builders = {f"{module}.{name}" for name, module in keras_recipes._BUILDERS.items()}
+    modules = {f"keras_recipes.{name}" for name in ("param_count", *keras_recipes._SUBMODULES)}
+    assert sorted((builders | modules) - directives) == []
+
+
+def test_keras_style_examples_become_indented_examples_sections():
+    """An unindented `Example:` body is indented under `Examples:` up to the next section; indented ones are kept."""
+    indent_examples = _load_docs_module("griffe_examples").indent_examples
+    keras_style = "Sums.\n\nExample:\n\n>>> 1 + 1\n2\n\n>>> [1]\n[1]"
+    assert indent_examples(keras_style) == (
+        "Sums.\n\nExamples:\n    >>> 1 + 1\n    2\n\n    >>> [1]\n    [1]"
+    )
+    followed = "Example:\n\n>>> f()\nRaises:\n    ValueError: never."
+    assert indent_examples(followed) == "Examples:\n    >>> f()\nRaises:\n    ValueError: never."
+    google_style = "Examples:\n    >>> 1 + 1\n    2"
+    assert indent_examples(google_style) == google_style
+    assert indent_examples("Returns:\n    Example: a value.") == "Returns:\n    Example: a value."
