@@ -140,7 +140,7 @@ def _link_problem(document, target):
     return None
 
 
-def test_links_to_diagrams_resolve_iff_drawn(tmp_path):
+def test_links_to_diagrams_resolve_iff_drawn():
     """A link to docs/diagrams/<name>.png resolves iff DIAGRAMS has <name>, whether or not it was drawn."""
     page = DOCS / "page.md"
     assert _link_problem(page, "diagrams/mlp.png") is None
