@@ -1,24 +1,43 @@
-"""README.md and docs/*.md: their Python examples run as written, their links resolve."""
+"""README.md and docs/**/*.md: their Python examples run as written, their links resolve."""
 
+import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [
-    ROOT / "README.md",
-    *sorted((ROOT / "docs").glob("*.md")),
-    *sorted((ROOT / "docs" / "recipes").glob("*.md")),
-]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.rglob("*.md"))
+DOCUMENTS = [ROOT / "README.md", *PAGES]
 _PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 _FENCED_BLOCK = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+# An mkdocstrings directive: `::: keras_recipes.layers` renders that object's
+# reference, with anchors named after its dotted path and its members' paths.
+_DIRECTIVE = re.compile(r"^:::\s+(\S+)", re.MULTILINE)
 
 
-@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def _document_id(path):
+    return str(path.relative_to(ROOT))
+
+
+def _load_docs_module(name):
+    """docs/<name>.py as a module (docs/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", DOCS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# docs/diagrams.py imports Keras only when it draws.
+DIAGRAMS = _load_docs_module("diagrams").DIAGRAMS
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=_document_id)
 def test_python_examples_run(document, tmp_path, monkeypatch):
     """Every ```python block of the document runs, in order, in one namespace."""
     blocks = _PYTHON_BLOCK.findall(document.read_text(encoding="utf-8"))
@@ -89,17 +108,56 @@ def test_anchor_rule_matches_github(tmp_path):
     }
 
 
-@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def _is_reference_anchor(anchor, document):
+    """Whether `anchor` is the dotted path of an object an mkdocstrings directive of `document` renders."""
+    return any(
+        anchor == target or anchor.startswith(f"{target}.")
+        for target in _DIRECTIVE.findall(_prose(document))
+    )
+
+
+def _link_problem(document, target):
+    """Why the relative link `target` of `document` is broken, or None.
+
+    Diagrams are drawn at build time and never committed: a link to
+    `docs/diagrams/<name>.png` is good iff docs/diagrams.py draws `<name>`.
+    """
+    path, _, anchor = target.partition("#")
+    linked = (document.parent / path).resolve() if path else document
+    if linked.parent == (DOCS / "diagrams").resolve():
+        if linked.suffix != ".png" or linked.stem not in DIAGRAMS:
+            return f"{target}: docs/diagrams.py draws no {linked.name} (it draws {sorted(DIAGRAMS)})"
+        return None
+    if not linked.exists():
+        return f"{target}: no file {linked}"
+    if (
+        anchor
+        and linked.suffix == ".md"
+        and anchor not in _anchors(linked)
+        and not _is_reference_anchor(anchor, linked)
+    ):
+        return f"{target}: no heading with anchor #{anchor} in {linked.name}"
+    return None
+
+
+def test_links_to_diagrams_resolve_iff_drawn():
+    """A link to docs/diagrams/<name>.png resolves iff DIAGRAMS has <name>, whether or not it was drawn."""
+    page = DOCS / "page.md"
+    assert _link_problem(page, "diagrams/mlp.png") is None
+    assert _link_problem(DOCS / "recipes" / "mlp.md", "../diagrams/mlp.png") is None
+    assert "draws no" in _link_problem(page, "diagrams/no_such_recipe.png")
+    assert "draws no" in _link_problem(page, "diagrams/mlp.svg")
+    assert "no file" in _link_problem(page, "no_such_page.md")
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=_document_id)
 def test_relative_links_resolve(document):
-    """Every relative link names an existing file, and every anchor a heading of its page."""
-    broken = []
-    for target in _relative_links(document):
-        path, _, anchor = target.partition("#")
-        linked = (document.parent / path).resolve() if path else document
-        if not linked.exists():
-            broken.append(f"{target}: no file {linked}")
-        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
-            broken.append(f"{target}: no heading with anchor #{anchor} in {linked.name}")
+    """Every relative link names an existing file or a drawn diagram, and every anchor a heading of its page."""
+    broken = [
+        problem
+        for problem in (_link_problem(document, target) for target in _relative_links(document))
+        if problem is not None
+    ]
     assert not broken, f"broken links in {document.name}: {broken}"
 
 
@@ -114,11 +172,100 @@ def test_every_page_is_in_the_index():
     }
     pages = {
         page.resolve()
-        for page in DOCUMENTS
-        if page.parent.name in ("docs", "recipes") and page != index
+        for page in PAGES
+        if page.parent in (DOCS, DOCS / "recipes") and page != index
     }
     assert sorted(page.name for page in pages - linked) == []
     readme = ROOT / "README.md"
     assert index.resolve() in {
         (ROOT / target.partition("#")[0]).resolve() for target in _relative_links(readme)
     }
+
+
+class _IgnoreTags(yaml.SafeLoader):
+    """A safe loader that reads MkDocs's `!!python/name:...` and `!ENV` tags as None."""
+
+
+_IgnoreTags.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def _nav_pages(entries):
+    """The page paths of an mkdocs.yml nav, in order, from any nesting of lists and titles."""
+    if isinstance(entries, str):
+        return [] if re.match(r"[a-z][a-z0-9+.-]*:", entries) else [entries]
+    if isinstance(entries, dict):
+        return [page for value in entries.values() for page in _nav_pages(value)]
+    return [page for entry in entries or [] for page in _nav_pages(entry)]
+
+
+def _mkdocs_config():
+    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_IgnoreTags)
+
+
+def test_nav_reader_handles_titles_nesting_urls_and_tags():
+    """The nav reader finds every page in titled, untitled and nested entries, skips URLs, survives tags."""
+    config = yaml.load(
+        "hook: !!python/name:os.path.join\nenv: !ENV HOME\nnav:\n  - index.md\n"
+        "  - Guide:\n      - guide/index.md\n      - Part: guide/part.md\n"
+        "  - Source: https://example.org/repo\n",
+        Loader=_IgnoreTags,
+    )
+    assert config["hook"] is None
+    assert _nav_pages(config["nav"]) == ["index.md", "guide/index.md", "guide/part.md"]
+
+
+def test_every_page_is_in_the_site_nav_once():
+    """mkdocs.yml's nav lists every page under docs/ exactly once, and nothing else."""
+    config = _mkdocs_config()
+    assert config["docs_dir"] == "docs"
+    listed = _nav_pages(config["nav"])
+    assert len(listed) == len(set(listed)), f"pages listed twice: {listed}"
+    pages = {page.relative_to(DOCS).as_posix() for page in PAGES}
+    assert sorted(set(listed) - pages) == [], "nav entries with no page"
+    assert sorted(pages - set(listed)) == [], "pages missing from the nav"
+
+
+def test_the_diagram_hook_is_configured():
+    """mkdocs.yml runs docs/diagrams.py as a hook, so every build draws the diagrams it links."""
+    assert "docs/diagrams.py" in _mkdocs_config()["hooks"]
+
+
+def test_every_recipe_has_a_diagram():
+    """docs/diagrams.py draws exactly the recipes the command line lists."""
+    from keras_recipes.cli._inspect import RECIPES
+
+    assert sorted(DIAGRAMS) == sorted(RECIPES)
+
+
+@pytest.mark.parametrize("name", sorted(DIAGRAMS))
+def test_diagram_arguments_are_valid_builder_arguments(name):
+    """Each diagram's arguments are accepted by the recipe's analytic count, which checks them as the builder does."""
+    from keras_recipes import param_count
+
+    assert isinstance(getattr(param_count, name)(**DIAGRAMS[name]), param_count.ParamCount)
+
+
+def test_api_reference_covers_every_public_name():
+    """docs/api/ renders every builder from the module that defines it, and every public submodule."""
+    import keras_recipes
+
+    directives = {
+        target for page in (DOCS / "api").glob("*.md") for target in _DIRECTIVE.findall(_prose(page))
+    }
+    builders = {f"{module}.{name}" for name, module in keras_recipes._BUILDERS.items()}
+    modules = {f"keras_recipes.{name}" for name in ("param_count", *keras_recipes._SUBMODULES)}
+    assert sorted((builders | modules) - directives) == []
+
+
+def test_keras_style_examples_become_indented_examples_sections():
+    """An unindented `Example:` body is indented under `Examples:` up to the next section; indented ones are kept."""
+    indent_examples = _load_docs_module("griffe_examples").indent_examples
+    keras_style = "Sums.\n\nExample:\n\n>>> 1 + 1\n2\n\n>>> [1]\n[1]"
+    assert indent_examples(keras_style) == (
+        "Sums.\n\nExamples:\n    >>> 1 + 1\n    2\n\n    >>> [1]\n    [1]"
+    )
+    followed = "Example:\n\n>>> f()\nRaises:\n    ValueError: never."
+    assert indent_examples(followed) == "Examples:\n    >>> f()\nRaises:\n    ValueError: never."
+    google_style = "Examples:\n    >>> 1 + 1\n    2"
+    assert indent_examples(google_style) == google_style
+    assert indent_examples("Returns:\n    Example: a value.") == "Returns:\n    Example: a value."
