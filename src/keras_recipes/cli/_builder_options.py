@@ -79,7 +79,9 @@ class Parameter:
         return f"<Parameter {self.name}={default}>"
 
 
-def _builder_node(recipe):
+@functools.cache
+def builder_node(recipe):
+    """The `def` of `keras_recipes.<recipe>`, parsed from its module's source (not imported)."""
     from keras_recipes import _BUILDERS
 
     if recipe not in _BUILDERS:
@@ -136,7 +138,7 @@ def builder_parameters(recipe):
     Returns:
         A tuple of `Parameter`, in the order of the signature.
     """
-    node = _builder_node(recipe)
+    node = builder_node(recipe)
     helps = _argument_help(ast.get_docstring(node) or "")
     arguments = node.args
     positional = arguments.posonlyargs + arguments.args

@@ -7,7 +7,6 @@ file without Keras; `plot` draws a recipe's architecture.
 
 import argparse
 import ast
-import importlib.util
 import json
 import math
 import os
@@ -50,16 +49,8 @@ def recipe_summary(name):
     answers without loading TensorFlow, and the line cannot drift from the
     docstring.
     """
-    from keras_recipes import _BUILDERS
-
-    spec = importlib.util.find_spec(_BUILDERS[name])
-    with open(spec.origin, encoding="utf-8") as source:
-        tree = ast.parse(source.read(), filename=spec.origin)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            docstring = ast.get_docstring(node) or ""
-            return docstring.strip().splitlines()[0] if docstring else ""
-    raise LookupError(f"{spec.origin} defines no function {name!r}")
+    docstring = ast.get_docstring(_builder_options.builder_node(name)) or ""
+    return docstring.strip().splitlines()[0] if docstring.strip() else ""
 
 
 def run_list(args):
