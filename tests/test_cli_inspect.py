@@ -418,3 +418,23 @@ def test_plot_without_graphviz_says_how_to_install_it(tmp_path):
     assert result.stderr.count("\n") == 1
     assert "apt-get install graphviz" in result.stderr and "brew install graphviz" in result.stderr
     assert not target.exists()
+
+
+def test_builder_options_take_a_commands_own_defaults_and_exclusions(capsys):
+    """Another command (`train`) can replace the defaults and leave arguments out, in help and values."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="train-vae")
+    defaults = {"latent_dim": 3}
+    _builder_options.add_builder_options(parser, "vae", defaults=defaults, exclude=("input_shape",))
+    assert "--input-shape" not in parser.format_help()
+    assert "(default: 3)" in " ".join(parser.format_help().split())
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--input-shape", "4"])
+    assert "unrecognized arguments: --input-shape" in capsys.readouterr().err
+    args = parser.parse_args(["--beta", "0.5"])
+    chosen = _builder_options.builder_arguments(
+        args, "vae", defaults=defaults, exclude=("input_shape",)
+    )
+    assert chosen == {"latent_dim": 3, "beta": 0.5}
+    assert _builder_options.builder_arguments(args, "vae") == {"input_shape": (8, 8, 1), "beta": 0.5}

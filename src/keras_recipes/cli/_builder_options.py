@@ -155,17 +155,22 @@ def builder_parameters(recipe):
     return tuple(parameters)
 
 
-def default_arguments(recipe):
+def default_arguments(recipe, defaults=None):
     """The builder arguments the command line uses when given no options.
 
-    The builder's own defaults, with `RECIPE_DEFAULTS[recipe]` over them.
+    The builder's own defaults, with `defaults` over them.
+
+    Args:
+        recipe: a builder name.
+        defaults: the command's own defaults, a dict from argument name to
+            value. Defaults to `None`, for `RECIPE_DEFAULTS[recipe]`.
     """
     values = {
         parameter.name: parameter.default
         for parameter in builder_parameters(recipe)
         if not parameter.required
     }
-    values.update(RECIPE_DEFAULTS.get(recipe, {}))
+    values.update(RECIPE_DEFAULTS.get(recipe, {}) if defaults is None else defaults)
     return values
 
 
@@ -264,22 +269,27 @@ class _ValueType:
             raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def add_builder_options(parser, recipe, *, exclude=()):
+def add_builder_options(parser, recipe, *, defaults=None, exclude=()):
     """Adds one `--option` per argument of the recipe's builder to `parser`.
 
     An option that is not given leaves no attribute on the parsed namespace,
-    so `builder_arguments` falls back to `default_arguments(recipe)`.
+    so `builder_arguments` falls back to the defaults. A command that takes
+    some arguments from elsewhere (`train` takes `input_shape` from its
+    data) excludes them here and in `builder_arguments`, and passes the same
+    `defaults` to both.
 
     Args:
         parser: an `argparse.ArgumentParser`.
         recipe: a builder name, e.g. `"vae"`.
+        defaults: the command's defaults, shown in `--help`. Defaults to
+            `None`, for `RECIPE_DEFAULTS[recipe]`.
         exclude: argument names to leave out (a command that sets them
             itself). Defaults to `()`.
 
     Returns:
         The option group the options went into.
     """
-    defaults = default_arguments(recipe)
+    defaults = default_arguments(recipe, defaults)
     group = parser.add_argument_group(
         f"arguments of keras_recipes.{recipe}",
         "Each option is the builder argument of the same name (see VALUE "
@@ -305,24 +315,28 @@ def add_builder_options(parser, recipe, *, exclude=()):
     return group
 
 
-def builder_arguments(args, recipe):
+def builder_arguments(args, recipe, *, defaults=None, exclude=()):
     """The keyword arguments to call `keras_recipes.<recipe>` with, from parsed options.
 
-    Holds the options given, the command line's defaults for required
-    arguments (`RECIPE_DEFAULTS`) and any default it overrides; every other
-    argument is left to the builder's own default.
+    Holds the options given and the command's defaults (for required
+    arguments, and any builder default it overrides); every other argument
+    is left to the builder's own default.
 
     Args:
         args: the namespace `parse_args` returned.
         recipe: the builder name.
+        defaults: as given to `add_builder_options`. Defaults to `None`, for
+            `RECIPE_DEFAULTS[recipe]`.
+        exclude: as given to `add_builder_options`; these are left out of
+            the result, for the caller to add. Defaults to `()`.
 
     Returns:
         A dict from argument name to value, in the signature's order.
     """
-    chosen = dict(RECIPE_DEFAULTS.get(recipe, {}))
+    chosen = dict(RECIPE_DEFAULTS.get(recipe, {}) if defaults is None else defaults)
     for parameter in builder_parameters(recipe):
         attribute = f"builder_{parameter.name}"
         if hasattr(args, attribute):
             chosen[parameter.name] = getattr(args, attribute)
     order = [parameter.name for parameter in builder_parameters(recipe)]
-    return {name: chosen[name] for name in order if name in chosen}
+    return {name: chosen[name] for name in order if name in chosen and name not in exclude}
