@@ -10,6 +10,8 @@ import textwrap
 import zipfile
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_cli import run_cli
 
 import keras_recipes
@@ -438,3 +440,14 @@ def test_builder_options_take_a_commands_own_defaults_and_exclusions(capsys):
     )
     assert chosen == {"latent_dim": 3, "beta": 0.5}
     assert _builder_options.builder_arguments(args, "vae") == {"input_shape": (8, 8, 1), "beta": 0.5}
+
+
+@given(
+    st.lists(st.integers(0, 512), max_size=6)
+    | st.lists(st.lists(st.integers(1, 8), max_size=3), min_size=1, max_size=3)
+)
+def test_list_values_round_trip_through_the_command_line_syntax(value):
+    """Any list of sizes (flat or nested) shown by `format_value` parses back to itself (a tuple where the default is one)."""
+    shown = _builder_options.format_value(value)
+    assert _builder_options.parse_value(shown, like=[1]) == value
+    assert _builder_options.parse_value(shown, like=(1,)) == tuple(value)
