@@ -21,6 +21,7 @@ import ast
 import functools
 import importlib.util
 import re
+import textwrap
 
 VALUE_SYNTAX = """\
 option values:
@@ -292,8 +293,12 @@ def add_builder_options(parser, recipe, *, defaults=None, exclude=()):
     defaults = default_arguments(recipe, defaults)
     group = parser.add_argument_group(
         f"arguments of keras_recipes.{recipe}",
-        "Each option is the builder argument of the same name (see VALUE "
-        "SYNTAX below); options not given keep the default shown.",
+        textwrap.fill(
+            "Each option is the builder argument of the same name, its value in "
+            "the syntax under 'option values' below; options not given keep the "
+            "default shown.",
+            width=79,
+        ),
     )
     for parameter in builder_parameters(recipe):
         if parameter.name in exclude:

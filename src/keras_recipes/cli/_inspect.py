@@ -13,6 +13,7 @@ import os
 import pathlib
 import shutil
 import sys
+import textwrap
 
 from keras_recipes.cli import _builder_options
 
@@ -290,6 +291,22 @@ def run_plot(args):
 # === parsers ===
 
 
+def _wrap(text):
+    """A description wrapped for the terminal: the raw formatter that keeps the
+    epilog's example lines as typed would not wrap it."""
+    return textwrap.fill(" ".join(text.split()), width=79)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def _add_recipe_parsers(parser, *, command, run, extra_options=None, example):
     """One sub-parser per recipe under `parser`, each with its builder's options."""
     recipes = parser.add_subparsers(
@@ -301,7 +318,9 @@ def _add_recipe_parsers(parser, *, command, run, extra_options=None, example):
             recipe,
             aliases=aliases,
             help=recipe_summary(recipe),
-            description=f"{command.capitalize()} keras_recipes.{recipe}: {recipe_summary(recipe)}",
+            description=_wrap(
+                f"{command.capitalize()} keras_recipes.{recipe}: {recipe_summary(recipe)}"
+            ),
             formatter_class=argparse.RawDescriptionHelpFormatter,
             epilog=_builder_options.VALUE_SYNTAX + "\nexample:\n  " + example(recipe),
         )
@@ -324,7 +343,7 @@ def _plot_options(parser):
         help="layout: TB top to bottom, LR left to right (default: TB)",
     )
     parser.add_argument(
-        "--dpi", type=int, default=96, help="resolution of a PNG (default: 96)"
+        "--dpi", type=_positive_int, default=96, help="resolution of a PNG (default: 96)"
     )
     parser.add_argument(
         "--collapse", action="store_true",
@@ -353,7 +372,7 @@ def add_parsers(subparsers):
     parser = subparsers.add_parser(
         "summary",
         help="build a recipe; Keras's summary next to param_count's table",
-        description=(
+        description=_wrap(
             "Build a recipe with the given builder arguments and print Keras's "
             "summary, the analytic table of keras_recipes.param_count.count_model, "
             "and the three totals (Keras, count_model, the recipe formula). Exit "
@@ -371,7 +390,7 @@ def add_parsers(subparsers):
     parser = subparsers.add_parser(
         "count",
         help="per-layer parameters and MACs of a saved .keras file, without Keras",
-        description=(
+        description=_wrap(
             "Print the per-layer table (parameters, MACs and output bytes per "
             "sample, how each was counted) of any Sequential or Functional model "
             "saved as .keras. Reads the file's config.json only: neither Keras "
@@ -394,7 +413,7 @@ def add_parsers(subparsers):
     parser = subparsers.add_parser(
         "plot",
         help="draw a recipe's architecture diagram (needs pydot and Graphviz)",
-        description=(
+        description=_wrap(
             "Build a recipe and draw it with keras.utils.plot_model: layer names, "
             "shapes and activations, nested models expanded. Needs pydot "
             "(pip install 'keras-recipes[examples]') and Graphviz's dot program. "
