@@ -451,3 +451,16 @@ def test_list_values_round_trip_through_the_command_line_syntax(value):
     shown = _builder_options.format_value(value)
     assert _builder_options.parse_value(shown, like=[1]) == value
     assert _builder_options.parse_value(shown, like=(1,)) == tuple(value)
+
+
+def test_the_examples_extra_installs_what_the_command_line_asks_for():
+    """`pip install 'keras-recipes[examples]'`, which the error lines name, installs pydot and matplotlib."""
+    import pathlib
+    import re
+    import tomllib
+
+    pyproject = pathlib.Path(__file__).parents[1] / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    names = {re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
+             for requirement in extras["examples"]}
+    assert {"pydot", "matplotlib"} <= names
