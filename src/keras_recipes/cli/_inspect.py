@@ -261,7 +261,8 @@ def run_plot(args):
     require("pydot", purpose="keras-recipes plot")
     if shutil.which("dot") is None:
         raise CommandError(
-            "Graphviz's `dot` program draws the diagram but is not on PATH; " + _GRAPHVIZ_HINT
+            "Graphviz's `dot` program, which draws the diagram, is not on PATH; "
+            + _GRAPHVIZ_HINT
         )
     arguments = _builder_options.builder_arguments(args, recipe)
     _formula_count(recipe, arguments)
