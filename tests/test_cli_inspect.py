@@ -464,3 +464,23 @@ def test_the_examples_extra_installs_what_the_command_line_asks_for():
     names = {re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
              for requirement in extras["examples"]}
     assert {"pydot", "matplotlib"} <= names
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`keras-recipes count BIG --format json | head -c 100`: status 141, nothing on stderr."""
+    layers = [
+        {"class_name": "Dense", "config": {"name": f"dense_{i}", "units": 4},
+         "build_config": {"input_shape": [None, 4]}}
+        for i in range(2000)
+    ]
+    path = write_zip(tmp_path / "long.keras", {"config.json": json.dumps(
+        {"class_name": "Sequential", "config": {"name": "long", "layers": layers}})})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keras_recipes", "count", str(path), "--format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout.read(100).startswith(b"{")
+    process.stdout.close()  # the output is far larger than a pipe's buffer
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == _inspect.EXIT_BROKEN_PIPE
+    assert stderr == b""
