@@ -1,7 +1,21 @@
-"""Subcommands that look at recipes without training them: `list`."""
+"""Subcommands that look at recipes and models without training them.
 
+`list` names the recipes; `summary` builds one and checks Keras's parameter
+count against `keras_recipes.param_count`; `count` tables a saved `.keras`
+file without Keras; `plot` draws a recipe's architecture.
+"""
+
+import argparse
 import ast
-import importlib.util
+import json
+import math
+import os
+import pathlib
+import shutil
+import sys
+import textwrap
+
+from keras_recipes.cli import _builder_options
 
 # The recipes the command line offers, in the order of the lecture. The
 # helpers that take a built model (`submodel`, `split_brain_targets`,
@@ -16,6 +30,21 @@ RECIPES = (
     "split_brain_ae",
 )
 
+# Exit status when the command ran but its answer is incomplete or wrong:
+# `summary` found counts that disagree, `count` met layers it cannot count.
+# Distinct from 2 (bad arguments or a bad file), so a script can tell them apart.
+EXIT_INCOMPLETE = 1
+
+# What a shell reports for a process ended by SIGPIPE (128 + 13).
+EXIT_BROKEN_PIPE = 141
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+_GRAPHVIZ_HINT = (
+    "install Graphviz: apt-get install graphviz (Debian, Ubuntu), "
+    "brew install graphviz (macOS), or see https://graphviz.org/download/"
+)
+
 
 def recipe_summary(name):
     """The first line of a recipe builder's docstring, read without Keras.
@@ -24,16 +53,8 @@ def recipe_summary(name):
     answers without loading TensorFlow, and the line cannot drift from the
     docstring.
     """
-    from keras_recipes import _BUILDERS
-
-    spec = importlib.util.find_spec(_BUILDERS[name])
-    with open(spec.origin, encoding="utf-8") as source:
-        tree = ast.parse(source.read(), filename=spec.origin)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            docstring = ast.get_docstring(node) or ""
-            return docstring.strip().splitlines()[0] if docstring else ""
-    raise LookupError(f"{spec.origin} defines no function {name!r}")
+    docstring = ast.get_docstring(_builder_options.builder_node(name)) or ""
+    return docstring.strip().splitlines()[0] if docstring.strip() else ""
 
 
 def run_list(args):
@@ -43,10 +64,389 @@ def run_list(args):
     return 0
 
 
+# === summary ===
+
+
+def _formula_count(recipe, arguments):
+    """`param_count.<recipe>(**arguments)`: pure Python, and it checks the sizes
+    as the builder does, so most bad values fail here, before Keras loads."""
+    from keras_recipes import param_count
+
+    return getattr(param_count, recipe)(**arguments)
+
+
+def _start_device_quietly(keras):
+    """Runs Keras's first operation with file descriptor 2 pointing at a temporary file.
+
+    `import_keras()` hides TensorFlow's start-up lines, but TensorFlow looks
+    for a GPU only at the first operation, and on a machine without one
+    writes a "failed call to cuInit" line straight to file descriptor 2 then,
+    whatever `TF_CPP_MIN_LOG_LEVEL` says. If the operation fails, what was
+    written is shown after all.
+    """
+    import tempfile
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            keras.ops.convert_to_numpy(keras.ops.zeros(()))
+        except BaseException:
+            os.dup2(saved_fd, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+
+
+def _build(recipe, arguments):
+    from keras_recipes.cli import import_keras
+
+    _start_device_quietly(import_keras())
+    import keras_recipes
+
+    return getattr(keras_recipes, recipe)(**arguments)
+
+
+def _keras_count(model):
+    """`(trainable, non_trainable, total)` as Keras reports them."""
+    trainable = sum(math.prod(weight.shape) for weight in model.trainable_weights)
+    non_trainable = sum(math.prod(weight.shape) for weight in model.non_trainable_weights)
+    return trainable, non_trainable, model.count_params()
+
+
+def _optimizer_variables(model):
+    """Values in the optimizer's state (moments, iteration), which `summary()` adds to its total."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not getattr(optimizer, "built", False):
+        return 0
+    return sum(math.prod(variable.shape) for variable in optimizer.variables)
+
+
+def comparison_lines(counts):
+    """Lines of a table of `(label, (trainable, non_trainable, total))`, the
+    first being the reference; rows that differ from it are marked.
+
+    Returns:
+        `(lines, agree)`.
+    """
+    reference = counts[0][1]
+    header = ("counted by", "trainable", "non-trainable", "total")
+    rows = [(label, *(f"{value:,}" for value in values)) for label, values in counts]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+
+    def render(row):
+        return "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths))
+        )
+
+    lines = [render(header), "  ".join("-" * width for width in widths)]
+    agree = True
+    for (label, values), row in zip(counts, rows):
+        differs = tuple(values) != tuple(reference)
+        agree = agree and not differs
+        lines.append(render(row) + ("  <-- DIFFERS from Keras" if differs else ""))
+    return lines, agree
+
+
+def run_summary(args):
+    from keras_recipes import param_count
+    from keras_recipes.cli import PROG
+
+    recipe = args.recipe_name
+    arguments = _builder_options.builder_arguments(args, recipe)
+    formula = _formula_count(recipe, arguments)
+    model = _build(recipe, arguments)
+
+    call = _builder_options.format_call(recipe, arguments)
+    print(f"keras_recipes.{call}\n")
+    model.summary(print_fn=lambda text, line_break=True: print(text.rstrip("\n")))
+    table = param_count.count_model(model)
+    optimizer_variables = _optimizer_variables(model)
+    if optimizer_variables:
+        print(
+            f"(Keras's \"Total params\" includes the optimizer's {optimizer_variables:,} "
+            "state values, which model.count_params() and param_count leave out.)"
+        )
+    print("\nkeras_recipes.param_count.count_model(model):\n")
+    print(table)
+    print()
+    counted = table.total
+    lines, agree = comparison_lines(
+        [
+            ("Keras (model.count_params())", _keras_count(model)),
+            ("param_count.count_model(model)", (counted.trainable, counted.non_trainable,
+                                               counted.total)),
+            (f"param_count.{recipe}(...)", (formula.trainable, formula.non_trainable,
+                                            formula.total)),
+        ]
+    )
+    print("\n".join(lines))
+    if not agree:
+        print(
+            f"{PROG} summary: MISMATCH: the analytic counts of {recipe} differ from "
+            "Keras's (marked above); please report this as a bug in keras_recipes.param_count",
+            file=sys.stderr,
+        )
+        return EXIT_INCOMPLETE
+    print(f"\nAll three agree: {counted.total:,} parameters.")
+    return 0
+
+
+# === count ===
+
+
+def run_count(args):
+    from keras_recipes import param_count
+    from keras_recipes.cli import PROG, CommandError
+
+    path = args.path
+    if os.path.isdir(path):
+        raise CommandError(f"{path} is a directory, not a .keras file")
+    if not os.path.exists(path):
+        raise CommandError(f"no such file: {path}")
+    try:
+        # A path object, so that a name starting with "{" is never read as JSON.
+        table = param_count.count_config(pathlib.Path(path))
+    except ValueError as error:
+        raise CommandError(f"cannot count {path}: {error}") from None
+    if args.format == "json":
+        print(json.dumps(table.to_dict(), indent=2))
+    elif args.format == "markdown":
+        print(table.to_markdown())
+    else:
+        print(f"{table.name or 'model'} ({path})\n")
+        print(table)
+    unsupported = table.unsupported
+    if unsupported:
+        names = ", ".join(f"{row.path} ({row.class_name})" for row in unsupported[:5])
+        more = f" and {len(unsupported) - 5} more" if len(unsupported) > 5 else ""
+        print(
+            f"{PROG} count: total unknown: no formula for {len(unsupported)} "
+            f"layer(s), marked unsupported: {names}{more}",
+            file=sys.stderr,
+        )
+        return EXIT_INCOMPLETE
+    return 0
+
+
+# === plot ===
+
+
+def _check_output(path, force):
+    """Refuses, before anything is built, an output the diagram cannot or should not go to."""
+    from keras_recipes.cli import CommandError
+
+    if os.path.isdir(path):
+        raise CommandError(f"-o {path} is a directory; give a file name such as {path}/model.png")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in PLOT_SUFFIXES:
+        raise CommandError(
+            f"-o {path}: expected a file name ending in {', '.join(PLOT_SUFFIXES)}"
+        )
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CommandError(f"-o {path}: the folder {parent} does not exist")
+    if os.path.exists(path) and not force:
+        raise CommandError(f"{path} exists; pass --force to overwrite it")
+
+
+def run_plot(args):
+    from keras_recipes.cli import CommandError, require
+
+    recipe = args.recipe_name
+    _check_output(args.output, args.force)
+    require("pydot", purpose="keras-recipes plot")
+    if shutil.which("dot") is None:
+        raise CommandError(
+            "Graphviz's `dot` program, which draws the diagram, is not on PATH; "
+            + _GRAPHVIZ_HINT
+        )
+    arguments = _builder_options.builder_arguments(args, recipe)
+    _formula_count(recipe, arguments)
+    model = _build(recipe, arguments)
+    import keras
+
+    try:
+        keras.utils.plot_model(
+            model,
+            to_file=args.output,
+            show_shapes=True,
+            show_layer_names=True,
+            show_layer_activations=True,
+            expand_nested=not args.collapse,
+            rankdir=args.rankdir,
+            dpi=args.dpi,
+        )
+    except ImportError as error:
+        # Keras checks again by drawing an empty graph; a broken Graphviz fails here.
+        raise CommandError(f"{error} ({_GRAPHVIZ_HINT})") from None
+    size = os.path.getsize(args.output)
+    print(f"wrote {args.output} ({size:,} bytes): the architecture of "
+          f"keras_recipes.{_builder_options.format_call(recipe, arguments)}")
+    return 0
+
+
+# === parsers ===
+
+
+def _pipe_closed_quietly(run):
+    """`run`, but a reader that stops early (`keras-recipes count ... | head`) ends
+    it quietly with status 141, as a shell reports a process ended by SIGPIPE,
+    instead of a BrokenPipeError traceback."""
+
+    def run_to_a_pipe(args):
+        try:
+            status = run(args)
+            sys.stdout.flush()
+            return status
+        except BrokenPipeError:
+            # Python flushes stdout again at exit, which would raise again:
+            # point it at /dev/null first (the recipe in Python's `signal` docs).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
+
+    return run_to_a_pipe
+
+
+def _wrap(text):
+    """A description wrapped for the terminal: the raw formatter that keeps the
+    epilog's example lines as typed would not wrap it."""
+    return textwrap.fill(" ".join(text.split()), width=79)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _add_recipe_parsers(parser, *, command, run, extra_options=None, example):
+    """One sub-parser per recipe under `parser`, each with its builder's options."""
+    recipes = parser.add_subparsers(
+        title="recipes", metavar="RECIPE", dest="recipe", required=True
+    )
+    for recipe in RECIPES:
+        aliases = [recipe.replace("_", "-")] if "_" in recipe else []
+        sub = recipes.add_parser(
+            recipe,
+            aliases=aliases,
+            help=recipe_summary(recipe),
+            description=_wrap(
+                f"{command.capitalize()} keras_recipes.{recipe}: {recipe_summary(recipe)}"
+            ),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=_builder_options.VALUE_SYNTAX + "\nexample:\n  " + example(recipe),
+        )
+        if extra_options:
+            extra_options(sub)
+        _builder_options.add_builder_options(sub, recipe)
+        sub.set_defaults(run=_pipe_closed_quietly(run), recipe_name=recipe)
+
+
+def _plot_options(parser):
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="FILE",
+        help=f"the image to write, {', '.join(PLOT_SUFFIXES)}",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite FILE if it exists"
+    )
+    parser.add_argument(
+        "--rankdir", choices=("TB", "LR"), default="TB",
+        help="layout: TB top to bottom, LR left to right (default: TB)",
+    )
+    parser.add_argument(
+        "--dpi", type=_positive_int, default=96, help="resolution of a PNG (default: 96)"
+    )
+    parser.add_argument(
+        "--collapse", action="store_true",
+        help="draw nested models (an encoder, a decoder) as one box each "
+        "instead of expanding their layers",
+    )
+
+
+_SUMMARY_EXAMPLES = {
+    "mlp": "keras-recipes summary mlp --input-dim 2 --units 3,2,3 --activation tanh",
+    "vae": "keras-recipes summary vae --input-shape 28,28,1 --architecture conv",
+    "branch_merge": "keras-recipes summary branch_merge --branch-units '[[], [2]]' --trunk-units 1",
+}
+
+
 def add_parsers(subparsers):
     parser = subparsers.add_parser(
         "list",
         help="list the recipes, one line each",
         description="List the recipes, one line each, with what they build.",
+        epilog="example:\n  keras-recipes list",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(run=run_list)
+    parser.set_defaults(run=_pipe_closed_quietly(run_list))
+
+    parser = subparsers.add_parser(
+        "summary",
+        help="build a recipe; Keras's summary next to param_count's table",
+        description=_wrap(
+            "Build a recipe with the given builder arguments and print Keras's "
+            "summary, the analytic table of keras_recipes.param_count.count_model, "
+            "and the three totals (Keras, count_model, the recipe formula). Exit "
+            "status 1 if they ever disagree. `keras-recipes summary RECIPE --help` "
+            "lists the recipe's options."
+        ),
+        epilog="examples:\n  keras-recipes summary vae\n  " + _SUMMARY_EXAMPLES["mlp"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_recipe_parsers(
+        parser, command="summarize", run=run_summary,
+        example=lambda recipe: _SUMMARY_EXAMPLES.get(recipe, f"keras-recipes summary {recipe}"),
+    )
+
+    parser = subparsers.add_parser(
+        "count",
+        help="per-layer parameters and MACs of a saved .keras file, without Keras",
+        description=_wrap(
+            "Print the per-layer table (parameters, MACs and output bytes per "
+            "sample, how each was counted) of any Sequential or Functional model "
+            "saved as .keras. Reads the file's config.json only: neither Keras "
+            "nor TensorFlow is imported, no weights are loaded and nothing in "
+            "the file is run. Exit status 1 when a layer's class has no formula "
+            "(its rows say unsupported and the total is unknown), 2 when the "
+            "file cannot be read."
+        ),
+        epilog="examples:\n  keras-recipes count runs/vae/model.keras\n"
+        "  keras-recipes count model.keras --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", metavar="PATH", help="a .keras file")
+    parser.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text",
+        help="text (default), a Markdown table, or JSON for programs",
+    )
+    parser.set_defaults(run=_pipe_closed_quietly(run_count))
+
+    parser = subparsers.add_parser(
+        "plot",
+        help="draw a recipe's architecture diagram (needs pydot and Graphviz)",
+        description=_wrap(
+            "Build a recipe and draw it with keras.utils.plot_model: layer names, "
+            "shapes and activations, nested models expanded. Needs pydot "
+            "(pip install 'keras-recipes[examples]') and Graphviz's dot program. "
+            "Never overwrites a file unless --force is given."
+        ),
+        epilog="example:\n  keras-recipes plot vae -o vae.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_recipe_parsers(
+        parser, command="draw", run=run_plot, extra_options=_plot_options,
+        example=lambda recipe: f"keras-recipes plot {recipe} -o {recipe}.png",
+    )
