@@ -19,6 +19,10 @@ import numpy as np
 SAMPLES_KEY = "x"
 LABELS_KEY = "y"
 
+# The first bytes of a .npy file and of a .npz file (a zip archive).
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK"
+
 # The fraction of the samples held out for validation, after a seeded
 # shuffle: big enough that the validation loss picks the best checkpoint
 # reliably (360 digits), small enough to leave most data for training.
@@ -49,11 +53,20 @@ def load_array_file(path):
         raise _data_error(path, "expected a .npy or .npz file, not a directory")
     if not path.endswith((".npy", ".npz")):
         raise _data_error(path, "expected a .npy or .npz file (numpy's array formats)")
+    with open(path, "rb") as file:
+        start = file.read(len(_NPY_MAGIC))
+    # Without its magic bytes numpy takes a file for a pickle, and with
+    # `allow_pickle=False` says it "contains pickled (object) data", which
+    # misleads about a text or CSV file named `.npy`.
+    if not start.startswith(_ZIP_MAGIC if path.endswith(".npz") else _NPY_MAGIC):
+        kind = ".npz (zip)" if path.endswith(".npz") else ".npy"
+        raise _data_error(path, f"not a numpy array file: it lacks the {kind} header")
     try:
         loaded = np.load(path, allow_pickle=False)
     except ValueError as error:
-        # numpy says "Object arrays cannot be loaded when allow_pickle=False".
-        raise _data_error(path, f"cannot read the arrays safely ({error})") from None
+        # An object array ("Object arrays cannot be loaded when
+        # allow_pickle=False") or a truncated file.
+        raise _data_error(path, f"cannot read the arrays ({error})") from None
     except (OSError, EOFError) as error:
         raise _data_error(path, f"not a readable numpy array file ({error})") from None
     if isinstance(loaded, np.ndarray):
@@ -71,8 +84,8 @@ def load_array_file(path):
         try:
             x = loaded[SAMPLES_KEY]
             y = loaded[LABELS_KEY] if LABELS_KEY in keys else None
-        except ValueError as error:
-            raise _data_error(path, f"cannot read the arrays safely ({error})") from None
+        except (ValueError, OSError, EOFError) as error:
+            raise _data_error(path, f"cannot read the arrays ({error})") from None
     return x, y
 
 
