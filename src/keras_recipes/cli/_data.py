@@ -198,7 +198,7 @@ def split_brain_data(data, *, num_images, seed):
         # probe needs the shape, not just the colour: the setting of
         # benchmarks/split_brain_check.py.
         rgb, y = colored_shapes(num_images, size=32, num_classes=8, hue_spread=1.0, seed=seed)
-        return rgb, y, f"{num_images} colored_shapes images (32x32, 8 classes)"
+        return rgb, y, "keras_recipes.data.colored_shapes (8 classes)"
     rgb, y = load_array_file(data)
     rgb = check_samples(
         data,

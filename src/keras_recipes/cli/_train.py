@@ -174,8 +174,8 @@ def _fit(keras, model, x_train, x_val, args):
         keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE)),
     ]
     print(
-        f"training for {args.epochs} epochs on {len(x_train)} samples, validating on "
-        f"{len(x_val)}; Ctrl-C stops and keeps the best model so far in {args.out}"
+        f"training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
+        f"model so far in {args.out}"
     )
     interrupted = False
     try:
@@ -262,8 +262,9 @@ def run_vae(args):
         seed=args.seed,
     )
     print(
-        f"keras-recipes train vae: {description}, {len(x)} samples of shape "
-        f"{x.shape[1:]}; dense VAE, hidden units {args.hidden_units}, latent_dim "
+        f"data: {description}, {len(x)} samples of shape {x.shape[1:]}, "
+        f"{len(x_train)} to train on, {len(x_val)} held out\n"
+        f"model: dense VAE, hidden units {args.hidden_units}, latent_dim "
         f"{args.latent_dim}, {model.count_params():,} parameters"
     )
     checkpoint, interrupted = _fit(keras, model, x_train, x_val, args)
@@ -348,8 +349,9 @@ def run_split_brain(args):
         seed=args.seed,
     )
     print(
-        f"keras-recipes train split-brain: {description}, {len(rgb)} images of shape "
-        f"{rgb.shape[1:]}; small split-brain autoencoder, width_multiplier "
+        f"data: {description}, {len(rgb)} images of shape {rgb.shape[1:]}, "
+        f"{len(rgb_train)} to train on, {len(rgb_val)} held out\n"
+        f"model: small split-brain autoencoder, width_multiplier "
         f"{args.width_multiplier:g}, {model.count_params():,} parameters"
     )
     probe_before = None
