@@ -423,7 +423,12 @@ def _probe(keras, model, lab_train, labels_train, lab_test, labels_test):
 
     if len(np.unique(labels_train)) < 2:
         return None
-    num_classes = int(max(labels_train.max(), labels_test.max())) + 1
+    # Labels as indices 0..k-1 of the classes present, whatever their values
+    # (a user's labels may be 3, 17 and 1000).
+    classes, indices = np.unique(np.concatenate([labels_train, labels_test]),
+                                 return_inverse=True)
+    num_classes = len(classes)
+    labels_train, labels_test = indices[: len(labels_train)], indices[len(labels_train):]
     extractor = keras.Model(
         model.inputs[0],
         [
