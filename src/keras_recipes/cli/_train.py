@@ -227,11 +227,16 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
     if not interrupted:
         return 0
     if checkpoint.best_epoch is None:
-        kept = "no epoch had ended, so there is no model to keep"
+        kept = f"no epoch had ended, so {args.out} holds no model"
     else:
-        kept = f"kept the best model (epoch {checkpoint.best_epoch}) and what is listed above"
+        named = [
+            f"{name} (the best, epoch {checkpoint.best_epoch})" if name == _runs.MODEL_FILE
+            else name
+            for name in files
+        ]
+        kept = f"kept in {args.out}: " + ", ".join(named)
     print(
-        f"{PROG} {args.command}: interrupted after {epochs_done} epochs; {kept} in {args.out}",
+        f"{PROG} {args.command}: interrupted after {epochs_done} epochs; {kept}",
         file=sys.stderr,
     )
     return EXIT_INTERRUPTED
