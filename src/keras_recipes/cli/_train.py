@@ -363,15 +363,19 @@ def run_split_brain(args):
     if labels is not None:
         # The same network before pre-training: the baseline the paper's
         # "Gaussian (random)" row stands for.
-        probe_before = _probe(keras, model, lab_train, labels_train, lab_val, labels_val)
+        extractor = _feature_extractor(keras, model)
+        probe_before = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
     checkpoint, interrupted = _fit(keras, model, lab_train, lab_val, args)
     history = _runs.read_history(args.out)
     best = _load_best(keras, args)
     extra = []
     if best is not None:
-        _colorized_picture(keras, best, rgb_val, lab_val, args)
+        # The trained model takes the best checkpoint's weights (the same
+        # architecture), so the functions traced before training serve again.
+        model.set_weights(best.get_weights())
+        _colorized_picture(keras, model, rgb_val, lab_val, args)
         if labels is not None:
-            probe_after = _probe(keras, best, lab_train, labels_train, lab_val, labels_val)
+            probe_after = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
             extra = _write_probe(args, probe_before, probe_after, labels, len(rgb_train),
                                  len(rgb_val), checkpoint.best_epoch)
     loss_keys = (
@@ -416,25 +420,15 @@ def _colorized_picture(keras, model, rgb_val, lab_val, args):
     )
 
 
-def _probe(keras, model, lab_train, labels_train, lab_test, labels_test):
-    """Held-out accuracy of a linear probe on each probed layer's pooled features.
+def _feature_extractor(keras, model):
+    """A model from the Lab image to each probed layer's features, averaged over positions.
 
     The features are both towers' activations, concatenated
-    (`split_brain_features`) and averaged over positions; `_probe.accuracy`
-    fits the logistic regression on the training images' labels.
+    (`split_brain_features`); the extractor shares `model`'s weights.
     """
     import keras_recipes
-    from keras_recipes.cli import _probe
 
-    if len(np.unique(labels_train)) < 2:
-        return None
-    # Labels as indices 0..k-1 of the classes present, whatever their values
-    # (a user's labels may be 3, 17 and 1000).
-    classes, indices = np.unique(np.concatenate([labels_train, labels_test]),
-                                 return_inverse=True)
-    num_classes = len(classes)
-    labels_train, labels_test = indices[: len(labels_train)], indices[len(labels_train):]
-    extractor = keras.Model(
+    return keras.Model(
         model.inputs[0],
         [
             keras.layers.GlobalAveragePooling2D()(
@@ -443,11 +437,34 @@ def _probe(keras, model, lab_train, labels_train, lab_test, labels_test):
             for layer in PROBED_LAYERS
         ],
     )
-    train = extractor.predict(lab_train, batch_size=256, verbose=0)
-    test = extractor.predict(lab_test, batch_size=256, verbose=0)
+
+
+def _probe(extractor, lab_train, labels_train, lab_test, labels_test):
+    """Held-out accuracy of a linear probe on each probed layer's features.
+
+    `_probe.accuracy` fits the logistic regression on the training images'
+    labels and scores it on the held-out ones. `None` when the training
+    images have fewer than two classes.
+    """
+    from keras_recipes.cli import _probe
+
+    if len(np.unique(labels_train)) < 2:
+        return None
+    # Labels as indices 0..k-1 of the classes present, whatever their values
+    # (a user's labels may be 3, 17 and 1000).
+    classes, indices = np.unique(np.concatenate([labels_train, labels_test]),
+                                 return_inverse=True)
+    labels_train, labels_test = indices[: len(labels_train)], indices[len(labels_train):]
+    # One call for both sets: one traced function, whatever the sizes.
+    features = extractor.predict(
+        np.concatenate([lab_train, lab_test]), batch_size=256, verbose=0
+    )
     return {
-        layer: _probe.accuracy(train_x, labels_train, test_x, labels_test, num_classes)
-        for layer, train_x, test_x in zip(PROBED_LAYERS, train, test)
+        layer: _probe.accuracy(
+            values[: len(lab_train)], labels_train, values[len(lab_train):], labels_test,
+            len(classes),
+        )
+        for layer, values in zip(PROBED_LAYERS, features)
     }
 
 
