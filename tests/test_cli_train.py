@@ -330,3 +330,20 @@ def test_failures_touch_nothing(failures):
     with open(os.path.join(directory, "existing-run", "model.keras")) as file:
         assert file.read() == "a model worth keeping"
     assert os.listdir(os.path.join(directory, "foreign")) == ["thesis.tex"]
+
+
+def test_missing_matplotlib_names_the_extra_to_install_before_keras(grey_images, tmp_path):
+    """Without matplotlib, train exits 2 with the pip command of the `examples` extra, before Keras and before --out."""
+    script = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None  # makes `import matplotlib` fail\n"
+        "from keras_recipes.cli import main\n"
+        f"status = main(['train', 'vae', '--data', {grey_images!r}, '--out', {str(tmp_path / 'run')!r}])\n"
+        "print(status, sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "2 []", result.stderr
+    assert result.stderr.startswith("keras-recipes train vae: error: matplotlib is needed")
+    assert "pip install 'keras-recipes[examples]'" in result.stderr
+    assert not (tmp_path / "run").exists()
