@@ -224,7 +224,7 @@ def shuffle_split(x, y, *, seed, fraction=VALIDATION_FRACTION):
         `(x_train, y_train, x_val, y_val)`; the `y`s are `None` without labels.
     """
     order = np.random.default_rng(seed).permutation(len(x))
-    held_out = max(1, int(round(len(x) * fraction)))
+    held_out = max(1, round(len(x) * fraction))
     train, val = order[held_out:], order[:held_out]
     if y is None:
         return x[train], None, x[val], None

@@ -25,8 +25,15 @@ import sys
 
 import numpy as np
 
-from keras_recipes.cli import EXIT_INTERRUPTED, PROG, CommandError, import_keras, require
-from keras_recipes.cli import _data, _runs
+from keras_recipes.cli import (
+    EXIT_INTERRUPTED,
+    PROG,
+    CommandError,
+    _data,
+    _runs,
+    import_keras,
+    require,
+)
 
 # Two hidden layers (512, 256) separate the digit clusters in a 2-D latent
 # space more cleanly than the builder's default (256,), at a held-out loss
