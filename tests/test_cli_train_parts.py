@@ -104,3 +104,52 @@ def test_probe_reads_linearly_separable_classes_and_not_noise():
         features[:300], rng.permutation(labels[:300]), features[300:], labels[300:], 4
     )
     assert noise < 0.5
+
+
+def _tiny_model():
+    import keras
+
+    inputs = keras.Input((2,))
+    return keras.Model(inputs, keras.layers.Dense(1)(inputs))
+
+
+def test_checkpoint_replaces_model_keras_only_with_a_better_complete_save(tmp_path):
+    """An improving epoch replaces model.keras with a loadable model; a worse one leaves it alone."""
+    import keras
+
+    model = _tiny_model()
+    checkpoint = _runs.best_checkpoint(keras, str(tmp_path))
+    checkpoint.set_model(model)
+    final = tmp_path / _runs.MODEL_FILE
+    checkpoint.on_epoch_end(0, {"val_loss": 2.0})
+    assert checkpoint.best_epoch == 1 and final.exists()
+    first = final.read_bytes()
+    checkpoint.on_epoch_end(1, {"val_loss": 3.0})
+    assert checkpoint.best_epoch == 1 and final.read_bytes() == first
+    checkpoint.on_epoch_end(2, {"val_loss": 1.0})
+    assert checkpoint.best_epoch == 3 and checkpoint.best_logs == {"val_loss": 1.0}
+    assert os.listdir(tmp_path) == [_runs.MODEL_FILE]
+    keras.saving.load_model(final, safe_mode=True)
+
+
+def test_a_save_cut_short_leaves_the_previous_model_keras_intact(tmp_path, monkeypatch):
+    """A save interrupted half-way never touches model.keras, and discard_partial removes its remains."""
+    import keras
+
+    model = _tiny_model()
+    checkpoint = _runs.best_checkpoint(keras, str(tmp_path))
+    checkpoint.set_model(model)
+    final = tmp_path / _runs.MODEL_FILE
+    final.write_bytes(b"the previous best model")
+
+    def interrupted_save(path, **kwargs):
+        with open(path, "wb") as file:
+            file.write(b"half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model, "save", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.on_epoch_end(0, {"val_loss": 1.0})
+    assert final.read_bytes() == b"the previous best model"
+    checkpoint.discard_partial()
+    assert os.listdir(tmp_path) == [_runs.MODEL_FILE]
