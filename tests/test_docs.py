@@ -2,6 +2,7 @@
 
 import importlib.util
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -53,10 +54,12 @@ def test_readme_opens_with_the_two_set_up_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = re.search(r"```\w*\n(.*?)```", text, re.DOTALL).group(1).splitlines()
     assert first_block == [
-        "pip install -e . && python examples/param_counts.py",
+        'pip install -e ".[examples]" && keras-recipes train vae',
         'pip install -e ".[test]" && pytest',
     ]
-    assert (ROOT / "examples" / "param_counts.py").is_file()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"]["keras-recipes"] == "keras_recipes.cli:console_main"
+    assert {"examples", "test"} <= set(project["optional-dependencies"])
 
 
 def _prose(document):

@@ -21,6 +21,7 @@ PROG = "keras-recipes"
 # Subcommand modules, in the order `--help` lists them.
 _COMMAND_MODULES = (
     "keras_recipes.cli._inspect",
+    "keras_recipes.cli._train",
 )
 
 # Exit statuses, as argparse and the shell use them.

@@ -1,0 +1,76 @@
+"""The linear probe of `keras-recipes train split-brain`, in numpy.
+
+A multinomial logistic regression on standardised features, trained full
+batch with Adam on the softmax cross-entropy plus a small L2 penalty, as
+`benchmarks/split_brain_check.py` probes (the paper's "linear classifier on
+frozen features"). On a couple of thousand examples and a few hundred
+features it takes under a second, where scikit-learn's `LogisticRegression`
+(lbfgs) took 2 to 7 seconds per layer on this machine and a Keras model
+would spend longer tracing than training.
+
+Its matrices are small, so BLAS runs on one thread: with two threads on the
+shared 2-core machine, beside TensorFlow's own threads, the same probe took
+5.1 s instead of 0.8 s.
+"""
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+STEPS = 300
+LEARNING_RATE = 0.01
+L2_PENALTY = 1e-3
+
+
+def accuracy(train_features, train_labels, test_features, test_labels, num_classes):
+    """Test accuracy of a logistic regression fitted on the training features.
+
+    Args:
+        train_features: `(n, d)` features of the labelled training examples.
+        train_labels: `(n,)` integer labels in `[0, num_classes)`.
+        test_features: `(m, d)` features of the held-out examples.
+        test_labels: `(m,)` integer labels.
+        num_classes: the number of classes.
+
+    Returns:
+        The fraction of held-out examples classified correctly, a float.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_and_score(
+            train_features, train_labels, test_features, test_labels, num_classes
+        )
+
+
+def _fit_and_score(train_features, train_labels, test_features, test_labels, num_classes):
+    train_features = np.asarray(train_features, dtype="float64")
+    test_features = np.asarray(test_features, dtype="float64")
+    mean = train_features.mean(axis=0)
+    std = train_features.std(axis=0) + 1e-6
+    train_inputs = _with_bias((train_features - mean) / std)
+    test_inputs = _with_bias((test_features - mean) / std)
+    one_hot = np.eye(num_classes)[train_labels]
+    weights = np.zeros((train_inputs.shape[1], num_classes))
+    first, second = np.zeros_like(weights), np.zeros_like(weights)
+    for step in range(1, STEPS + 1):
+        gradient = (
+            train_inputs.T @ (_softmax(train_inputs @ weights) - one_hot) / len(train_inputs)
+            + L2_PENALTY * weights
+        )
+        first = 0.9 * first + 0.1 * gradient
+        second = 0.999 * second + 0.001 * gradient**2
+        weights -= (
+            LEARNING_RATE
+            * (first / (1 - 0.9**step))
+            / (np.sqrt(second / (1 - 0.999**step)) + 1e-8)
+        )
+    predictions = (test_inputs @ weights).argmax(axis=1)
+    return float((predictions == np.asarray(test_labels)).mean())
+
+
+def _with_bias(features):
+    return np.concatenate([features, np.ones((len(features), 1))], axis=1)
+
+
+def _softmax(logits):
+    logits = logits - logits.max(axis=1, keepdims=True)
+    values = np.exp(logits)
+    return values / values.sum(axis=1, keepdims=True)

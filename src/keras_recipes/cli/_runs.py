@@ -1,0 +1,128 @@
+"""Run directories of `keras-recipes train`: creating, replacing, checkpointing, reading back.
+
+A run directory holds only files a run writes (`RUN_FILES`). `--force`
+relies on that: it deletes those files, and refuses when the directory holds
+anything else, so it never deletes a user's own files and never leaves an
+older run's pictures beside a new model.
+"""
+
+import csv
+import os
+import time
+
+from keras_recipes.cli import CommandError
+
+MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.csv"
+
+# Every file any `train` subcommand writes. `--force` deletes these, and only
+# these, from an existing run directory.
+RUN_FILES = (
+    MODEL_FILE,
+    HISTORY_FILE,
+    "reconstructions.png",
+    "latent.png",
+    "samples.png",
+    "loss.png",
+    "colorized.png",
+    "probe.json",
+)
+
+# The checkpoint is written here first and renamed over `model.keras` only
+# when complete. The name must end in `.keras`, or Keras refuses to save.
+PARTIAL_MODEL_FILE = ".model.partial.keras"
+# Figures are written to `<name>.partial.png` and renamed the same way.
+PARTIAL_SUFFIX = ".partial"
+
+
+def default_directory(kind):
+    """`runs/<kind>-<local time to the second>`, e.g. `runs/vae-20261127-031502`."""
+    return os.path.join("runs", f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def _is_run_file(name):
+    return name in RUN_FILES or name == PARTIAL_MODEL_FILE or PARTIAL_SUFFIX in name
+
+
+def prepare_directory(path, *, force):
+    """Creates the run directory, or empties a previous run's with `force`.
+
+    An existing empty directory is used as it is. An existing one with
+    files is refused unless `force`; with `force`, the files of
+    `RUN_FILES` (and partial files an interrupted run left) are deleted,
+    and anything else makes it refuse, naming what it found.
+
+    Raises:
+        CommandError: the path is a file, or the directory is not empty and
+            `force` is not given, or holds files no run writes.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CommandError(f"--out {path!r} exists and is not a directory")
+    entries = sorted(os.listdir(path)) if os.path.isdir(path) else []
+    if entries and not force:
+        raise CommandError(
+            f"the run directory {path!r} already exists; choose another --out, "
+            "or pass --force to replace the run in it"
+        )
+    foreign = [name for name in entries if not _is_run_file(name)]
+    if foreign:
+        raise CommandError(
+            f"--force replaces only a previous run's files, but {path!r} also "
+            f"holds {foreign[0]!r}; choose another --out"
+        )
+    for name in entries:
+        os.remove(os.path.join(path, name))
+    os.makedirs(path, exist_ok=True)
+
+
+def best_checkpoint(keras, directory):
+    """A `ModelCheckpoint` on `val_loss` that replaces `model.keras` atomically.
+
+    Keras saves the improved model to `.model.partial.keras`; once the file
+    is complete it is renamed over `model.keras` with `os.replace`, so a run
+    interrupted or failing during a save leaves the previous best model
+    intact. `best_epoch` and `best_logs` record the last save.
+    """
+
+    class AtomicBestCheckpoint(keras.callbacks.ModelCheckpoint):
+        def __init__(self):
+            self.partial_path = os.path.join(directory, PARTIAL_MODEL_FILE)
+            self.final_path = os.path.join(directory, MODEL_FILE)
+            super().__init__(
+                self.partial_path, monitor="val_loss", mode="min", save_best_only=True
+            )
+            self.best_epoch = None
+            self.best_logs = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            if os.path.exists(self.partial_path):
+                os.replace(self.partial_path, self.final_path)
+                self.best_epoch = epoch + 1
+                self.best_logs = dict(logs or {})
+
+        def discard_partial(self):
+            """Deletes a save that an interruption cut short."""
+            if os.path.exists(self.partial_path):
+                os.remove(self.partial_path)
+
+    return AtomicBestCheckpoint()
+
+
+def read_history(directory):
+    """The epochs `history.csv` holds so far: a dict of column -> list of floats."""
+    path = os.path.join(directory, HISTORY_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = [row for row in csv.DictReader(file)]
+    columns = {}
+    for row in rows:
+        for key, value in row.items():
+            columns.setdefault(key, []).append(float(value))
+    return columns
+
+
+def written_files(directory):
+    """The run files present in `directory`, in the order of `RUN_FILES`."""
+    return [name for name in RUN_FILES if os.path.exists(os.path.join(directory, name))]
