@@ -494,5 +494,5 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     assert process.stdout.read(100).startswith(b"{")
     process.stdout.close()  # the output is far larger than a pipe's buffer
     stderr = process.stderr.read()
-    assert process.wait(timeout=60) == _inspect.EXIT_BROKEN_PIPE
+    assert process.wait(timeout=60) == cli.EXIT_BROKEN_PIPE
     assert stderr == b""

@@ -28,6 +28,8 @@ _COMMAND_MODULES = (
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+# As a shell reports a process ended by SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 
 class CommandError(Exception):
@@ -64,22 +66,26 @@ def import_keras():
 
     TensorFlow 2.21 writes absl start-up lines ("All log messages before
     absl::InitializeLog() ...", oneDNN and CUDA notices) straight to file
-    descriptor 2 while it is imported, whatever `TF_CPP_MIN_LOG_LEVEL` says.
-    They are noise to a user of the command, so file descriptor 2 points at
-    a temporary file during the import; if the import fails, what was
-    written there is shown after all.
+    descriptor 2 while it is imported, and a "failed call to cuInit" line at
+    its first operation on a machine without a GPU, whatever
+    `TF_CPP_MIN_LOG_LEVEL` says. They are noise to a user of the command, so
+    file descriptor 2 points at a temporary file during the import and a
+    first operation; if either fails, what was written there is shown after
+    all.
 
     Returns:
         The `keras` module.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "keras" in sys.modules:
-        import keras
-
-        importlib.import_module("keras_recipes.layers")
-        return keras
+    import logging
     import tempfile
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Each `predict` on a new model (a probe's feature extractor, a reloaded
+    # checkpoint) traces a new function, and after five TensorFlow warns of
+    # "excessive retracing": expected in a command, noise to its user.
+    # Python's logging, not `tf.*`, so nothing here needs TensorFlow.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    sys.stdout.flush()
     sys.stderr.flush()
     saved_fd = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
@@ -88,6 +94,7 @@ def import_keras():
             import keras
 
             importlib.import_module("keras_recipes.layers")
+            keras.ops.convert_to_numpy(keras.ops.zeros((1,)))
         except BaseException:
             os.dup2(saved_fd, 2)
             captured.seek(0)
@@ -134,7 +141,9 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args) or EXIT_OK
+        status = args.run(args) or EXIT_OK
+        sys.stdout.flush()
+        return status
     except (CommandError, ValueError, TypeError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
@@ -142,6 +151,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader stopped early (`keras-recipes count ... | head`). Python
+        # flushes stdout again at exit, which would raise again: point it at
+        # /dev/null first (the recipe in the docs of Python's `signal`).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def console_main():

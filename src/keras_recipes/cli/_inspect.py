@@ -35,9 +35,6 @@ RECIPES = (
 # Distinct from 2 (bad arguments or a bad file), so a script can tell them apart.
 EXIT_INCOMPLETE = 1
 
-# What a shell reports for a process ended by SIGPIPE (128 + 13).
-EXIT_BROKEN_PIPE = 141
-
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 _GRAPHVIZ_HINT = (
@@ -75,38 +72,10 @@ def _formula_count(recipe, arguments):
     return getattr(param_count, recipe)(**arguments)
 
 
-def _start_device_quietly(keras):
-    """Runs Keras's first operation with file descriptor 2 pointing at a temporary file.
-
-    `import_keras()` hides TensorFlow's start-up lines, but TensorFlow looks
-    for a GPU only at the first operation, and on a machine without one
-    writes a "failed call to cuInit" line straight to file descriptor 2 then,
-    whatever `TF_CPP_MIN_LOG_LEVEL` says. If the operation fails, what was
-    written is shown after all.
-    """
-    import tempfile
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved_fd = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            keras.ops.convert_to_numpy(keras.ops.zeros(()))
-        except BaseException:
-            os.dup2(saved_fd, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
-
-
 def _build(recipe, arguments):
     from keras_recipes.cli import import_keras
 
-    _start_device_quietly(import_keras())
+    import_keras()
     import keras_recipes
 
     return getattr(keras_recipes, recipe)(**arguments)
@@ -295,26 +264,6 @@ def run_plot(args):
 # === parsers ===
 
 
-def _pipe_closed_quietly(run):
-    """`run`, but a reader that stops early (`keras-recipes count ... | head`) ends
-    it quietly with status 141, as a shell reports a process ended by SIGPIPE,
-    instead of a BrokenPipeError traceback."""
-
-    def run_to_a_pipe(args):
-        try:
-            status = run(args)
-            sys.stdout.flush()
-            return status
-        except BrokenPipeError:
-            # Python flushes stdout again at exit, which would raise again:
-            # point it at /dev/null first (the recipe in Python's `signal` docs).
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            return EXIT_BROKEN_PIPE
-
-    return run_to_a_pipe
-
-
 def _wrap(text):
     """A description wrapped for the terminal: the raw formatter that keeps the
     epilog's example lines as typed would not wrap it."""
@@ -351,7 +300,7 @@ def _add_recipe_parsers(parser, *, command, run, extra_options=None, example):
         if extra_options:
             extra_options(sub)
         _builder_options.add_builder_options(sub, recipe)
-        sub.set_defaults(run=_pipe_closed_quietly(run), recipe_name=recipe)
+        sub.set_defaults(run=run, recipe_name=recipe)
 
 
 def _plot_options(parser):
@@ -391,7 +340,7 @@ def add_parsers(subparsers):
         epilog="example:\n  keras-recipes list",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(run=_pipe_closed_quietly(run_list))
+    parser.set_defaults(run=run_list)
 
     parser = subparsers.add_parser(
         "summary",
@@ -432,7 +381,7 @@ def add_parsers(subparsers):
         "--format", choices=("text", "markdown", "json"), default="text",
         help="text (default), a Markdown table, or JSON for programs",
     )
-    parser.set_defaults(run=_pipe_closed_quietly(run_count))
+    parser.set_defaults(run=run_count)
 
     parser = subparsers.add_parser(
         "plot",

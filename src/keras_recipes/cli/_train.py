@@ -133,41 +133,6 @@ def _start(args, kind):
     _runs.prepare_directory(args.out, force=args.force)
 
 
-def _import_keras():
-    """`import_keras()`, then the backend's first operation, with file descriptor 2 hidden.
-
-    TensorFlow writes "failed call to cuInit" straight to file descriptor 2
-    when the first tensor is made on a machine without a GPU, after the
-    import that `import_keras` quiets. The first operation is done here in
-    the same way, so training starts without that line; if it fails, what
-    was written is shown after all.
-    """
-    import logging
-    import tempfile
-
-    keras = import_keras()
-    # Each `predict` on a new model (the probe's feature extractors, the
-    # reloaded best model) traces a new function; after five TensorFlow
-    # warns of "excessive retracing" on stderr, which is expected here and
-    # only noise to the user. Python's logging, not `tf.*`: backend-neutral.
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    sys.stderr.flush()
-    saved_fd = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            keras.ops.convert_to_numpy(keras.ops.zeros((1,)))
-        except BaseException:
-            os.dup2(saved_fd, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
-    return keras
-
-
 def _verbosity():
     """Keras's progress bar on a terminal; one line per epoch in a log or a pipe."""
     return 1 if sys.stdout.isatty() else 2
@@ -263,7 +228,7 @@ def run_vae(args):
     _start(args, "vae")
     x_train, _, x_val, labels_val = _data.shuffle_split(x, labels, seed=args.seed)
 
-    keras = _import_keras()
+    keras = import_keras()
     import keras_recipes
 
     keras.utils.set_random_seed(args.seed)
@@ -347,7 +312,7 @@ def run_split_brain(args):
         rgb, labels, seed=args.seed
     )
 
-    keras = _import_keras()
+    keras = import_keras()
     import keras_recipes
     from keras_recipes import color
 
