@@ -5,3 +5,10 @@ import os
 # Quiet TensorFlow's start-up logging; it must be set before TensorFlow loads.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+# TensorFlow 2.21 writes absl start-up lines to file descriptor 2 whatever the
+# log level; importing Keras once here, the way the command line does, keeps
+# them out of the test report (and out of each pytest-xdist worker's).
+from keras_recipes.cli import import_keras  # noqa: E402
+
+import_keras()

@@ -55,7 +55,7 @@ def test_readme_opens_with_the_two_set_up_commands():
     first_block = re.search(r"```\w*\n(.*?)```", text, re.DOTALL).group(1).splitlines()
     assert first_block == [
         'pip install -e ".[examples]" && keras-recipes train vae',
-        'pip install -e ".[test]" && pytest',
+        'pip install -e ".[test]" && pytest -n 2',
     ]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["scripts"]["keras-recipes"] == "keras_recipes.cli:console_main"
