@@ -153,3 +153,14 @@ def test_a_save_cut_short_leaves_the_previous_model_keras_intact(tmp_path, monke
     assert final.read_bytes() == b"the previous best model"
     checkpoint.discard_partial()
     assert os.listdir(tmp_path) == [_runs.MODEL_FILE]
+
+
+def test_reconstructions_show_one_sample_of_each_label_first():
+    """With labels, the pictured samples are the first of each label in label order, then others."""
+    from keras_recipes.cli._train import _reconstruction_indices
+
+    labels = np.array([6, 6, 1, 0, 6, 1, 2])
+    assert _reconstruction_indices(labels, 7, 5).tolist() == [3, 2, 6, 0, 1]
+    assert _reconstruction_indices(labels, 7, 2).tolist() == [3, 2]
+    assert _reconstruction_indices(None, 7, 5).tolist() == [0, 1, 2, 3, 4]
+    assert _reconstruction_indices(None, 3, 5).tolist() == [0, 1, 2]

@@ -258,14 +258,29 @@ def run_vae(args):
     )
 
 
+def _reconstruction_indices(labels, num_samples, count):
+    """Which held-out samples `reconstructions.png` shows: the first of each label
+    in label order (one of each digit), topped up with the first unused ones;
+    the first `count` when there are no labels."""
+    if labels is None:
+        return np.arange(min(count, num_samples))
+    chosen = []
+    for label in np.unique(labels)[:count]:
+        chosen.append(int(np.flatnonzero(labels == label)[0]))
+    rest = [index for index in range(num_samples) if index not in set(chosen)]
+    chosen.extend(rest[: count - len(chosen)])
+    return np.array(chosen)
+
+
 def _vae_pictures(keras, model, x_val, labels_val, history, args):
     from keras_recipes.cli import _figures
 
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     z_mean, _, _ = encoder.predict(x_val, batch_size=256, verbose=0)
     # Reconstructions decode z_mean, the most likely code, not a noisy draw.
-    shown = x_val[: _figures.NUM_RECONSTRUCTIONS]
-    reconstructed = decoder.predict(z_mean[: len(shown)], verbose=0)
+    chosen = _reconstruction_indices(labels_val, len(x_val), _figures.NUM_RECONSTRUCTIONS)
+    shown = x_val[chosen]
+    reconstructed = decoder.predict(z_mean[chosen], verbose=0)
     _figures.reconstructions(args.out, shown, reconstructed)
     _figures.latent(args.out, z_mean, labels_val)
     if args.latent_dim == 2:
