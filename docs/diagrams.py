@@ -15,7 +15,6 @@ Importing this file does not import Keras: `tests/test_docs.py` reads
 `DIAGRAMS` to check the pages' links to `diagrams/<name>.png`.
 """
 
-import os
 import shutil
 import sys
 import tempfile
@@ -73,10 +72,12 @@ _DPI = 72
 
 def draw(name, path):
     """Builds recipe `name` with its `DIAGRAMS` arguments and draws it to `path`."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
     import keras_recipes
+    from keras_recipes.cli import import_keras
+
+    # Imported the command line's way, which keeps TensorFlow's start-up
+    # lines out of the build log.
+    keras = import_keras()
 
     model = getattr(keras_recipes, name)(**DIAGRAMS[name])
     # Nested sub-models (the autoencoders' encoder and decoder) are drawn
