@@ -294,17 +294,22 @@ def _call_input_shape(nodes, call):
     """The input shape of one call of a layer, from the tensors its inbound node records.
 
     A shape for a layer called on one tensor, a list of shapes for a layer
-    called on a list (as `build_config["input_shape"]` has them), or `None`.
+    called on a list (as `build_config["input_shape"]` has them) or for an
+    operation called on several tensors, or `None`.
     """
     if not isinstance(nodes, list) or call >= len(nodes) or not isinstance(nodes[call], dict):
         return None
+    # Lists in a file; tuples in a live model's `get_config()`.
     args = nodes[call].get("args")
-    if not isinstance(args, list) or not args:
+    if not isinstance(args, (list, tuple)) or not args:
         return None
     first = args[0]
+    if len(args) > 1 and all(map(_is_tensor, args)):
+        # An operation on several tensors (`x + y` is `Add` called on x, y).
+        first = args
     if _is_tensor(first):
         return as_shape(first["config"].get("shape"))
-    if isinstance(first, list) and first and all(map(_is_tensor, first)):
+    if isinstance(first, (list, tuple)) and first and all(map(_is_tensor, first)):
         shapes = [as_shape(tensor["config"].get("shape")) for tensor in first]
         return shapes if all(isinstance(shape, tuple) for shape in shapes) else None
     return None
@@ -351,7 +356,7 @@ def _output_leaves(value, leaves, depth=0):
     if depth > 8 or len(leaves) > MAX_LAYERS:
         return
     if (
-        isinstance(value, list)
+        isinstance(value, (list, tuple))
         and len(value) == 3
         and isinstance(value[0], str)
         and all(type(index) is int and index >= 0 for index in value[1:])
@@ -360,7 +365,7 @@ def _output_leaves(value, leaves, depth=0):
     elif isinstance(value, dict):
         for item in value.values():
             _output_leaves(item, leaves, depth + 1)
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         for item in value:
             _output_leaves(item, leaves, depth + 1)
 
@@ -402,7 +407,7 @@ def _tensor_shapes(value, found, depth=0):
             return
         for item in value.values():
             _tensor_shapes(item, found, depth + 1)
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         for item in value:
             _tensor_shapes(item, found, depth + 1)
 

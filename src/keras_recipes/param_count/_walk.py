@@ -77,7 +77,10 @@ def _members(model):
     for depth in sorted(model._nodes_by_depth, reverse=True):
         for node in model._nodes_by_depth[depth]:
             args = node.arguments.args
-            input_shape = _input_shape(args[0]) if args else None
+            # An operation on several tensors (`x + y`) takes them as a list,
+            # as `count_config` reads the saved node.
+            several = len(args) > 1 and all(hasattr(arg, "shape") for arg in args)
+            input_shape = _input_shape(list(args) if several else args[0]) if args else None
             calls.setdefault(id(node.operation), []).append((list(node.outputs), input_shape))
     return [
         (operation, calls.get(id(operation), [(None, None)]))
