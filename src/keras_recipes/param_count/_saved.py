@@ -199,16 +199,17 @@ class _Walk:
                 if index == len(layers) - 1 and calls == [None]:
                     # The last layer's output is the model's.
                     calls = [model_outputs]
-                inputs = [previous[0] if previous else None]
+                inputs = [previous or (None, None)]
             else:
                 nodes = layer.get("inbound_nodes")
                 count = len(nodes) if isinstance(nodes, list) else 1
                 calls = [outputs.get((graph_name, call)) for call in range(max(count, 1))]
-                inputs = [_call_input_shape(nodes, call) for call in range(len(calls))]
+                inputs = [(_call_input_shape(nodes, call), _call_input_dtype(nodes, call))
+                          for call in range(len(calls))]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
             for call, call_outputs in enumerate(calls):
-                input_shape = inputs[call]
+                input_shape, input_dtype = inputs[call]
                 output_bytes = activation_bytes(call_outputs) if call_outputs else None
                 # What this call outputs, for the layers and model outputs
                 # that read it: recorded shapes first, else the shape rules'.
@@ -224,6 +225,7 @@ class _Walk:
                             layer, class_name, layer_config,
                             {"input_shape": input_shape} if input_shape is not None
                             else layer.get("build_config"),
+                            input_dtype,
                         )
                         output_bytes = activation_bytes(computed) if computed else None
                     self.add(LayerRow(path, shared.class_name, shared.build_shape, ZERO,
@@ -257,7 +259,7 @@ class _Walk:
                     previous = _record(outputs, graph_name, call, call_outputs)
                     continue
                 row, computed = _layer_row(layer, class_name, layer_config, path, frozen,
-                                           input_shape)
+                                           input_shape, input_dtype)
                 if row.output_bytes is None and output_bytes is not None:
                     row = _with_output_bytes(row, output_bytes)
                 previous = _record(outputs, graph_name, call, call_outputs or computed)
@@ -290,13 +292,8 @@ def _is_tensor(value):
     )
 
 
-def _call_input_shape(nodes, call):
-    """The input shape of one call of a layer, from the tensors its inbound node records.
-
-    A shape for a layer called on one tensor, a list of shapes for a layer
-    called on a list (as `build_config["input_shape"]` has them) or for an
-    operation called on several tensors, or `None`.
-    """
+def _call_tensors(nodes, call):
+    """The tensors of one call's first argument (or of all its arguments, for an operation)."""
     if not isinstance(nodes, list) or call >= len(nodes) or not isinstance(nodes[call], dict):
         return None
     # Lists in a file; tuples in a live model's `get_config()`.
@@ -306,11 +303,38 @@ def _call_input_shape(nodes, call):
     first = args[0]
     if len(args) > 1 and all(map(_is_tensor, args)):
         # An operation on several tensors (`x + y` is `Add` called on x, y).
-        first = args
+        return list(args)
     if _is_tensor(first):
-        return as_shape(first["config"].get("shape"))
+        return first
     if isinstance(first, (list, tuple)) and first and all(map(_is_tensor, first)):
-        shapes = [as_shape(tensor["config"].get("shape")) for tensor in first]
+        return list(first)
+    return None
+
+
+def _call_input_dtype(nodes, call):
+    """The dtype all inputs of one call share, or `None`.
+
+    An operation (`x + y`) has no dtype in its config; its output has its
+    inputs' dtype when they agree.
+    """
+    tensors = _call_tensors(nodes, call)
+    tensors = tensors if isinstance(tensors, list) else [tensors] if tensors else []
+    dtypes = {str(tensor["config"].get("dtype")) for tensor in tensors}
+    return dtypes.pop() if len(dtypes) == 1 else None
+
+
+def _call_input_shape(nodes, call):
+    """The input shape of one call of a layer, from the tensors its inbound node records.
+
+    A shape for a layer called on one tensor, a list of shapes for a layer
+    called on a list (as `build_config["input_shape"]` has them) or for an
+    operation called on several tensors, or `None`.
+    """
+    tensors = _call_tensors(nodes, call)
+    if _is_tensor(tensors):
+        return as_shape(tensors["config"].get("shape"))
+    if tensors:
+        shapes = [as_shape(tensor["config"].get("shape")) for tensor in tensors]
         return shapes if all(isinstance(shape, tuple) for shape in shapes) else None
     return None
 
@@ -443,17 +467,22 @@ def _sequential_output(layers, index):
     return None
 
 
-def _rule_outputs(layer, class_name, config, build_config):
-    """`[(shape, dtype)]` of a layer's outputs by the shape rules, or `None`."""
+def _rule_outputs(layer, class_name, config, build_config, input_dtype=None):
+    """`[(shape, dtype)]` of a layer's outputs by the shape rules, or `None`.
+
+    The dtype is the layer's (its compute dtype), or for an operation, which
+    has none in its config, its inputs'.
+    """
     shape = layer_output_shape(class_name, config, build_config, layer.get("registered_name"))
-    return output_list(shape, config.get("dtype"))
+    return output_list(shape, config.get("dtype") or input_dtype)
 
 
-def _layer_row(layer, class_name, config, path, frozen, input_shape=None):
+def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_dtype=None):
     """The row of a layer's first call and its outputs' `[(shape, dtype)]` (or `None`).
 
     `input_shape` is the call's input shape from the graph, used for the
-    MACs and output shape of a layer whose file records no build shape.
+    MACs and output shape of a layer whose file records no build shape;
+    `input_dtype` its inputs' dtype.
     """
     build_config = layer.get("build_config")
     try:
@@ -476,7 +505,7 @@ def _layer_row(layer, class_name, config, path, frozen, input_shape=None):
         count = count.frozen()
     shapes = with_input_shape(build_config, input_shape)
     macs = layer_macs(class_name, config, shapes, layer.get("registered_name"))
-    outputs = _rule_outputs(layer, class_name, config, shapes)
+    outputs = _rule_outputs(layer, class_name, config, shapes, input_dtype)
     output_bytes = activation_bytes(outputs) if outputs else None
     return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
                     "formula"), outputs
