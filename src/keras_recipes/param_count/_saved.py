@@ -204,8 +204,19 @@ class _Walk:
                 nodes = layer.get("inbound_nodes")
                 count = len(nodes) if isinstance(nodes, list) else 1
                 calls = [outputs.get((graph_name, call)) for call in range(max(count, 1))]
-                inputs = [(_call_input_shape(nodes, call), _call_input_dtype(nodes, call))
-                          for call in range(len(calls))]
+                # Read from the graph only what the layer's own config lacks:
+                # most layers record their build shape and dtype.
+                build = layer.get("build_config")
+                needed = not layer_config.get("dtype") or not (
+                    isinstance(build, dict)
+                    and (build.get("input_shape") is not None or build.get("shapes_dict"))
+                )
+                inputs = [
+                    (_call_input_shape(nodes, call), _call_input_dtype(nodes, call))
+                    if needed
+                    else (None, None)
+                    for call in range(len(calls))
+                ]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
             for call, call_outputs in enumerate(calls):

@@ -235,7 +235,7 @@ def with_input_shape(build_config, input_shape):
     (`Reshape`, `Flatten` inside some graphs, custom layers); the shape the
     layer was called on, from the graph, stands in for it.
     """
-    if build_shape(build_config) is not None or input_shape is None:
+    if input_shape is None or build_shape(build_config) is not None:
         return build_config
     return {"input_shape": _as_lists(input_shape)}
 
