@@ -511,9 +511,13 @@ def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
     """Rows take MACs (and saved output shapes) from `_macs`; shared uses count again, nested rows sum."""
     from keras_recipes.param_count import _macs
 
-    monkeypatch.setattr(_macs, "layer_macs", lambda class_name, config, build: config["units"])
     monkeypatch.setattr(
-        _macs, "layer_output_shape", lambda class_name, config, build: (None, config["units"])
+        _macs, "layer_macs", lambda class_name, config, build, **names: config["units"]
+    )
+    monkeypatch.setattr(
+        _macs,
+        "layer_output_shape",
+        lambda class_name, config, build, **names: (None, config["units"]),
     )
     inner = keras.Sequential([keras.Input((2,)), L.Dense(5, name="wide")], name="inner")
     inputs = keras.Input((2,))

@@ -18,6 +18,11 @@ Conventions (docs/macs.md spells them out with every formula):
 - Recurrent layers are counted over every time step of the input sequence,
   whether or not they return the whole sequence.
 
+This library's own layers (`Sampling`, `FeatureMean`, `SelectChannels`) are
+known by their registered name (`"keras_recipes>Sampling"`, the config's
+`registered_name`), never by their bare class name: a user's class that
+happens to be called `Sampling` stays unknown.
+
 Both functions return `None` when they cannot tell: an unknown class, or a
 shape that is missing or has an unknown (`None`) size where the count needs
 it. For layers whose MACs are 0 by convention, `layer_macs` answers 0 even
@@ -41,7 +46,7 @@ from keras_recipes import _validation
 # === Public functions ===
 
 
-def layer_macs(class_name, config, build_config):
+def layer_macs(class_name, config, build_config, *, registered_name=None):
     """Multiply-accumulates of one forward pass of one layer, for one sample.
 
     Args:
@@ -52,6 +57,12 @@ def layer_macs(class_name, config, build_config):
         build_config: the layer's `get_build_config()` dict, usually
             `{"input_shape": [None, ...]}`, or `None` when the layer was never
             built (or, like most weightless layers, records no build shapes).
+        registered_name: the config's `"registered_name"`
+            (`"keras_recipes>Sampling"`), for a class registered with
+            `keras.saving.register_keras_serializable`. A name other than
+            `None` or `class_name` is looked up among this library's layers
+            only; any other registered class is unknown. Defaults to `None`
+            (a Keras layer, known by its class name).
 
     Returns:
         An `int`: the MACs with the batch axis left out (multiply by the
@@ -69,13 +80,15 @@ def layer_macs(class_name, config, build_config):
     >>> layer_macs("MaxPooling2D", {"pool_size": [2, 2]}, None)
     0
     """
-    result = _analyze(class_name, config, build_config)
+    result = _analyze(class_name, config, build_config, registered_name=registered_name)
     if result is None:
+        if _is_custom(class_name, registered_name):
+            return 0 if registered_name in _REGISTERED else None
         return 0 if class_name in _ZERO_MACS else None
     return result[1]
 
 
-def layer_output_shape(class_name, config, build_config):
+def layer_output_shape(class_name, config, build_config, *, registered_name=None):
     """The output shape of one layer, with `None` for the batch axis.
 
     The same shape as Keras's `layer.compute_output_shape(input_shape)`
@@ -88,6 +101,8 @@ def layer_output_shape(class_name, config, build_config):
         class_name: the layer's class name, as in its serialized config.
         config: the layer's `get_config()` dict.
         build_config: the layer's `get_build_config()` dict, or `None`.
+        registered_name: the config's `"registered_name"`, as for
+            `layer_macs`. Defaults to `None`.
 
     Returns:
         A tuple of sizes (`int` or `None`), a tuple of such tuples for a
@@ -103,7 +118,7 @@ def layer_output_shape(class_name, config, build_config):
     >>> layer_output_shape("Flatten", {}, {"input_shape": [None, 4, 4, 3]})
     (None, 48)
     """
-    result = _analyze(class_name, config, build_config)
+    result = _analyze(class_name, config, build_config, registered_name=registered_name)
     return None if result is None else result[0]
 
 
@@ -112,7 +127,15 @@ _MAX_WRAPPER_DEPTH = 16
 use one or two; a config nested deeper is refused rather than recursed into."""
 
 
-def _analyze(class_name, config, build_config, depth=0):
+def _is_custom(class_name, registered_name):
+    """Whether a layer is a registered class rather than Keras's own.
+
+    Keras saves its own layers with no registered name (or their class name).
+    """
+    return registered_name is not None and registered_name != class_name
+
+
+def _analyze(class_name, config, build_config, depth=0, registered_name=None):
     """`(output_shape, macs)` of one layer, or `None` when it cannot tell."""
     if depth > _MAX_WRAPPER_DEPTH:
         raise _validation.invalid(
@@ -122,9 +145,14 @@ def _analyze(class_name, config, build_config, depth=0):
         raise _validation.wrong_type("class_name", "a string", class_name)
     if not isinstance(config, dict):
         raise _validation.wrong_type("config", "a dict", config)
-    if class_name == "InputLayer":
+    if not isinstance(registered_name, (str, type(None))):
+        raise _validation.wrong_type("registered_name", "None or a string", registered_name)
+    if _is_custom(class_name, registered_name):
+        handler = _REGISTERED.get(registered_name)
+    elif class_name == "InputLayer":
         return _input_layer(config)
-    handler = _HANDLERS.get(class_name)
+    else:
+        handler = _HANDLERS.get(class_name)
     if handler is None:
         return None
     inputs = _build_inputs(build_config)
@@ -554,8 +582,11 @@ def _inner(config, key, build_inputs, depth):
     class_name, inner_config, inner_build = _nested(config, key)
     if inner_build is None:
         inner_build = {"input_shape": list(build_inputs)}
-    result = _analyze(class_name, inner_config, inner_build, depth + 1)
+    registered_name = config[key].get("registered_name")
+    result = _analyze(class_name, inner_config, inner_build, depth + 1, registered_name)
     if result is None:
+        if _is_custom(class_name, registered_name):
+            return None, (0 if registered_name in _REGISTERED else None)
         return None, (0 if class_name in _ZERO_MACS else None)
     return result
 
@@ -933,6 +964,49 @@ def _dot(config, inputs):
         output.append(1)
     # One product of `contracted` terms per output element.
     return tuple(output), _times(_product(output[1:]), contracted)
+
+
+# === This library's layers (keras_recipes.layers) ===
+
+
+def _sampling(config, inputs):
+    # Called on [z_mean, z_log_var]; z = z_mean + exp(0.5 * z_log_var) * epsilon
+    # is elementwise: 0 MACs. `Sampling.compute_output_shape` is z_mean's shape.
+    z_mean, _ = _shape_list(inputs, count=(2,))
+    return z_mean, 0
+
+
+def _feature_mean(config, inputs):
+    # The mean of each sample's features: a sum, not a contraction (like
+    # average pooling, 0 MACs). `FeatureMean.compute_output_shape` is (batch, 1).
+    shape = _one_shape(inputs)
+    if len(shape) < 2:
+        raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
+    return (None, 1), 0
+
+
+def _select_channels(config, inputs):
+    # A gather of the listed channels of the last axis.
+    shape = _one_shape(inputs)
+    channels = config.get("channels")
+    if not (
+        _validation.is_sequence(channels)
+        and channels
+        and all(_validation.is_int(index) and index >= 0 for index in channels)
+    ):
+        raise _validation.invalid("channels", "a non-empty list of non-negative integers", channels)
+    if len(shape) < 2:
+        raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
+    return (*shape[:-1], len(channels)), 0
+
+
+# Looked up by registered name (see `_is_custom`), as
+# `_layer_configs.REGISTERED` counts their weights.
+_REGISTERED = {
+    "keras_recipes>Sampling": _sampling,
+    "keras_recipes>FeatureMean": _feature_mean,
+    "keras_recipes>SelectChannels": _select_channels,
+}
 
 
 # === The table of classes ===

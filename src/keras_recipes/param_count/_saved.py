@@ -23,7 +23,9 @@ from keras_recipes.param_count._table import (
     build_shape,
     layer_macs,
     layer_output_shape,
+    output_list,
     sum_macs,
+    with_input_shape,
     with_macs,
 )
 
@@ -157,6 +159,7 @@ class _Walk:
         self.rows.append(row)
 
     def model(self, entry, prefix, frozen, depth, model_outputs=None):
+        """Add the rows of a model's layers; return its outputs' `[(shape, dtype)]` or `None`."""
         if depth > MAX_DEPTH:
             raise ValueError(
                 f"Invalid value for argument `source`: models nested at most {MAX_DEPTH} "
@@ -171,6 +174,9 @@ class _Walk:
             )
         sequential = entry.get("class_name") == "Sequential"
         outputs = {} if sequential else _consumed_shapes(layers)
+        # A Sequential layer's input is the output before it, starting from
+        # the model's input layer.
+        previous = _sequential_input(entry, layers) if sequential else None
         for index, layer in enumerate(layers):
             class_name = layer.get("class_name")
             if not isinstance(class_name, str):
@@ -193,32 +199,66 @@ class _Walk:
                 if index == len(layers) - 1 and calls == [None]:
                     # The last layer's output is the model's.
                     calls = [model_outputs]
+                inputs = [previous or (None, None)]
             else:
                 nodes = layer.get("inbound_nodes")
                 count = len(nodes) if isinstance(nodes, list) else 1
                 calls = [outputs.get((graph_name, call)) for call in range(max(count, 1))]
+                # Read from the graph only what the layer's own config lacks:
+                # most layers record their build shape and dtype.
+                build = layer.get("build_config")
+                needed = not layer_config.get("dtype") or not (
+                    isinstance(build, dict)
+                    and (build.get("input_shape") is not None or build.get("shapes_dict"))
+                )
+                inputs = [
+                    (_call_input_shape(nodes, call), _call_input_dtype(nodes, call))
+                    if needed
+                    else (None, None)
+                    for call in range(len(calls))
+                ]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
-            for call_outputs in calls:
+            for call, call_outputs in enumerate(calls):
+                input_shape, input_dtype = inputs[call]
                 output_bytes = activation_bytes(call_outputs) if call_outputs else None
+                # What this call outputs, for the layers and model outputs
+                # that read it: recorded shapes first, else the shape rules'.
+                computed = None
                 shared = self.seen.get(key)
                 if shared is None and class_name != "TimeDistributed":
                     shared = self.seen.get(("name", prefix, name))
                 if shared is not None:
+                    if call_outputs is None and shared.status != "nested":
+                        # Its own input this time: a shared layer may be
+                        # called on another shape.
+                        computed = _rule_outputs(
+                            layer, class_name, layer_config,
+                            {"input_shape": input_shape} if input_shape is not None
+                            else layer.get("build_config"),
+                            input_dtype,
+                        )
+                        output_bytes = activation_bytes(computed) if computed else None
                     self.add(LayerRow(path, shared.class_name, shared.build_shape, ZERO,
                                       shared.macs, output_bytes, "shared"))
+                    previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
                 if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
                     row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
                                    ZERO, None, output_bytes, "nested")
                     self.add(row)
                     start = len(self.rows)
-                    self.model(layer, path + "/", frozen or layer_config.get("trainable") is False,
-                               depth + 1, call_outputs)
+                    computed = self.model(
+                        layer, path + "/", frozen or layer_config.get("trainable") is False,
+                        depth + 1, call_outputs,
+                    )
                     # The nested row carries its layers' MACs, so that a
                     # later shared use of the model counts them again.
                     row = with_macs(row, sum_macs(self.rows[start:]))
+                    if row.output_bytes is None and computed:
+                        row = _with_output_bytes(row, activation_bytes(computed))
                     self.rows[start - 1] = self.seen[key] = row
+                    previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
                 inner_key = _wrapped_key(class_name, layer_config, prefix)
                 if inner_key is not None and inner_key in self.seen:
@@ -227,17 +267,142 @@ class _Walk:
                                    ZERO, None, output_bytes, "shared")
                     self.add(row)
                     self.seen[key] = row
+                    previous = _record(outputs, graph_name, call, call_outputs)
                     continue
-                row = _layer_row(layer, class_name, layer_config, path, frozen)
+                row, computed = _layer_row(layer, class_name, layer_config, path, frozen,
+                                           input_shape, input_dtype)
                 if row.output_bytes is None and output_bytes is not None:
-                    row = LayerRow(row.path, row.class_name, row.build_shape, row.count,
-                                   row.macs, output_bytes, row.status)
+                    row = _with_output_bytes(row, output_bytes)
+                previous = _record(outputs, graph_name, call, call_outputs or computed)
                 self.add(row)
                 self.seen[key] = row
                 if inner_key is not None:
                     self.seen[inner_key] = row
                 if isinstance(name, str):
                     self.seen.setdefault(("name", prefix, name), row)
+        if sequential:
+            return model_outputs or previous and [previous]
+        return _model_outputs(config.get("output_layers"), layers, outputs)
+
+
+def _with_output_bytes(row, output_bytes):
+    return LayerRow(row.path, row.class_name, row.build_shape, row.count, row.macs,
+                    output_bytes, row.status)
+
+
+def _record(outputs, graph_name, call, call_outputs):
+    """Note one call's outputs; return its single `(shape, dtype)` (a Sequential's next input) or `None`."""
+    if call_outputs:
+        outputs.setdefault((graph_name, call), call_outputs)
+    return call_outputs[0] if call_outputs and len(call_outputs) == 1 else None
+
+
+def _is_tensor(value):
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__" and (
+        isinstance(value.get("config"), dict)
+    )
+
+
+def _call_tensors(nodes, call):
+    """The tensors of one call's first argument (or of all its arguments, for an operation)."""
+    if not isinstance(nodes, list) or call >= len(nodes) or not isinstance(nodes[call], dict):
+        return None
+    # Lists in a file; tuples in a live model's `get_config()`.
+    args = nodes[call].get("args")
+    if not isinstance(args, (list, tuple)) or not args:
+        return None
+    first = args[0]
+    if len(args) > 1 and all(map(_is_tensor, args)):
+        # An operation on several tensors (`x + y` is `Add` called on x, y).
+        return list(args)
+    if _is_tensor(first):
+        return first
+    if isinstance(first, (list, tuple)) and first and all(map(_is_tensor, first)):
+        return list(first)
+    return None
+
+
+def _call_input_dtype(nodes, call):
+    """The dtype all inputs of one call share, or `None`.
+
+    An operation (`x + y`) has no dtype in its config; its output has its
+    inputs' dtype when they agree.
+    """
+    tensors = _call_tensors(nodes, call)
+    tensors = tensors if isinstance(tensors, list) else [tensors] if tensors else []
+    dtypes = {str(tensor["config"].get("dtype")) for tensor in tensors}
+    return dtypes.pop() if len(dtypes) == 1 else None
+
+
+def _call_input_shape(nodes, call):
+    """The input shape of one call of a layer, from the tensors its inbound node records.
+
+    A shape for a layer called on one tensor, a list of shapes for a layer
+    called on a list (as `build_config["input_shape"]` has them) or for an
+    operation called on several tensors, or `None`.
+    """
+    tensors = _call_tensors(nodes, call)
+    if _is_tensor(tensors):
+        return as_shape(tensors["config"].get("shape"))
+    if tensors:
+        shapes = [as_shape(tensor["config"].get("shape")) for tensor in tensors]
+        return shapes if all(isinstance(shape, tuple) for shape in shapes) else None
+    return None
+
+
+def _sequential_input(entry, layers):
+    """`(shape, dtype)` of a Sequential model's input: its input layer or build shape."""
+    first = layers[0] if layers else None
+    if first is not None and first.get("class_name") == "InputLayer":
+        config = first.get("config") if isinstance(first.get("config"), dict) else {}
+        shape = as_shape(config.get("batch_shape"))
+        if isinstance(shape, tuple):
+            return shape, config.get("dtype")
+    shape = build_shape(entry.get("build_config"))
+    return (shape, None) if shape is not None else None
+
+
+def _model_outputs(output_layers, layers, outputs):
+    """`[(shape, dtype)]` of a functional model's outputs, or `None` when one is unknown.
+
+    `output_layers` names `[layer, node, tensor]` triples, with Keras's
+    quirk: a nested Functional model's node indices there count the node it
+    was created with, which its inbound nodes leave out.
+    """
+    functional = {
+        layer.get("name")
+        for layer in layers
+        if _is_graph_model(layer) and layer.get("class_name") != "Sequential"
+    }
+    leaves = []
+    _output_leaves(output_layers, leaves)
+    found = []
+    for name, node, tensor in leaves:
+        if name in functional:
+            node -= 1
+        tensors = outputs.get((name, node))
+        if not tensors or tensor >= len(tensors):
+            return None
+        found.append(tensors[tensor])
+    return found or None
+
+
+def _output_leaves(value, leaves, depth=0):
+    if depth > 8 or len(leaves) > MAX_LAYERS:
+        return
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and all(type(index) is int and index >= 0 for index in value[1:])
+    ):
+        leaves.append(tuple(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _output_leaves(item, leaves, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _output_leaves(item, leaves, depth + 1)
 
 
 def _wrapped_key(class_name, config, prefix):
@@ -277,7 +442,7 @@ def _tensor_shapes(value, found, depth=0):
             return
         for item in value.values():
             _tensor_shapes(item, found, depth + 1)
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         for item in value:
             _tensor_shapes(item, found, depth + 1)
 
@@ -313,7 +478,23 @@ def _sequential_output(layers, index):
     return None
 
 
-def _layer_row(layer, class_name, config, path, frozen):
+def _rule_outputs(layer, class_name, config, build_config, input_dtype=None):
+    """`[(shape, dtype)]` of a layer's outputs by the shape rules, or `None`.
+
+    The dtype is the layer's (its compute dtype), or for an operation, which
+    has none in its config, its inputs'.
+    """
+    shape = layer_output_shape(class_name, config, build_config, layer.get("registered_name"))
+    return output_list(shape, config.get("dtype") or input_dtype)
+
+
+def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_dtype=None):
+    """The row of a layer's first call and its outputs' `[(shape, dtype)]` (or `None`).
+
+    `input_shape` is the call's input shape from the graph, used for the
+    MACs and output shape of a layer whose file records no build shape;
+    `input_dtype` its inputs' dtype.
+    """
     build_config = layer.get("build_config")
     try:
         count = _layer_configs.layer_count(
@@ -330,14 +511,15 @@ def _layer_row(layer, class_name, config, path, frozen):
         count = ZERO
     if count is None:
         return LayerRow(path, class_name, build_shape(build_config), ZERO, None, None,
-                        "unsupported")
+                        "unsupported"), None
     if frozen:
         count = count.frozen()
-    macs = layer_macs(class_name, config, build_config)
-    shape = layer_output_shape(class_name, config, build_config)
-    output_bytes = activation_bytes([(shape, config.get("dtype"))]) if shape else None
+    shapes = with_input_shape(build_config, input_shape)
+    macs = layer_macs(class_name, config, shapes, layer.get("registered_name"))
+    outputs = _rule_outputs(layer, class_name, config, shapes, input_dtype)
+    output_bytes = activation_bytes(outputs) if outputs else None
     return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
-                    "formula")
+                    "formula"), outputs
 
 
 def count_config(source):

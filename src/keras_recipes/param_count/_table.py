@@ -195,24 +195,49 @@ class ParamTable:
 _RULE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
 
 
-def layer_macs(class_name, config, build_config):
+def layer_macs(class_name, config, build_config, registered_name=None):
     """`_macs.layer_macs`, with `None` when the rule cannot read the config."""
     try:
-        macs = _macs.layer_macs(class_name, config, build_config)
+        macs = _macs.layer_macs(class_name, config, build_config,
+                                registered_name=registered_name)
     except _RULE_ERRORS:
         return None
     return macs if isinstance(macs, int) and not isinstance(macs, bool) and macs >= 0 else None
 
 
-def layer_output_shape(class_name, config, build_config):
+def layer_output_shape(class_name, config, build_config, registered_name=None):
     """`_macs.layer_output_shape` as a tuple, with `None` when unknown."""
     try:
-        shape = _macs.layer_output_shape(class_name, config, build_config)
+        shape = _macs.layer_output_shape(class_name, config, build_config,
+                                         registered_name=registered_name)
     except _RULE_ERRORS:
         return None
     shape = as_shape(shape)
     return shape if isinstance(shape, tuple) else None
 
+
+def output_list(shape, dtype):
+    """`[(shape, dtype)]` of a layer's outputs from `layer_output_shape`, or `None`.
+
+    A layer with several outputs has a tuple of shapes: one pair each.
+    """
+    if not isinstance(shape, tuple) or not shape:
+        return None
+    if all(isinstance(dim, tuple) for dim in shape):
+        return [(dim, dtype) for dim in shape]
+    return [(shape, dtype)]
+
+
+def with_input_shape(build_config, input_shape):
+    """`build_config`, or `{"input_shape": input_shape}` when it records no shape.
+
+    Keras saves no build config for layers without a `build()` of their own
+    (`Reshape`, `Flatten` inside some graphs, custom layers); the shape the
+    layer was called on, from the graph, stands in for it.
+    """
+    if input_shape is None or build_shape(build_config) is not None:
+        return build_config
+    return {"input_shape": _as_lists(input_shape)}
 
 
 def sum_macs(rows):

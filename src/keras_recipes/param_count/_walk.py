@@ -18,6 +18,7 @@ from keras_recipes.param_count._table import (
     build_shape,
     layer_macs,
     sum_macs,
+    with_input_shape,
     with_macs,
 )
 
@@ -55,8 +56,9 @@ def _is_graph_model(layer):
 def _members(model):
     """The model's layers and operations in order, each with its calls in this graph.
 
-    Returns a list of `(operation, output_tensor_lists)`: one list of output
-    tensors per call of the operation inside `model`. `model.layers` would
+    Returns a list of `(operation, calls)`, one `(output tensors, input
+    shape)` pair per call of the operation inside `model` (either may be
+    `None` when not known). `model.layers` would
     miss the non-layer operations (`x + y`), and a layer's `_inbound_nodes`
     would include its calls in other models.
     """
@@ -66,19 +68,37 @@ def _members(model):
         for layer in model.layers:
             try:
                 outputs = [layer.output]
+                input_shape = _input_shape(layer.input)
             except (AttributeError, ValueError):
-                outputs = None
-            members.append((layer, [outputs]))
+                outputs, input_shape = None, None
+            members.append((layer, [(outputs, input_shape)]))
         return members
     calls = {}
     for depth in sorted(model._nodes_by_depth, reverse=True):
         for node in model._nodes_by_depth[depth]:
-            calls.setdefault(id(node.operation), []).append(list(node.outputs))
+            args = node.arguments.args
+            # An operation on several tensors (`x + y`) takes them as a list,
+            # as `count_config` reads the saved node.
+            several = len(args) > 1 and all(hasattr(arg, "shape") for arg in args)
+            input_shape = _input_shape(list(args) if several else args[0]) if args else None
+            calls.setdefault(id(node.operation), []).append((list(node.outputs), input_shape))
     return [
-        (operation, calls.get(id(operation), [None]))
+        (operation, calls.get(id(operation), [(None, None)]))
         for operation in model.operations
         if not isinstance(operation, keras.layers.InputLayer)
     ]
+
+
+def _input_shape(value):
+    """The shape (or list of shapes) of a call's first argument, as a build config has it."""
+    if isinstance(value, (list, tuple)):
+        shapes = [_input_shape(item) for item in value]
+        return shapes if shapes and all(isinstance(shape, tuple) for shape in shapes) else None
+    shape = getattr(value, "shape", None)
+    try:
+        return tuple(None if dim is None else int(dim) for dim in shape)
+    except (TypeError, ValueError):
+        return None
 
 
 def _shared_inner(layer):
@@ -120,7 +140,7 @@ def _plain(value):
     return value
 
 
-def _layer_row(layer, path, frozen, output_bytes):
+def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
     keras = _keras()
     class_name = type(layer).__name__
     if not isinstance(layer, keras.layers.Layer):
@@ -133,16 +153,19 @@ def _layer_row(layer, path, frozen, output_bytes):
         return LayerRow(path, class_name, None, ZERO, macs, output_bytes, "formula")
     config = _plain(layer.get_config())
     build_config = _plain(layer.get_build_config())
+    # Keras's own classes go by class name (their registered name can be an
+    # export alias); only custom classes by registration.
+    registered_name = (
+        None
+        if type(layer).__module__.startswith("keras.")
+        else keras.saving.get_registered_name(type(layer))
+    )
     try:
         count = _layer_configs.layer_count(
             class_name,
             config,
             build_config,
-            # Keras's own classes go by class name (their registered name
-            # can be an export alias); only custom classes by registration.
-            registered_name=None
-            if type(layer).__module__.startswith("keras.")
-            else keras.saving.get_registered_name(type(layer)),
+            registered_name=registered_name,
             module=type(layer).__module__,
         )
     except ValueError:
@@ -155,7 +178,10 @@ def _layer_row(layer, path, frozen, output_bytes):
         # every variable non-trainable whatever its config says (see
         # MultiHeadAttention in `_layer_configs`).
         count = count.frozen()
-    macs = layer_macs(class_name, config, build_config) if status == "formula" else None
+    # A layer without a build config (Reshape) is measured on the shape it
+    # was called on, as `count_config` does from the saved graph.
+    shapes = with_input_shape(build_config, input_shape)
+    macs = layer_macs(class_name, config, shapes, registered_name) if status == "formula" else None
     return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
                     status)
 
@@ -164,7 +190,7 @@ def _walk(model, prefix, frozen, seen, rows):
     """Append the rows of `model`'s layers to `rows`; `seen` maps id(layer) to its first row."""
     for operation, calls in _members(model):
         path = prefix + operation.name
-        for outputs in calls:
+        for outputs, input_shape in calls:
             output_bytes = _output_bytes(outputs)
             shared = seen.get(id(operation))
             if shared is not None:
@@ -193,7 +219,7 @@ def _walk(model, prefix, frozen, seen, rows):
                                      None, output_bytes, "shared"))
                 seen[id(operation)] = rows[-1]
                 continue
-            row = _layer_row(operation, path, frozen, output_bytes)
+            row = _layer_row(operation, path, frozen, output_bytes, input_shape)
             rows.append(row)
             seen[id(operation)] = row
             if inner is not None:
