@@ -272,3 +272,52 @@ def test_keras_style_examples_become_indented_examples_sections():
     google_style = "Examples:\n    >>> 1 + 1\n    2"
     assert indent_examples(google_style) == google_style
     assert indent_examples("Returns:\n    Example: a value.") == "Returns:\n    Example: a value."
+
+
+def _first_builder_call(name):
+    """The arguments of the first call of builder `name` in docs/recipes/<name>.md's code, by keyword.
+
+    The call is found in the ```python blocks' syntax trees (`name(...)` or
+    `keras_recipes.name(...)`), its arguments read as literals and bound to
+    the builder's signature with the defaults filled in.
+    """
+    import ast
+
+    import keras_recipes
+
+    page = DOCS / "recipes" / f"{name}.md"
+    for block in _PYTHON_BLOCK.findall(page.read_text(encoding="utf-8")):
+        for node in ast.walk(ast.parse(block)):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if called == name:
+                args = [ast.literal_eval(arg) for arg in node.args]
+                kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}
+                return _bound_arguments(getattr(keras_recipes, name), args, kwargs)
+    raise AssertionError(f"{page.name} has no call of {name}() in its python blocks")
+
+
+def _as_lists(value):
+    """`value` with every tuple turned into a list, at any depth: `(32,)` and `[32]` build the same model."""
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(item) for item in value]
+    return value
+
+
+def _bound_arguments(builder, args, kwargs):
+    """The builder's arguments for the call `builder(*args, **kwargs)`, by name, defaults included."""
+    import inspect
+
+    bound = inspect.signature(builder).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return {argument: _as_lists(value) for argument, value in bound.arguments.items()}
+
+
+@pytest.mark.parametrize("name", sorted(DIAGRAMS))
+def test_diagram_is_the_model_of_the_pages_first_example(name):
+    """docs/diagrams.py draws recipe `name` with exactly the arguments of the first builder call on its page."""
+    import keras_recipes
+
+    drawn = _bound_arguments(getattr(keras_recipes, name), [], DIAGRAMS[name])
+    assert drawn == _first_builder_call(name)
