@@ -106,7 +106,7 @@ def main():
     print(f"import keras                      {theirs * 1e3:8.1f} ms  "
           f"({theirs / ours:,.0f}x slower)")
     print(f"import keras_recipes.param_count  {uncached * 1e3:8.1f} ms  "
-          "without .pyc files (every module compiled from source)")
+          "without .pyc files (the package compiled from source)")
 
 
 if __name__ == "__main__":
