@@ -321,3 +321,18 @@ def test_diagram_is_the_model_of_the_pages_first_example(name):
 
     drawn = _bound_arguments(getattr(keras_recipes, name), [], DIAGRAMS[name])
     assert drawn == _first_builder_call(name)
+
+
+def test_recipes_overview_counts_are_the_first_examples_counts():
+    """docs/recipes.md's parameter column gives, for every recipe, the count of its page's first example."""
+    from keras_recipes import param_count
+
+    rows = re.findall(
+        r"^\| \[(\w+)\]\(recipes/\1\.md\) \|.*\| ([\d,]+) \|$",
+        (DOCS / "recipes.md").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+    published = {name: int(count.replace(",", "")) for name, count in rows}
+    assert sorted(published) == sorted(DIAGRAMS)
+    for name, count in published.items():
+        assert count == getattr(param_count, name)(**DIAGRAMS[name]).total, name
