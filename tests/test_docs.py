@@ -336,3 +336,24 @@ def test_recipes_overview_counts_are_the_first_examples_counts():
     assert sorted(published) == sorted(DIAGRAMS)
     for name, count in published.items():
         assert count == getattr(param_count, name)(**DIAGRAMS[name]).total, name
+
+
+@pytest.mark.parametrize("name", sorted(DIAGRAMS))
+def test_recipe_page_has_the_issues_parts_in_order(name):
+    """docs/recipes/<name>.md: the notation beside the builder call, its own diagram, the worked count, an example, in order."""
+    page = DOCS / "recipes" / f"{name}.md"
+    headings = _HEADING.findall(_prose(page))
+    parts = ["The model in the lecture's notation", "Architecture", "Parameters"]
+    assert [heading for heading in headings if heading in parts] == parts
+    examples = [index for index, heading in enumerate(headings) if heading.startswith("Example")]
+    assert examples and examples[0] > headings.index("Parameters")
+    sections = {
+        section.split("\n", 1)[0]: section
+        for section in re.split(r"^## ", page.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    }
+    # The notation: maps written `R^2 -f-> R^3`, then the builder call that makes the model.
+    notation = sections[parts[0]]
+    assert re.search(r"^```text\n[^`]*R\^?\S* -\w+-> ", notation, re.MULTILINE), notation
+    assert re.search(rf"^```python\n[^`]*\b{name}\(", notation, re.MULTILINE)
+    assert f"](../diagrams/{name}.png)" in sections[parts[1]]
+    assert "```text" in sections[parts[2]] and "```python" in sections[parts[2]]
