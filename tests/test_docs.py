@@ -357,3 +357,36 @@ def test_recipe_page_has_the_issues_parts_in_order(name):
     assert re.search(rf"^```python\n[^`]*\b{name}\(", notation, re.MULTILINE)
     assert f"](../diagrams/{name}.png)" in sections[parts[1]]
     assert "```text" in sections[parts[2]] and "```python" in sections[parts[2]]
+
+
+def _documented_objects(obj):
+    """`obj` and, recursively, its public members defined in keras_recipes (griffe objects, aliases skipped)."""
+    yield obj
+    for name, member in obj.members.items():
+        if name.startswith("_") and not obj.is_module:
+            continue
+        if member.is_alias:
+            continue
+        if member.is_module or member.is_class or member.is_function:
+            yield from _documented_objects(member)
+
+
+def test_api_returns_paragraphs_are_not_split_into_a_type():
+    """Parsed with mkdocs.yml's options, no Returns paragraph of the package loses its words before a colon to a type."""
+    griffe = pytest.importorskip("griffe")
+    handler = next(
+        plugin["mkdocstrings"] for plugin in _mkdocs_config()["plugins"] if isinstance(plugin, dict)
+    )["handlers"]["python"]
+    options = handler["options"]["docstring_options"]
+    package = griffe.load("keras_recipes", search_paths=[str(ROOT / "src")])
+    split = []
+    checked = 0
+    for obj in _documented_objects(package):
+        if obj.docstring is None or "Returns:" not in obj.docstring.value:
+            continue
+        for section in griffe.parse_google(obj.docstring, warnings=False, **options):
+            if section.kind.value == "returns":
+                checked += 1
+                split += [f"{obj.path}: {item.annotation}" for item in section.value if item.annotation]
+    assert checked > 30
+    assert split == []
