@@ -372,7 +372,7 @@ def _documented_objects(obj):
 
 
 def test_api_returns_paragraphs_are_not_split_into_a_type():
-    """Parsed with mkdocs.yml's options, no Returns paragraph of the package loses its words before a colon to a type."""
+    """Parsed with mkdocs.yml's options, no Returns paragraph of the package loses its words before a colon to a name or type."""
     griffe = pytest.importorskip("griffe")
     handler = next(
         plugin["mkdocstrings"] for plugin in _mkdocs_config()["plugins"] if isinstance(plugin, dict)
@@ -387,6 +387,10 @@ def test_api_returns_paragraphs_are_not_split_into_a_type():
         for section in griffe.parse_google(obj.docstring, warnings=False, **options):
             if section.kind.value == "returns":
                 checked += 1
-                split += [f"{obj.path}: {item.annotation}" for item in section.value if item.annotation]
+                split += [
+                    f"{obj.path}: {item.name or item.annotation}"
+                    for item in section.value
+                    if item.name or item.annotation
+                ]
     assert checked > 30
     assert split == []
