@@ -5,7 +5,8 @@ Measured in one process, against its own baseline: for a 1-layer and a
 `keras_recipes.mlp(...).count_params()` and of the same model hand-written
 with plain Keras, uncompiled (the cheapest way to get Keras's answer). Then
 the import time of `keras_recipes.param_count` beside `import keras`, each in
-a fresh interpreter. Prints ratios; asserts nothing.
+a fresh interpreter with `.pyc` files (and `param_count`'s once more without
+them). Prints ratios; asserts nothing.
 
     python benchmarks/param_count_speed.py
 
@@ -17,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import timeit
 
@@ -38,22 +40,37 @@ def _hand_written(input_dim, units):
     return keras.Model(inputs, tensor).count_params()
 
 
-def _import_seconds(module, rounds=5):
-    """Median wall time of `import module` in a fresh interpreter."""
+def _import_seconds(module, rounds=5, bytecode_cache=True):
+    """Median wall time of `import module` in a fresh interpreter.
+
+    With `bytecode_cache`, Python may write and read `.pyc` files (in a
+    temporary `PYTHONPYCACHEPREFIX`, filled by one untimed warm-up run), as
+    for a package installed by pip, which compiles it. Without, under
+    `PYTHONDONTWRITEBYTECODE=1`, a source checkout that never wrote its
+    `__pycache__` compiles every module of the package at every import.
+    """
     code = (
         "import time; started = time.perf_counter(); "
         f"import {module}; print(time.perf_counter() - started)"
     )
-    times = []
-    for _ in range(rounds):
-        output = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        ).stdout
-        times.append(float(output.strip().splitlines()[-1]))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with tempfile.TemporaryDirectory() as cache:
+        if bytecode_cache:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = cache
+        else:
+            # The standard library keeps its own .pyc files; the package's
+            # are neither written nor, where none were written before, read.
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        times = []
+        warm_up = 1 if bytecode_cache else 0
+        for round_ in range(warm_up + rounds):
+            output = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+            ).stdout
+            if round_ < warm_up:
+                continue  # the warm-up that writes the cache
+            times.append(float(output.strip().splitlines()[-1]))
     return statistics.median(times)
 
 
@@ -81,12 +98,15 @@ def main():
             f"{built / analytic:>10,.0f}x {hand / analytic:>9,.0f}x"
         )
 
-    print("\nimport time in a fresh interpreter (median of 5)\n")
+    print("\nimport time in a fresh interpreter (median of 5), with .pyc files\n")
     ours = _import_seconds("keras_recipes.param_count")
+    uncached = _import_seconds("keras_recipes.param_count", bytecode_cache=False)
     theirs = _import_seconds("keras")
     print(f"import keras_recipes.param_count  {ours * 1e3:8.1f} ms")
     print(f"import keras                      {theirs * 1e3:8.1f} ms  "
           f"({theirs / ours:,.0f}x slower)")
+    print(f"import keras_recipes.param_count  {uncached * 1e3:8.1f} ms  "
+          "without .pyc files (the package compiled from source)")
 
 
 if __name__ == "__main__":

@@ -21,13 +21,15 @@ import tempfile
 from pathlib import Path
 
 # Recipe name -> the builder's arguments, by keyword. Each is the first
-# example of the recipe in the docs, so the picture matches the text beside it.
+# builder call on the recipe's page, docs/recipes/<recipe>.md, so the picture
+# matches the notation and code beside it; tests/test_docs.py checks that
+# the two agree, argument for argument.
 DIAGRAMS = {
-    # docs/recipes.md: the lecture's Sequential model.
+    # The lecture's Sequential model.
     "mlp": {"input_dim": 2, "units": [3, 2, 3], "activation": None, "output_activation": "sigmoid"},
-    # docs/recipes.md: x -f-> u -bridge-> v -f-> y.
+    # x -f-> u -g-> v -f-> y, one f.
     "shared_mlp": {"input_dim": 2, "shared_units": 3, "bridge_units": [2]},
-    # docs/recipes.md: the lecture's branch-and-merge example.
+    # The lecture's branch-and-merge example.
     "branch_merge": {
         "input_dim": 2,
         "trunk_units": [1],
@@ -35,9 +37,9 @@ DIAGRAMS = {
         "head_units": [1],
         "output_activation": "sigmoid",
     },
-    # README.md (docs/recipes.md gives only the signature).
+    # The lecture's averaging layer, on three features.
     "averaging_layer": {"input_dim": 3},
-    # docs/vae.md: the plain autoencoder, denoising.
+    # A denoising autoencoder of 8x8 digits through a 2-dimensional code.
     "autoencoder": {
         "input_shape": (64,),
         "latent_dim": 2,
@@ -45,7 +47,7 @@ DIAGRAMS = {
         "noise_stddev": 0.2,
         "seed": 0,
     },
-    # docs/vae.md: the keras.io configuration.
+    # The keras.io configuration.
     "vae": {
         "input_shape": (28, 28, 1),
         "latent_dim": 2,
@@ -54,7 +56,7 @@ DIAGRAMS = {
         "intermediate_dim": 16,
         "reconstruction_loss": "binary_crossentropy",
     },
-    # docs/split_brain.md: the small variant at a sixteenth of its width.
+    # The small variant at a sixteenth of its width.
     "split_brain_ae": {
         "input_shape": (16, 16, 3),
         "architecture": "small",

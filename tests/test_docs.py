@@ -272,3 +272,125 @@ def test_keras_style_examples_become_indented_examples_sections():
     google_style = "Examples:\n    >>> 1 + 1\n    2"
     assert indent_examples(google_style) == google_style
     assert indent_examples("Returns:\n    Example: a value.") == "Returns:\n    Example: a value."
+
+
+def _first_builder_call(name):
+    """The arguments of the first call of builder `name` in docs/recipes/<name>.md's code, by keyword.
+
+    The call is found in the ```python blocks' syntax trees (`name(...)` or
+    `keras_recipes.name(...)`), its arguments read as literals and bound to
+    the builder's signature with the defaults filled in.
+    """
+    import ast
+
+    import keras_recipes
+
+    page = DOCS / "recipes" / f"{name}.md"
+    for block in _PYTHON_BLOCK.findall(page.read_text(encoding="utf-8")):
+        for node in ast.walk(ast.parse(block)):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if called == name:
+                args = [ast.literal_eval(arg) for arg in node.args]
+                kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}
+                return _bound_arguments(getattr(keras_recipes, name), args, kwargs)
+    raise AssertionError(f"{page.name} has no call of {name}() in its python blocks")
+
+
+def _as_lists(value):
+    """`value` with every tuple turned into a list, at any depth: `(32,)` and `[32]` build the same model."""
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(item) for item in value]
+    return value
+
+
+def _bound_arguments(builder, args, kwargs):
+    """The builder's arguments for the call `builder(*args, **kwargs)`, by name, defaults included."""
+    import inspect
+
+    bound = inspect.signature(builder).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return {argument: _as_lists(value) for argument, value in bound.arguments.items()}
+
+
+@pytest.mark.parametrize("name", sorted(DIAGRAMS))
+def test_diagram_is_the_model_of_the_pages_first_example(name):
+    """docs/diagrams.py draws recipe `name` with exactly the arguments of the first builder call on its page."""
+    import keras_recipes
+
+    drawn = _bound_arguments(getattr(keras_recipes, name), [], DIAGRAMS[name])
+    assert drawn == _first_builder_call(name)
+
+
+def test_recipes_overview_counts_are_the_first_examples_counts():
+    """docs/recipes.md's parameter column gives, for every recipe, the count of its page's first example."""
+    from keras_recipes import param_count
+
+    rows = re.findall(
+        r"^\| \[(\w+)\]\(recipes/\1\.md\) \|.*\| ([\d,]+) \|$",
+        (DOCS / "recipes.md").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+    published = {name: int(count.replace(",", "")) for name, count in rows}
+    assert sorted(published) == sorted(DIAGRAMS)
+    for name, count in published.items():
+        assert count == getattr(param_count, name)(**DIAGRAMS[name]).total, name
+
+
+@pytest.mark.parametrize("name", sorted(DIAGRAMS))
+def test_recipe_page_has_the_issues_parts_in_order(name):
+    """docs/recipes/<name>.md: the notation beside the builder call, its own diagram, the worked count, an example, in order."""
+    page = DOCS / "recipes" / f"{name}.md"
+    headings = _HEADING.findall(_prose(page))
+    parts = ["The model in the lecture's notation", "Architecture", "Parameters"]
+    assert [heading for heading in headings if heading in parts] == parts
+    examples = [index for index, heading in enumerate(headings) if heading.startswith("Example")]
+    assert examples and examples[0] > headings.index("Parameters")
+    sections = {
+        section.split("\n", 1)[0]: section
+        for section in re.split(r"^## ", page.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    }
+    # The notation: maps written `R^2 -f-> R^3`, then the builder call that makes the model.
+    notation = sections[parts[0]]
+    assert re.search(r"^```text\n[^`]*R\^?\S* -\w+-> ", notation, re.MULTILINE), notation
+    assert re.search(rf"^```python\n[^`]*\b{name}\(", notation, re.MULTILINE)
+    assert f"](../diagrams/{name}.png)" in sections[parts[1]]
+    assert "```text" in sections[parts[2]] and "```python" in sections[parts[2]]
+
+
+def _documented_objects(obj):
+    """`obj` and, recursively, its public members defined in keras_recipes (griffe objects, aliases skipped)."""
+    yield obj
+    for name, member in obj.members.items():
+        if name.startswith("_") and not obj.is_module:
+            continue
+        if member.is_alias:
+            continue
+        if member.is_module or member.is_class or member.is_function:
+            yield from _documented_objects(member)
+
+
+def test_api_returns_paragraphs_are_not_split_into_a_type():
+    """Parsed with mkdocs.yml's options, no Returns paragraph of the package loses its words before a colon to a name or type."""
+    griffe = pytest.importorskip("griffe")
+    handler = next(
+        plugin["mkdocstrings"] for plugin in _mkdocs_config()["plugins"] if isinstance(plugin, dict)
+    )["handlers"]["python"]
+    options = handler["options"]["docstring_options"]
+    package = griffe.load("keras_recipes", search_paths=[str(ROOT / "src")])
+    split = []
+    checked = 0
+    for obj in _documented_objects(package):
+        if obj.docstring is None or "Returns:" not in obj.docstring.value:
+            continue
+        for section in griffe.parse_google(obj.docstring, warnings=False, **options):
+            if section.kind.value == "returns":
+                checked += 1
+                split += [
+                    f"{obj.path}: {item.name or item.annotation}"
+                    for item in section.value
+                    if item.name or item.annotation
+                ]
+    assert checked > 30
+    assert split == []

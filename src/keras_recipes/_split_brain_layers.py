@@ -91,7 +91,6 @@ class SplitBrainAutoencoder(keras.Model):
         num_l_bins: number of L bins of a head that classifies L.
         ab_bin_centers: `None` (for `keras_recipes.color.ab_bin_centers()`)
             or a list of `(a, b)` centres, for a head that classifies ab.
-        name: model name.
     """
 
     def __init__(

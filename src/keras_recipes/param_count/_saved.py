@@ -11,7 +11,6 @@ file. Untrusted files get bounded work: the JSON is read only up to
 
 import json
 import os
-import zipfile
 
 from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO
@@ -84,6 +83,11 @@ def _read_keras_file(path):
             "file at this path",
             path,
         )
+    # Imported here, not at the top: zipfile pulls in shutil, pathlib and the
+    # compression modules, a third of `import keras_recipes.param_count`'s
+    # time, which only reading a file needs.
+    import zipfile
+
     if not zipfile.is_zipfile(path):
         raise _invalid_source("a `.keras` file (a zip archive); this is not a zip", path)
     try:
