@@ -11,6 +11,7 @@ split-brain linear probe). Files are read with `allow_pickle=False`, so an
 object array is refused rather than unpickled.
 """
 
+import math
 import os
 
 import numpy as np
@@ -53,6 +54,10 @@ def load_array_file(path):
         raise _data_error(path, "expected a .npy or .npz file, not a directory")
     if not path.endswith((".npy", ".npz")):
         raise _data_error(path, "expected a .npy or .npz file (numpy's array formats)")
+    # A named pipe or a device would be opened and read until a writer
+    # closes it: a command that never answers.
+    if not os.path.isfile(path):
+        raise _data_error(path, "expected a .npy or .npz file; this is not a regular file")
     with open(path, "rb") as file:
         start = file.read(len(_NPY_MAGIC))
     # Without its magic bytes numpy takes a file for a pickle, and with
@@ -61,8 +66,12 @@ def load_array_file(path):
     if not start.startswith(_ZIP_MAGIC if path.endswith(".npz") else _NPY_MAGIC):
         kind = ".npz (zip)" if path.endswith(".npz") else ".npy"
         raise _data_error(path, f"not a numpy array file: it lacks the {kind} header")
+    if path.endswith(".npy"):
+        _check_npy_size(path)
     try:
         loaded = np.load(path, allow_pickle=False)
+    except MemoryError as error:
+        raise _data_error(path, f"too large to load into memory ({error})") from None
     except ValueError as error:
         # An object array ("Object arrays cannot be loaded when
         # allow_pickle=False") or a truncated file.
@@ -84,9 +93,41 @@ def load_array_file(path):
         try:
             x = loaded[SAMPLES_KEY]
             y = loaded[LABELS_KEY] if LABELS_KEY in keys else None
+        except MemoryError as error:
+            raise _data_error(path, f"too large to load into memory ({error})") from None
         except (ValueError, OSError, EOFError) as error:
             raise _data_error(path, f"cannot read the arrays ({error})") from None
     return x, y
+
+
+def _check_npy_size(path):
+    """Refuses a `.npy` whose header declares more data than the file holds.
+
+    numpy allocates what the header declares before reading, so a small
+    file claiming terabytes would fail with a `MemoryError` (or, claiming a
+    few gigabytes, take them) before finding the data missing.
+    """
+    try:
+        with open(path, "rb") as file:
+            version = np.lib.format.read_magic(file)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(file)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+            offset = file.tell()
+    except (ValueError, OSError, EOFError) as error:
+        raise _data_error(path, f"cannot read the .npy header ({error})") from None
+    if dtype.hasobject:
+        return  # np.load refuses it without reading the data
+    declared = math.prod(shape) * dtype.itemsize
+    held = os.path.getsize(path) - offset
+    if declared > held:
+        raise _data_error(
+            path,
+            f"cannot read the arrays: the file is truncated or its header is wrong: "
+            f"it declares shape "
+            f"{shape} of {dtype}, {declared:,} bytes, but holds {held:,}",
+        )
 
 
 def check_samples(path, x, *, min_rank, max_rank, what, unit_interval=True):
@@ -119,11 +160,18 @@ def check_samples(path, x, *, min_rank, max_rank, what, unit_interval=True):
             f"expected at least 2 samples (one to train on, one to validate); "
             f"the array has shape {x.shape}",
         )
-    x = x.astype("float32")
+    # Values beyond float32's range become infinities, refused just below;
+    # numpy's overflow warning would be noise beside that one line.
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = x.astype("float32")
     finite = np.isfinite(x)
     if not finite.all():
         bad = int(x.size - np.count_nonzero(finite))
-        raise _data_error(path, f"expected finite values; {bad} are NaN or infinite")
+        raise _data_error(
+            path,
+            f"expected finite values; {bad} are NaN or infinite "
+            "(or too large for float32)",
+        )
     if unit_interval:
         low, high = float(x.min()), float(x.max())
         if low < 0.0 or high > 1.0:
@@ -147,6 +195,11 @@ def check_labels(path, y, num_samples):
         )
     if y.dtype.kind == "i" and y.min() < 0:
         raise _data_error(path, f"expected non-negative labels in {LABELS_KEY!r}")
+    if y.max() > np.iinfo("int32").max:
+        # int32 would wrap them round onto other classes.
+        raise _data_error(
+            path, f"expected labels in {LABELS_KEY!r} below 2**31; the largest is {y.max()}"
+        )
     return y.astype("int32")
 
 

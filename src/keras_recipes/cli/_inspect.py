@@ -179,6 +179,9 @@ def run_count(args):
         raise CommandError(f"{path} is a directory, not a .keras file")
     if not os.path.exists(path):
         raise CommandError(f"no such file: {path}")
+    if not os.path.isfile(path):
+        # Reading a named pipe or a device would wait for a writer: never answer.
+        raise CommandError(f"{path} is not a regular file (a pipe or a device), not a .keras file")
     try:
         # A path object, so that a name starting with "{" is never read as JSON.
         table = param_count.count_config(pathlib.Path(path))
