@@ -26,6 +26,9 @@ _COMMAND_MODULES = (
 
 # Exit statuses, as argparse and the shell use them.
 EXIT_OK = 0
+# The command failed while running: a file could not be written (disk full,
+# no permission) or memory ran out.
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 # As a shell reports a process ended by SIGPIPE.
@@ -136,7 +139,8 @@ def main(argv=None):
             `sys.argv[1:]`.
 
     Returns:
-        0 on success, 2 on a usage error or bad input, 130 on Ctrl-C.
+        0 on success, 1 when a file cannot be written or memory runs out,
+        2 on a usage error or bad input, 130 on Ctrl-C, 141 on a closed pipe.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -158,6 +162,27 @@ def main(argv=None):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except (OSError, MemoryError) as error:
+        # The world, not the user's arguments: a full disk, a folder without
+        # write permission, memory exhausted. One line, as for a bad argument.
+        if isinstance(error, MemoryError):
+            message = f"out of memory ({error})" if str(error) else "out of memory"
+        else:
+            message = str(error)
+        print(f"{PROG} {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:
+        # TensorFlow's out-of-memory error, named rather than imported so
+        # that nothing here needs TensorFlow; any other exception is a bug
+        # and keeps its traceback.
+        if type(error).__name__ != "ResourceExhaustedError":
+            raise
+        print(
+            f"{PROG} {args.command}: error: out of memory: "
+            f"{' '.join(str(error).split())[:300]}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 def console_main():

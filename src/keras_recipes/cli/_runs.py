@@ -141,6 +141,14 @@ def best_checkpoint(keras, directory):
     return AtomicBestCheckpoint()
 
 
+def discard_partial_files(directory):
+    """Deletes the partial files (a checkpoint, a picture) an interruption cut short."""
+    for name in _PARTIAL_FILES:
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            os.remove(path)
+
+
 def read_history(directory):
     """The epochs `history.csv` holds so far: a dict of column -> list of floats."""
     path = os.path.join(directory, HISTORY_FILE)

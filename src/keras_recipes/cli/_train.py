@@ -163,9 +163,33 @@ def _fit(keras, model, x_train, x_val, args):
     except KeyboardInterrupt:
         interrupted = True
         print()
+    except OSError as error:
+        # A full disk or a lost permission while checkpointing or logging:
+        # one line (main() prints it) that says what the run directory keeps.
+        if checkpoint.best_epoch is None:
+            kept = "no model was saved"
+        else:
+            kept = f"its model.keras is the best of epoch {checkpoint.best_epoch}"
+        raise OSError(f"{error}; while writing the run in {args.out}: {kept}") from None
     finally:
         checkpoint.discard_partial()
     return checkpoint, interrupted
+
+
+def _draw(args, draw):
+    """Runs `draw()`, the pictures from the best model; returns whether Ctrl-C stopped it.
+
+    The model and history are complete by then, so Ctrl-C here keeps them
+    and the pictures already drawn (a picture cut short is deleted), and
+    the report says so, as after Ctrl-C during training.
+    """
+    try:
+        draw()
+    except KeyboardInterrupt:
+        print()
+        _runs.discard_partial_files(args.out)
+        return True
+    return False
 
 
 def _load_best(keras, args):
@@ -248,7 +272,9 @@ def run_vae(args):
     history = _runs.read_history(args.out)
     best = _load_best(keras, args)
     if best is not None:
-        _vae_pictures(keras, best, x_val, labels_val, history, args)
+        interrupted = _draw(
+            args, lambda: _vae_pictures(keras, best, x_val, labels_val, history, args)
+        ) or interrupted
     return _report(
         args,
         checkpoint,
@@ -356,15 +382,19 @@ def run_split_brain(args):
     history = _runs.read_history(args.out)
     best = _load_best(keras, args)
     extra = []
-    if best is not None:
+
+    def draw():
         # The trained model takes the best checkpoint's weights (the same
         # architecture), so the functions traced before training serve again.
         model.set_weights(best.get_weights())
         _colorized_picture(keras, model, rgb_val, lab_val, args)
         if labels is not None:
             probe_after = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
-            extra = _write_probe(args, probe_before, probe_after, labels, len(rgb_train),
-                                 len(rgb_val), checkpoint.best_epoch)
+            extra.extend(_write_probe(args, probe_before, probe_after, labels, len(rgb_train),
+                                      len(rgb_val), checkpoint.best_epoch))
+
+    if best is not None:
+        interrupted = _draw(args, draw) or interrupted
     loss_keys = (
         "loss",
         f"{model.name}_x2_from_x1_loss",
