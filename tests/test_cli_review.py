@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from keras_recipes import cli
-from keras_recipes.cli import CommandError, _data, _inspect, _runs
+from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs
 
 
 def run_main(argv, capsys, timeout=30):
@@ -234,7 +234,7 @@ def test_a_model_too_big_to_build_is_refused_with_its_analytic_count(argv, tmp_p
     status, _, stderr = run_main(argv, capsys)
     assert status == 2
     assert_one_error_line(stderr, argv[0])
-    assert "parameters" in stderr and f"{cli.MAX_BUILD_PARAMS:,}" in stderr
+    assert "parameters" in stderr and f"{_builder_options.MAX_BUILD_PARAMS:,}" in stderr
 
 
 def test_train_vae_refuses_hidden_units_too_big_to_build(images, tmp_path, capsys, no_building):
@@ -246,7 +246,7 @@ def test_train_vae_refuses_hidden_units_too_big_to_build(images, tmp_path, capsy
     )
     assert status == 2
     assert_one_error_line(stderr, "train vae")
-    assert f"{cli.MAX_BUILD_PARAMS:,}" in stderr
+    assert f"{_builder_options.MAX_BUILD_PARAMS:,}" in stderr
     assert not out.exists()
 
 

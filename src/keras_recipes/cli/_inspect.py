@@ -130,6 +130,7 @@ def run_summary(args):
     recipe = args.recipe_name
     arguments = _builder_options.builder_arguments(args, recipe)
     formula = _formula_count(recipe, arguments)
+    _builder_options.check_buildable(recipe, arguments, formula.total)
     model = _build(recipe, arguments)
 
     call = _builder_options.format_call(recipe, arguments)
@@ -240,7 +241,9 @@ def run_plot(args):
             + _GRAPHVIZ_HINT
         )
     arguments = _builder_options.builder_arguments(args, recipe)
-    _formula_count(recipe, arguments)
+    _builder_options.check_buildable(
+        recipe, arguments, _formula_count(recipe, arguments).total
+    )
     model = _build(recipe, arguments)
     import keras
 

@@ -40,6 +40,9 @@ from keras_recipes.cli import (
 # of 24.2 against 24.8 after 60 epochs, in about 35 s on 2 shared cores.
 VAE_DEFAULTS = {"epochs": 60, "batch_size": 32, "latent_dim": 2, "hidden_units": (512, 256)}
 SPLIT_BRAIN_DEFAULTS = {"epochs": 8, "batch_size": 64, "images": 2000, "width_multiplier": 0.25}
+# The range of `--images`: one image to train on and one to validate, and at
+# most 1.2 GB of generated 32x32 images (float32, before their Lab copies).
+MIN_IMAGES, MAX_IMAGES = 2, 100_000
 
 # The temperature of the annealed mean (Zhang, Isola and Efros, "Colorful
 # Image Colorization", ECCV 2016, Sec. 2.3): between the mean of the bin
@@ -76,6 +79,20 @@ def _argument_error(name, text):
     return argparse.ArgumentTypeError(
         f"expected a positive integer. Received: {name}={text!r}"
     )
+
+
+def _images(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not MIN_IMAGES <= value <= MAX_IMAGES:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from {MIN_IMAGES} to {MAX_IMAGES:,}. Received: --images={text!r}"
+        )
+    return value
 
 
 def _non_negative_int(text):
@@ -122,6 +139,16 @@ def _units(text):
 
 
 # === Shared steps ===
+
+
+def _check_buildable(recipe, arguments):
+    """Refuses, before Keras loads, a model too big to build (its count is analytic)."""
+    from keras_recipes import param_count
+    from keras_recipes.cli import _builder_options
+
+    count = getattr(param_count, recipe)(**arguments).total
+    _builder_options.check_buildable(recipe, arguments, count)
+
 
 
 def _start(args, kind):
@@ -248,6 +275,11 @@ def run_vae(args):
             f".npy or .npz file. Received: --data={args.data!r}"
         )
     x, labels, description = _data.vae_data(args.data)
+    _check_buildable(
+        "vae",
+        {"input_shape": x.shape[1:], "latent_dim": args.latent_dim,
+         "hidden_units": args.hidden_units},
+    )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
     _start(args, "vae")
     x_train, _, x_val, labels_val = _data.shuffle_split(x, labels, seed=args.seed)
@@ -346,6 +378,11 @@ def run_split_brain(args):
         )
     rgb, labels, description = _data.split_brain_data(
         args.data, num_images=args.images, seed=args.seed
+    )
+    _check_buildable(
+        "split_brain_ae",
+        {"input_shape": rgb.shape[1:], "architecture": "small",
+         "width_multiplier": args.width_multiplier},
     )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
     _start(args, "split-brain")
@@ -609,9 +646,9 @@ def add_parsers(subparsers):
     _add_common(split_brain, epochs=SPLIT_BRAIN_DEFAULTS["epochs"],
                 batch_size=SPLIT_BRAIN_DEFAULTS["batch_size"], kind="split-brain")
     split_brain.add_argument(
-        "--images", type=_positive("--images"), default=SPLIT_BRAIN_DEFAULTS["images"],
-        help="number of generated images with --data shapes (default: "
-        f"{SPLIT_BRAIN_DEFAULTS['images']})",
+        "--images", type=_images, default=SPLIT_BRAIN_DEFAULTS["images"],
+        help=f"number of generated images with --data shapes, {MIN_IMAGES} to "
+        f"{MAX_IMAGES:,} (default: {SPLIT_BRAIN_DEFAULTS['images']})",
     )
     split_brain.add_argument(
         "--width-multiplier", type=_positive_float,
