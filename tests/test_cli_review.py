@@ -303,3 +303,16 @@ def test_ctrl_c_while_drawing_keeps_the_model_and_says_where(images, tmp_path, c
     assert f"kept in {out}: model.keras (the best, epoch 1)" in stderr
     assert "reconstructions.png" in stderr
     assert sorted(os.listdir(out)) == ["history.csv", "model.keras", "reconstructions.png"]
+
+
+# === plot ===
+
+
+def test_plot_to_an_upper_case_suffix_writes_that_file(tmp_path, capsys):
+    """`-o MODEL.PNG`, which the suffix check accepts, writes a PNG there (Graphviz refused `-TPNG`: a traceback)."""
+    output = tmp_path / "MLP.PNG"
+    status, stdout, stderr = run_main(["plot", "mlp", "-o", str(output)], capsys, timeout=120)
+    assert (status, stderr) == (0, "")
+    assert output.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert sorted(os.listdir(tmp_path)) == ["MLP.PNG"]
+    assert f"wrote {output}" in stdout

@@ -247,10 +247,18 @@ def run_plot(args):
     model = _build(recipe, arguments)
     import keras
 
+    # Graphviz takes its output format from the suffix, in lower case only
+    # (`-TPNG` fails), so the diagram is drawn into a hidden file with the
+    # lower-case suffix beside the output, then renamed over it: an output
+    # named MODEL.PNG works, and an existing file is replaced only by a
+    # complete diagram.
+    root, suffix = os.path.splitext(args.output)
+    directory, name = os.path.split(root)
+    partial = os.path.join(directory, f".{name}.partial{suffix.lower()}")
     try:
         keras.utils.plot_model(
             model,
-            to_file=args.output,
+            to_file=partial,
             show_shapes=True,
             show_layer_names=True,
             show_layer_activations=True,
@@ -258,9 +266,16 @@ def run_plot(args):
             rankdir=args.rankdir,
             dpi=args.dpi,
         )
+        os.replace(partial, args.output)
     except ImportError as error:
         # Keras checks again by drawing an empty graph; a broken Graphviz fails here.
         raise CommandError(f"{error} ({_GRAPHVIZ_HINT})") from None
+    except AssertionError as error:
+        # pydot asserts that `dot` exited 0; its message holds dot's stderr.
+        raise CommandError(f"Graphviz's dot failed: {str(error)[:300]}") from None
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
     size = os.path.getsize(args.output)
     print(f"wrote {args.output} ({size:,} bytes): the architecture of "
           f"keras_recipes.{_builder_options.format_call(recipe, arguments)}")
