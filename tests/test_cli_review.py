@@ -316,3 +316,30 @@ def test_plot_to_an_upper_case_suffix_writes_that_file(tmp_path, capsys):
     assert output.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert sorted(os.listdir(tmp_path)) == ["MLP.PNG"]
     assert f"wrote {output}" in stdout
+
+
+# === Names that are not UTF-8 ===
+
+
+def test_count_of_a_file_whose_name_is_not_utf8_prints_its_table(tmp_path, monkeypatch):
+    """With a strict UTF-8 stdout (an en_US.UTF-8 terminal), a non-UTF-8 file name still gets its table, status 0."""
+    import io
+    import sys
+    import zipfile
+
+    config = (
+        '{"class_name": "Sequential", "config": {"name": "seq", "layers": ['
+        '{"class_name": "InputLayer", "config": {"batch_shape": [null, 2], "name": "in"}},'
+        '{"class_name": "Dense", "config": {"units": 3, "use_bias": true, "name": "d"},'
+        ' "build_config": {"input_shape": [null, 2]}}]}}'
+    )
+    path = os.path.join(os.fsencode(tmp_path), b"caf\xe9.keras")
+    with zipfile.ZipFile(os.fsdecode(path), "w") as archive:
+        archive.writestr("config.json", config)
+    buffer = io.BytesIO()
+    stdout = io.TextIOWrapper(buffer, encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    status = cli.main(["count", os.fsdecode(path)])
+    stdout.flush()
+    assert status == 0
+    assert b"caf\\udce9.keras" in buffer.getvalue() and b"total" in buffer.getvalue()

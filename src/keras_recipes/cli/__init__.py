@@ -144,6 +144,11 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A file name that is not UTF-8 (Python holds its bytes as surrogates)
+    # would make a strict UTF-8 stdout raise UnicodeEncodeError while printing
+    # it; such names are shown escaped instead (stderr already does so).
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         status = args.run(args) or EXIT_OK
         sys.stdout.flush()
