@@ -343,3 +343,18 @@ def test_count_of_a_file_whose_name_is_not_utf8_prints_its_table(tmp_path, monke
     stdout.flush()
     assert status == 0
     assert b"caf\\udce9.keras" in buffer.getvalue() and b"total" in buffer.getvalue()
+
+
+def test_missing_scikit_learn_for_the_digits_names_the_extra_to_install(tmp_path, capsys,
+                                                                        monkeypatch):
+    """Without scikit-learn, `train vae` (digits) is one line naming the `examples` extra (was an ImportError traceback)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    status, _, stderr = run_main(["train", "vae", "--out", str(tmp_path / "run")], capsys)
+    assert status == 2
+    assert_one_error_line(stderr, "train vae")
+    assert "scikit-learn" in stderr or "sklearn" in stderr
+    assert "pip install 'keras-recipes[examples]'" in stderr
+    assert not (tmp_path / "run").exists()

@@ -215,9 +215,10 @@ def vae_data(data):
         labels or `None`, and a phrase naming the data.
     """
     if data == "digits":
-        from sklearn.datasets import load_digits
+        from keras_recipes.cli import require
 
-        digits = load_digits()
+        datasets = require("sklearn.datasets", purpose="the digits of `keras-recipes train vae`")
+        digits = datasets.load_digits()
         x = (digits.images / 16.0).astype("float32")[..., None]
         return x, digits.target.astype("int32"), "scikit-learn's digits"
     x, y = load_array_file(data)
