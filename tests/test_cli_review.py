@@ -358,3 +358,12 @@ def test_missing_scikit_learn_for_the_digits_names_the_extra_to_install(tmp_path
     assert "scikit-learn" in stderr or "sklearn" in stderr
     assert "pip install 'keras-recipes[examples]'" in stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_closed_stdout_is_no_traceback(monkeypatch, capsys):
+    """With stdout closed (`keras-recipes list >&-`, Python's sys.stdout is None) the command exits 0 quietly."""
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", None)
+    assert cli.main(["list"]) == 0
+    assert capsys.readouterr().err == ""

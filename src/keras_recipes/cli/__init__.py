@@ -88,8 +88,9 @@ def import_keras():
     # "excessive retracing": expected in a command, noise to its user.
     # Python's logging, not `tf.*`, so nothing here needs TensorFlow.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None when the shell closed it (`>&-`)
+            stream.flush()
     saved_fd = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
         os.dup2(captured.fileno(), 2)
@@ -151,7 +152,8 @@ def main(argv=None):
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
         status = args.run(args) or EXIT_OK
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None when the shell closed it (`>&-`)
+            sys.stdout.flush()
         return status
     except (CommandError, ValueError, TypeError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
