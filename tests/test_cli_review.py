@@ -367,3 +367,14 @@ def test_a_closed_stdout_is_no_traceback(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdout", None)
     assert cli.main(["list"]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("command", ["vae", "split-brain"])
+def test_a_seed_numpy_cannot_take_is_a_usage_error_naming_seed(command, tmp_path, capsys):
+    """`--seed 2**32` is refused by the parser, naming --seed, before --out is made (was numpy's
+    unnamed "Seed must be between 0 and 2**32 - 1" after TensorFlow loaded, and an empty run directory)."""
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["train", command, "--seed", str(2**32), "--out", str(tmp_path / "run")])
+    assert exit.value.code == 2
+    assert "argument --seed" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -102,9 +102,11 @@ def _non_negative_int(text):
         value = int(text)
     except ValueError:
         value = -1
-    if value < 0:
+    # keras.utils.set_random_seed seeds numpy's legacy generator, which takes
+    # seeds below 2**32 only.
+    if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(
-            f"expected a non-negative integer. Received: --seed={text!r}"
+            f"expected a non-negative integer below 2**32. Received: --seed={text!r}"
         )
     return value
 
@@ -573,7 +575,8 @@ def _add_common(parser, *, epochs, batch_size, kind):
     )
     parser.add_argument(
         "--seed", type=_non_negative_int, default=0,
-        help="seed of the shuffle, the split, the weights and the noise (default: 0)",
+        help="seed of the shuffle, the split, the weights and the noise, 0 to "
+        "2**32 - 1 (default: 0)",
     )
     parser.add_argument(
         "--force", action="store_true",
