@@ -4,7 +4,9 @@ Each subcommand lives in a module of this package that defines
 `add_parsers(subparsers)`: it adds its parsers and gives each a `run(args)`
 default, a function that returns the exit status. `main()` assembles them,
 turns a `ValueError`, `TypeError` or `CommandError` into one line on stderr
-and exit status 2, and never shows a traceback for a user's mistake.
+and exit status 2, an `OSError` or running out of memory (a full disk, no
+permission) into one line and exit status 1, and never shows a traceback
+for a user's mistake.
 
 Keras (and with it TensorFlow) is imported only by the subcommands that
 build or train a model, through `import_keras()`, so `list`, `count` and
