@@ -108,7 +108,7 @@ def test_an_npz_member_too_large_for_memory_is_one_error_line(tmp_path, capsys, 
     np.savez(path, x=np.zeros((4, 8, 8), "float32"))
 
     class Archive:
-        files = ["x"]
+        files = ("x",)
 
         def __enter__(self):
             return self

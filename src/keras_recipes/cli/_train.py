@@ -261,7 +261,8 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
         ]
         kept = f"kept in {args.out}: " + ", ".join(named)
     print(
-        f"{PROG} {args.command}: interrupted after {epochs_done} epochs; {kept}",
+        f"{PROG} {args.command}: interrupted after {epochs_done} "
+        f"epoch{'' if epochs_done == 1 else 's'}; {kept}",
         file=sys.stderr,
     )
     return EXIT_INTERRUPTED
