@@ -378,3 +378,51 @@ def test_a_seed_numpy_cannot_take_is_a_usage_error_naming_seed(command, tmp_path
     assert exit.value.code == 2
     assert "argument --seed" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_an_array_larger_than_the_machines_memory_is_refused_before_reading(suffix, tmp_path,
+                                                                            monkeypatch):
+    """An array needing more than physical memory (a compressed .npz of zeros can) is refused from its header."""
+    path = str(tmp_path / f"data{suffix}")
+    samples = np.zeros((20, 8, 8), "float32")  # 5,120 bytes, 10,240 with its float32 copy
+    if suffix == ".npy":
+        np.save(path, samples)
+    else:
+        np.savez_compressed(path, x=samples)
+    monkeypatch.setattr(_data, "_memory_bytes", lambda: 10_000)
+    monkeypatch.setattr(_data.np, "load", _fail_if_reading(_data.np.load))
+    with pytest.raises(ValueError, match=r"`--data`: too large to load into memory.*\(20, 8, 8\)"):
+        _data.load_array_file(path)
+
+
+def _fail_if_reading(load):
+    """np.load whose arrays may not be read: only headers may be looked at."""
+
+    def guarded(*args, **kwargs):
+        loaded = load(*args, **kwargs)
+        if isinstance(loaded, np.ndarray):
+            raise AssertionError("the .npy data was read")
+
+        class Guarded:
+            files = loaded.files
+            zip = loaded.zip
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                loaded.close()
+                return False
+
+            def __getitem__(self, key):
+                raise AssertionError(f"the .npz member {key!r} was read")
+
+        return Guarded()
+
+    return guarded
+
+
+def test_an_array_that_fits_in_memory_is_read():
+    """Control: with the real memory size, a small array passes the size check."""
+    assert _data._memory_bytes() is None or _data._memory_bytes() > 10**6

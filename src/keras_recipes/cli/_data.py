@@ -90,6 +90,7 @@ def load_array_file(path):
                 f"Save it with numpy.savez(path, {SAMPLES_KEY}=samples, "
                 f"{LABELS_KEY}=labels), labels optional",
             )
+        _check_npz_sizes(path, loaded, [key for key in (SAMPLES_KEY, LABELS_KEY) if key in keys])
         try:
             x = loaded[SAMPLES_KEY]
             y = loaded[LABELS_KEY] if LABELS_KEY in keys else None
@@ -98,6 +99,55 @@ def load_array_file(path):
         except (ValueError, OSError, EOFError) as error:
             raise _data_error(path, f"cannot read the arrays ({error})") from None
     return x, y
+
+
+def _read_header(file):
+    """`(shape, dtype)` from the header of a `.npy` stream, without reading the data."""
+    version = np.lib.format.read_magic(file)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(file)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+    return shape, dtype
+
+
+def _memory_bytes():
+    """The machine's physical memory in bytes, or `None` where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_fits_in_memory(path, what, shape, dtype):
+    """Refuses an array that, with its float32 copy, needs more than the machine's memory.
+
+    A compressed `.npz` of 40 MB can hold 40 GB of zeros, and numpy would
+    try to unpack all of it: the machine, not just the command, would run
+    out of memory.
+    """
+    memory = _memory_bytes()
+    needed = math.prod(shape) * (dtype.itemsize + 4)
+    if memory is not None and needed > memory:
+        raise _data_error(
+            path,
+            f"too large to load into memory: {what} of shape {shape} and dtype "
+            f"{dtype} needs {needed / 1e9:.1f} GB with its float32 copy; this "
+            f"machine has {memory / 1e9:.1f} GB",
+        )
+
+
+def _check_npz_sizes(path, loaded, keys):
+    """`_check_fits_in_memory` for each array the command reads from an `.npz`."""
+    archive = getattr(loaded, "zip", None)
+    for key in keys if archive is not None else ():
+        try:
+            with archive.open(f"{key}.npy") as member:
+                shape, dtype = _read_header(member)
+        except (KeyError, ValueError, OSError, EOFError):
+            continue  # reading it reports the problem
+        if not dtype.hasobject:
+            _check_fits_in_memory(path, f"{key!r}", shape, dtype)
 
 
 def _check_npy_size(path):
@@ -109,11 +159,7 @@ def _check_npy_size(path):
     """
     try:
         with open(path, "rb") as file:
-            version = np.lib.format.read_magic(file)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(file)
-            else:
-                shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+            shape, dtype = _read_header(file)
             offset = file.tell()
     except (ValueError, OSError, EOFError) as error:
         raise _data_error(path, f"cannot read the .npy header ({error})") from None
@@ -128,6 +174,7 @@ def _check_npy_size(path):
             f"it declares shape "
             f"{shape} of {dtype}, {declared:,} bytes, but holds {held:,}",
         )
+    _check_fits_in_memory(path, "the array", shape, dtype)
 
 
 def check_samples(path, x, *, min_rank, max_rank, what, unit_interval=True):
