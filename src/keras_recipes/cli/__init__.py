@@ -4,7 +4,9 @@ Each subcommand lives in a module of this package that defines
 `add_parsers(subparsers)`: it adds its parsers and gives each a `run(args)`
 default, a function that returns the exit status. `main()` assembles them,
 turns a `ValueError`, `TypeError` or `CommandError` into one line on stderr
-and exit status 2, and never shows a traceback for a user's mistake.
+and exit status 2, an `OSError` or running out of memory (a full disk, no
+permission) into one line and exit status 1, and never shows a traceback
+for a user's mistake.
 
 Keras (and with it TensorFlow) is imported only by the subcommands that
 build or train a model, through `import_keras()`, so `list`, `count` and
@@ -26,6 +28,9 @@ _COMMAND_MODULES = (
 
 # Exit statuses, as argparse and the shell use them.
 EXIT_OK = 0
+# The command failed while running: a file could not be written (disk full,
+# no permission) or memory ran out.
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 # As a shell reports a process ended by SIGPIPE.
@@ -85,8 +90,9 @@ def import_keras():
     # "excessive retracing": expected in a command, noise to its user.
     # Python's logging, not `tf.*`, so nothing here needs TensorFlow.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None when the shell closed it (`>&-`)
+            stream.flush()
     saved_fd = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
         os.dup2(captured.fileno(), 2)
@@ -136,13 +142,20 @@ def main(argv=None):
             `sys.argv[1:]`.
 
     Returns:
-        0 on success, 2 on a usage error or bad input, 130 on Ctrl-C.
+        0 on success, 1 when a file cannot be written or memory runs out,
+        2 on a usage error or bad input, 130 on Ctrl-C, 141 on a closed pipe.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A file name that is not UTF-8 (Python holds its bytes as surrogates)
+    # would make a strict UTF-8 stdout raise UnicodeEncodeError while printing
+    # it; such names are shown escaped instead (stderr already does so).
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         status = args.run(args) or EXIT_OK
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None when the shell closed it (`>&-`)
+            sys.stdout.flush()
         return status
     except (CommandError, ValueError, TypeError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
@@ -158,6 +171,27 @@ def main(argv=None):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except (OSError, MemoryError) as error:
+        # The world, not the user's arguments: a full disk, a folder without
+        # write permission, memory exhausted. One line, as for a bad argument.
+        if isinstance(error, MemoryError):
+            message = f"out of memory ({error})" if str(error) else "out of memory"
+        else:
+            message = str(error)
+        print(f"{PROG} {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:
+        # TensorFlow's out-of-memory error, named rather than imported so
+        # that nothing here needs TensorFlow; any other exception is a bug
+        # and keeps its traceback.
+        if type(error).__name__ != "ResourceExhaustedError":
+            raise
+        print(
+            f"{PROG} {args.command}: error: out of memory: "
+            f"{' '.join(str(error).split())[:300]}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 def console_main():

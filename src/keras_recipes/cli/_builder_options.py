@@ -52,6 +52,12 @@ RECIPE_DEFAULTS = {
     "split_brain_ae": {"input_shape": (32, 32, 3), "architecture": "small"},
 }
 
+# The largest model, in parameters, a command builds: 400 MB of float32
+# weights, about 1.2 GB with Adam's two moments (the builders compile). A
+# bigger one could exhaust memory or take minutes to initialise, and its
+# count is known without building it (`keras_recipes.param_count`).
+MAX_BUILD_PARAMS = 100_000_000
+
 # Arguments that take a list although their default is not one.
 _LIST_ARGUMENTS = frozenset({"metrics"})
 
@@ -251,6 +257,27 @@ def format_call(recipe, arguments):
     """`recipe(arg=value, ...)` as Python, for showing what was built."""
     inner = ", ".join(f"{name}={value!r}" for name, value in arguments.items())
     return f"{recipe}({inner})"
+
+
+def check_buildable(recipe, arguments, count):
+    """Refuses, before building, a model of more than `MAX_BUILD_PARAMS` parameters.
+
+    Args:
+        recipe: the builder name.
+        arguments: the builder arguments, for the message.
+        count: its `param_count` total, computed without building.
+
+    Raises:
+        ValueError: `count` exceeds `MAX_BUILD_PARAMS`; the message gives
+            the count, so the user learns it all the same.
+    """
+    if count > MAX_BUILD_PARAMS:
+        raise ValueError(
+            f"keras_recipes.{format_call(recipe, arguments)} would have {count:,} "
+            f"parameters (keras_recipes.param_count.{recipe}), {4 * count / 1e9:.1f} GB "
+            f"of float32 weights before the optimizer's state; this command builds "
+            f"models of at most {MAX_BUILD_PARAMS:,} parameters"
+        )
 
 
 # === argparse ===

@@ -11,6 +11,7 @@ split-brain linear probe). Files are read with `allow_pickle=False`, so an
 object array is refused rather than unpickled.
 """
 
+import math
 import os
 
 import numpy as np
@@ -53,6 +54,10 @@ def load_array_file(path):
         raise _data_error(path, "expected a .npy or .npz file, not a directory")
     if not path.endswith((".npy", ".npz")):
         raise _data_error(path, "expected a .npy or .npz file (numpy's array formats)")
+    # A named pipe or a device would be opened and read until a writer
+    # closes it: a command that never answers.
+    if not os.path.isfile(path):
+        raise _data_error(path, "expected a .npy or .npz file; this is not a regular file")
     with open(path, "rb") as file:
         start = file.read(len(_NPY_MAGIC))
     # Without its magic bytes numpy takes a file for a pickle, and with
@@ -61,8 +66,12 @@ def load_array_file(path):
     if not start.startswith(_ZIP_MAGIC if path.endswith(".npz") else _NPY_MAGIC):
         kind = ".npz (zip)" if path.endswith(".npz") else ".npy"
         raise _data_error(path, f"not a numpy array file: it lacks the {kind} header")
+    if path.endswith(".npy"):
+        _check_npy_size(path)
     try:
         loaded = np.load(path, allow_pickle=False)
+    except MemoryError as error:
+        raise _data_error(path, f"too large to load into memory ({error})") from None
     except ValueError as error:
         # An object array ("Object arrays cannot be loaded when
         # allow_pickle=False") or a truncated file.
@@ -81,12 +90,91 @@ def load_array_file(path):
                 f"Save it with numpy.savez(path, {SAMPLES_KEY}=samples, "
                 f"{LABELS_KEY}=labels), labels optional",
             )
+        _check_npz_sizes(path, loaded, [key for key in (SAMPLES_KEY, LABELS_KEY) if key in keys])
         try:
             x = loaded[SAMPLES_KEY]
             y = loaded[LABELS_KEY] if LABELS_KEY in keys else None
+        except MemoryError as error:
+            raise _data_error(path, f"too large to load into memory ({error})") from None
         except (ValueError, OSError, EOFError) as error:
             raise _data_error(path, f"cannot read the arrays ({error})") from None
     return x, y
+
+
+def _read_header(file):
+    """`(shape, dtype)` from the header of a `.npy` stream, without reading the data."""
+    version = np.lib.format.read_magic(file)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(file)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+    return shape, dtype
+
+
+def _memory_bytes():
+    """The machine's physical memory in bytes, or `None` where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_fits_in_memory(path, what, shape, dtype):
+    """Refuses an array that, with its float32 copy, needs more than the machine's memory.
+
+    A compressed `.npz` of 40 MB can hold 40 GB of zeros, and numpy would
+    try to unpack all of it: the machine, not just the command, would run
+    out of memory.
+    """
+    memory = _memory_bytes()
+    needed = math.prod(shape) * (dtype.itemsize + 4)
+    if memory is not None and needed > memory:
+        raise _data_error(
+            path,
+            f"too large to load into memory: {what} of shape {shape} and dtype "
+            f"{dtype} needs {needed / 1e9:.1f} GB with its float32 copy; this "
+            f"machine has {memory / 1e9:.1f} GB",
+        )
+
+
+def _check_npz_sizes(path, loaded, keys):
+    """`_check_fits_in_memory` for each array the command reads from an `.npz`."""
+    archive = getattr(loaded, "zip", None)
+    for key in keys if archive is not None else ():
+        try:
+            with archive.open(f"{key}.npy") as member:
+                shape, dtype = _read_header(member)
+        except (KeyError, ValueError, OSError, EOFError):
+            continue  # reading it reports the problem
+        if not dtype.hasobject:
+            _check_fits_in_memory(path, f"{key!r}", shape, dtype)
+
+
+def _check_npy_size(path):
+    """Refuses a `.npy` whose header declares more data than the file holds.
+
+    numpy allocates what the header declares before reading, so a small
+    file claiming terabytes would fail with a `MemoryError` (or, claiming a
+    few gigabytes, take them) before finding the data missing.
+    """
+    try:
+        with open(path, "rb") as file:
+            shape, dtype = _read_header(file)
+            offset = file.tell()
+    except (ValueError, OSError, EOFError) as error:
+        raise _data_error(path, f"cannot read the .npy header ({error})") from None
+    if dtype.hasobject:
+        return  # np.load refuses it without reading the data
+    declared = math.prod(shape) * dtype.itemsize
+    held = os.path.getsize(path) - offset
+    if declared > held:
+        raise _data_error(
+            path,
+            f"cannot read the arrays: the file is truncated or its header is wrong: "
+            f"it declares shape "
+            f"{shape} of {dtype}, {declared:,} bytes, but holds {held:,}",
+        )
+    _check_fits_in_memory(path, "the array", shape, dtype)
 
 
 def check_samples(path, x, *, min_rank, max_rank, what, unit_interval=True):
@@ -119,11 +207,18 @@ def check_samples(path, x, *, min_rank, max_rank, what, unit_interval=True):
             f"expected at least 2 samples (one to train on, one to validate); "
             f"the array has shape {x.shape}",
         )
-    x = x.astype("float32")
+    # Values beyond float32's range become infinities, refused just below;
+    # numpy's overflow warning would be noise beside that one line.
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = x.astype("float32")
     finite = np.isfinite(x)
     if not finite.all():
         bad = int(x.size - np.count_nonzero(finite))
-        raise _data_error(path, f"expected finite values; {bad} are NaN or infinite")
+        raise _data_error(
+            path,
+            f"expected finite values; {bad} are NaN or infinite "
+            "(or too large for float32)",
+        )
     if unit_interval:
         low, high = float(x.min()), float(x.max())
         if low < 0.0 or high > 1.0:
@@ -147,6 +242,11 @@ def check_labels(path, y, num_samples):
         )
     if y.dtype.kind == "i" and y.min() < 0:
         raise _data_error(path, f"expected non-negative labels in {LABELS_KEY!r}")
+    if y.max() > np.iinfo("int32").max:
+        # int32 would wrap them round onto other classes.
+        raise _data_error(
+            path, f"expected labels in {LABELS_KEY!r} below 2**31; the largest is {y.max()}"
+        )
     return y.astype("int32")
 
 
@@ -162,9 +262,10 @@ def vae_data(data):
         labels or `None`, and a phrase naming the data.
     """
     if data == "digits":
-        from sklearn.datasets import load_digits
+        from keras_recipes.cli import require
 
-        digits = load_digits()
+        datasets = require("sklearn.datasets", purpose="the digits of `keras-recipes train vae`")
+        digits = datasets.load_digits()
         x = (digits.images / 16.0).astype("float32")[..., None]
         return x, digits.target.astype("int32"), "scikit-learn's digits"
     x, y = load_array_file(data)

@@ -130,6 +130,7 @@ def run_summary(args):
     recipe = args.recipe_name
     arguments = _builder_options.builder_arguments(args, recipe)
     formula = _formula_count(recipe, arguments)
+    _builder_options.check_buildable(recipe, arguments, formula.total)
     model = _build(recipe, arguments)
 
     call = _builder_options.format_call(recipe, arguments)
@@ -179,6 +180,9 @@ def run_count(args):
         raise CommandError(f"{path} is a directory, not a .keras file")
     if not os.path.exists(path):
         raise CommandError(f"no such file: {path}")
+    if not os.path.isfile(path):
+        # Reading a named pipe or a device would wait for a writer: never answer.
+        raise CommandError(f"{path} is not a regular file (a pipe or a device), not a .keras file")
     try:
         # A path object, so that a name starting with "{" is never read as JSON.
         table = param_count.count_config(pathlib.Path(path))
@@ -237,14 +241,24 @@ def run_plot(args):
             + _GRAPHVIZ_HINT
         )
     arguments = _builder_options.builder_arguments(args, recipe)
-    _formula_count(recipe, arguments)
+    _builder_options.check_buildable(
+        recipe, arguments, _formula_count(recipe, arguments).total
+    )
     model = _build(recipe, arguments)
     import keras
 
+    # Graphviz takes its output format from the suffix, in lower case only
+    # (`-TPNG` fails), so the diagram is drawn into a hidden file with the
+    # lower-case suffix beside the output, then renamed over it: an output
+    # named MODEL.PNG works, and an existing file is replaced only by a
+    # complete diagram.
+    root, suffix = os.path.splitext(args.output)
+    directory, name = os.path.split(root)
+    partial = os.path.join(directory, f".{name}.partial{suffix.lower()}")
     try:
         keras.utils.plot_model(
             model,
-            to_file=args.output,
+            to_file=partial,
             show_shapes=True,
             show_layer_names=True,
             show_layer_activations=True,
@@ -252,9 +266,16 @@ def run_plot(args):
             rankdir=args.rankdir,
             dpi=args.dpi,
         )
+        os.replace(partial, args.output)
     except ImportError as error:
         # Keras checks again by drawing an empty graph; a broken Graphviz fails here.
         raise CommandError(f"{error} ({_GRAPHVIZ_HINT})") from None
+    except AssertionError as error:
+        # pydot asserts that `dot` exited 0; its message holds dot's stderr.
+        raise CommandError(f"Graphviz's dot failed: {str(error)[:300]}") from None
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
     size = os.path.getsize(args.output)
     print(f"wrote {args.output} ({size:,} bytes): the architecture of "
           f"keras_recipes.{_builder_options.format_call(recipe, arguments)}")

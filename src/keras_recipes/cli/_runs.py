@@ -40,8 +40,26 @@ def default_directory(kind):
     return os.path.join("runs", f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
-def _is_run_file(name):
-    return name in RUN_FILES or name == PARTIAL_MODEL_FILE or PARTIAL_SUFFIX in name
+# The names an interrupted run can leave behind: the checkpoint's partial
+# file and each picture's `<name>.partial.png`. Exact names only, so a user's
+# `notes.partial.txt` is never taken for one.
+_PARTIAL_FILES = frozenset(
+    [PARTIAL_MODEL_FILE]
+    + [
+        f"{os.path.splitext(name)[0]}{PARTIAL_SUFFIX}.png"
+        for name in RUN_FILES
+        if name.endswith(".png")
+    ]
+)
+
+
+def _is_run_file(directory, name):
+    """Whether `name` in `directory` is a file a run writes: its name, and a file
+    (a directory of the same name is the user's)."""
+    path = os.path.join(directory, name)
+    return (name in RUN_FILES or name in _PARTIAL_FILES) and (
+        os.path.islink(path) or os.path.isfile(path)
+    )
 
 
 def prepare_directory(path, *, force):
@@ -50,29 +68,43 @@ def prepare_directory(path, *, force):
     An existing empty directory is used as it is. An existing one with
     files is refused unless `force`; with `force`, the files of
     `RUN_FILES` (and partial files an interrupted run left) are deleted,
-    and anything else makes it refuse, naming what it found.
+    and anything else (another file, a directory even of a run file's
+    name) makes it refuse, naming what it found, before anything is deleted.
 
     Raises:
         CommandError: the path is a file, or the directory is not empty and
-            `force` is not given, or holds files no run writes.
+            `force` is not given, or holds files no run writes, or cannot
+            be read or created.
     """
     if os.path.exists(path) and not os.path.isdir(path):
         raise CommandError(f"--out {path!r} exists and is not a directory")
-    entries = sorted(os.listdir(path)) if os.path.isdir(path) else []
+    try:
+        entries = sorted(os.listdir(path)) if os.path.isdir(path) else []
+    except OSError as error:
+        raise CommandError(
+            f"cannot read the run directory --out {path!r}: {error.strerror or error}"
+        ) from None
     if entries and not force:
         raise CommandError(
             f"the run directory {path!r} already exists; choose another --out, "
             "or pass --force to replace the run in it"
         )
-    foreign = [name for name in entries if not _is_run_file(name)]
+    foreign = [name for name in entries if not _is_run_file(path, name)]
     if foreign:
         raise CommandError(
             f"--force replaces only a previous run's files, but {path!r} also "
             f"holds {foreign[0]!r}; choose another --out"
         )
-    for name in entries:
-        os.remove(os.path.join(path, name))
-    os.makedirs(path, exist_ok=True)
+    try:
+        for name in entries:
+            os.remove(os.path.join(path, name))
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        where = f" {error.filename!r}" if error.filename else ""
+        raise CommandError(
+            f"cannot create the run directory --out {path!r}: "
+            f"{error.strerror or error}{where}"
+        ) from None
 
 
 def best_checkpoint(keras, directory):
@@ -107,6 +139,14 @@ def best_checkpoint(keras, directory):
                 os.remove(self.partial_path)
 
     return AtomicBestCheckpoint()
+
+
+def discard_partial_files(directory):
+    """Deletes the partial files (a checkpoint, a picture) an interruption cut short."""
+    for name in _PARTIAL_FILES:
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            os.remove(path)
 
 
 def read_history(directory):

@@ -40,6 +40,9 @@ from keras_recipes.cli import (
 # of 24.2 against 24.8 after 60 epochs, in about 35 s on 2 shared cores.
 VAE_DEFAULTS = {"epochs": 60, "batch_size": 32, "latent_dim": 2, "hidden_units": (512, 256)}
 SPLIT_BRAIN_DEFAULTS = {"epochs": 8, "batch_size": 64, "images": 2000, "width_multiplier": 0.25}
+# The range of `--images`: one image to train on and one to validate, and at
+# most 1.2 GB of generated 32x32 images (float32, before their Lab copies).
+MIN_IMAGES, MAX_IMAGES = 2, 100_000
 
 # The temperature of the annealed mean (Zhang, Isola and Efros, "Colorful
 # Image Colorization", ECCV 2016, Sec. 2.3): between the mean of the bin
@@ -78,6 +81,20 @@ def _argument_error(name, text):
     )
 
 
+def _images(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not MIN_IMAGES <= value <= MAX_IMAGES:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from {MIN_IMAGES} to {MAX_IMAGES:,}. Received: --images={text!r}"
+        )
+    return value
+
+
 def _non_negative_int(text):
     import argparse
 
@@ -85,9 +102,11 @@ def _non_negative_int(text):
         value = int(text)
     except ValueError:
         value = -1
-    if value < 0:
+    # keras.utils.set_random_seed seeds numpy's legacy generator, which takes
+    # seeds below 2**32 only.
+    if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(
-            f"expected a non-negative integer. Received: --seed={text!r}"
+            f"expected a non-negative integer below 2**32. Received: --seed={text!r}"
         )
     return value
 
@@ -122,6 +141,16 @@ def _units(text):
 
 
 # === Shared steps ===
+
+
+def _check_buildable(recipe, arguments):
+    """Refuses, before Keras loads, a model too big to build (its count is analytic)."""
+    from keras_recipes import param_count
+    from keras_recipes.cli import _builder_options
+
+    count = getattr(param_count, recipe)(**arguments).total
+    _builder_options.check_buildable(recipe, arguments, count)
+
 
 
 def _start(args, kind):
@@ -163,9 +192,33 @@ def _fit(keras, model, x_train, x_val, args):
     except KeyboardInterrupt:
         interrupted = True
         print()
+    except OSError as error:
+        # A full disk or a lost permission while checkpointing or logging:
+        # one line (main() prints it) that says what the run directory keeps.
+        if checkpoint.best_epoch is None:
+            kept = "no model was saved"
+        else:
+            kept = f"its model.keras is the best of epoch {checkpoint.best_epoch}"
+        raise OSError(f"{error}; while writing the run in {args.out}: {kept}") from None
     finally:
         checkpoint.discard_partial()
     return checkpoint, interrupted
+
+
+def _draw(args, draw):
+    """Runs `draw()`, the pictures from the best model; returns whether Ctrl-C stopped it.
+
+    The model and history are complete by then, so Ctrl-C here keeps them
+    and the pictures already drawn (a picture cut short is deleted), and
+    the report says so, as after Ctrl-C during training.
+    """
+    try:
+        draw()
+    except KeyboardInterrupt:
+        print()
+        _runs.discard_partial_files(args.out)
+        return True
+    return False
 
 
 def _load_best(keras, args):
@@ -208,7 +261,8 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
         ]
         kept = f"kept in {args.out}: " + ", ".join(named)
     print(
-        f"{PROG} {args.command}: interrupted after {epochs_done} epochs; {kept}",
+        f"{PROG} {args.command}: interrupted after {epochs_done} "
+        f"epoch{'' if epochs_done == 1 else 's'}; {kept}",
         file=sys.stderr,
     )
     return EXIT_INTERRUPTED
@@ -224,6 +278,11 @@ def run_vae(args):
             f".npy or .npz file. Received: --data={args.data!r}"
         )
     x, labels, description = _data.vae_data(args.data)
+    _check_buildable(
+        "vae",
+        {"input_shape": x.shape[1:], "latent_dim": args.latent_dim,
+         "hidden_units": args.hidden_units},
+    )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
     _start(args, "vae")
     x_train, _, x_val, labels_val = _data.shuffle_split(x, labels, seed=args.seed)
@@ -248,7 +307,9 @@ def run_vae(args):
     history = _runs.read_history(args.out)
     best = _load_best(keras, args)
     if best is not None:
-        _vae_pictures(keras, best, x_val, labels_val, history, args)
+        interrupted = _draw(
+            args, lambda: _vae_pictures(keras, best, x_val, labels_val, history, args)
+        ) or interrupted
     return _report(
         args,
         checkpoint,
@@ -321,6 +382,11 @@ def run_split_brain(args):
     rgb, labels, description = _data.split_brain_data(
         args.data, num_images=args.images, seed=args.seed
     )
+    _check_buildable(
+        "split_brain_ae",
+        {"input_shape": rgb.shape[1:], "architecture": "small",
+         "width_multiplier": args.width_multiplier},
+    )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
     _start(args, "split-brain")
     rgb_train, labels_train, rgb_val, labels_val = _data.shuffle_split(
@@ -356,15 +422,19 @@ def run_split_brain(args):
     history = _runs.read_history(args.out)
     best = _load_best(keras, args)
     extra = []
-    if best is not None:
+
+    def draw():
         # The trained model takes the best checkpoint's weights (the same
         # architecture), so the functions traced before training serve again.
         model.set_weights(best.get_weights())
         _colorized_picture(keras, model, rgb_val, lab_val, args)
         if labels is not None:
             probe_after = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
-            extra = _write_probe(args, probe_before, probe_after, labels, len(rgb_train),
-                                 len(rgb_val), checkpoint.best_epoch)
+            extra.extend(_write_probe(args, probe_before, probe_after, labels, len(rgb_train),
+                                      len(rgb_val), checkpoint.best_epoch))
+
+    if best is not None:
+        interrupted = _draw(args, draw) or interrupted
     loss_keys = (
         "loss",
         f"{model.name}_x2_from_x1_loss",
@@ -506,7 +576,8 @@ def _add_common(parser, *, epochs, batch_size, kind):
     )
     parser.add_argument(
         "--seed", type=_non_negative_int, default=0,
-        help="seed of the shuffle, the split, the weights and the noise (default: 0)",
+        help="seed of the shuffle, the split, the weights and the noise, 0 to "
+        "2**32 - 1 (default: 0)",
     )
     parser.add_argument(
         "--force", action="store_true",
@@ -579,9 +650,9 @@ def add_parsers(subparsers):
     _add_common(split_brain, epochs=SPLIT_BRAIN_DEFAULTS["epochs"],
                 batch_size=SPLIT_BRAIN_DEFAULTS["batch_size"], kind="split-brain")
     split_brain.add_argument(
-        "--images", type=_positive("--images"), default=SPLIT_BRAIN_DEFAULTS["images"],
-        help="number of generated images with --data shapes (default: "
-        f"{SPLIT_BRAIN_DEFAULTS['images']})",
+        "--images", type=_images, default=SPLIT_BRAIN_DEFAULTS["images"],
+        help=f"number of generated images with --data shapes, {MIN_IMAGES} to "
+        f"{MAX_IMAGES:,} (default: {SPLIT_BRAIN_DEFAULTS['images']})",
     )
     split_brain.add_argument(
         "--width-multiplier", type=_positive_float,
