@@ -61,3 +61,15 @@ def assert_invalid(builder, kwargs, argument, error):
     """Check `builder(**kwargs)` raises `error` naming `argument` in backticks and ending in "Received: argument="."""
     with pytest.raises(error, match=rf"`{argument}`(.|\n)*Received: {argument}="):
         builder(**kwargs)
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path):
+    """`(width, height)` from a PNG's IHDR chunk; fails if the file is not a PNG."""
+    with open(path, "rb") as image:
+        head = image.read(24)
+    assert head[:8] == PNG_SIGNATURE, f"{path} is not a PNG: {head[:8]!r}"
+    assert head[12:16] == b"IHDR"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")

@@ -4,7 +4,6 @@ import inspect
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ import zipfile
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from helpers import png_size
 from test_cli import run_cli
 
 import keras_recipes
@@ -20,16 +20,6 @@ from keras_recipes import cli, param_count
 from keras_recipes.cli import _builder_options, _inspect
 from keras_recipes.param_count import ParamCount
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_size(path):
-    """`(width, height)` from a PNG's IHDR chunk; fails if the file is not a PNG."""
-    with open(path, "rb") as image:
-        head = image.read(24)
-    assert head[:8] == PNG_SIGNATURE, head[:8]
-    assert head[12:16] == b"IHDR"
-    return struct.unpack(">II", head[16:24])
 
 
 def keras_free(argv):

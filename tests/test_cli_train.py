@@ -11,28 +11,19 @@ import time
 import keras
 import numpy as np
 import pytest
+from helpers import png_size
 from test_cli import run_cli
 
 import keras_recipes  # noqa: F401  (registers the classes the saved models use)
 from keras_recipes.cli import _figures, _runs, _train
 from keras_recipes.data import colored_shapes
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VAE_FILES = ["model.keras", "history.csv", "reconstructions.png", "latent.png",
              "samples.png", "loss.png"]
 SPLIT_BRAIN_FILES = ["model.keras", "history.csv", "colorized.png", "probe.json"]
 # Tiny settings: a few seconds of training after TensorFlow's start-up.
 TINY_VAE = ["--epochs", "2", "--batch-size", "8", "--hidden-units", "16"]
 TINY_SPLIT_BRAIN = ["--epochs", "1", "--batch-size", "8", "--width-multiplier", "0.0625"]
-
-
-def png_size(path):
-    """`(width, height)` from a PNG's IHDR chunk, after checking the signature."""
-    with open(path, "rb") as file:
-        header = file.read(24)
-    assert header[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
-    assert header[12:16] == b"IHDR"
-    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
 
 
 def history_rows(directory):
