@@ -259,18 +259,28 @@ def format_call(recipe, arguments):
     return f"{recipe}({inner})"
 
 
-def check_buildable(recipe, arguments, count):
-    """Refuses, before building, a model of more than `MAX_BUILD_PARAMS` parameters.
+def check_buildable(recipe, arguments):
+    """The recipe's analytic count; refuses a model of more than `MAX_BUILD_PARAMS` parameters.
+
+    `param_count.<recipe>(**arguments)` is pure Python and checks the sizes
+    as the builder does, so most bad values, and every model too big to
+    build, fail here, before Keras loads.
 
     Args:
         recipe: the builder name.
-        arguments: the builder arguments, for the message.
-        count: its `param_count` total, computed without building.
+        arguments: the builder arguments.
+
+    Returns:
+        The `ParamCount` of `param_count.<recipe>(**arguments)`.
 
     Raises:
-        ValueError: `count` exceeds `MAX_BUILD_PARAMS`; the message gives
-            the count, so the user learns it all the same.
+        ValueError: a bad argument, or a count above `MAX_BUILD_PARAMS`; the
+            message then gives the count, so the user learns it all the same.
     """
+    from keras_recipes import param_count
+
+    formula = getattr(param_count, recipe)(**arguments)
+    count = formula.total
     if count > MAX_BUILD_PARAMS:
         raise ValueError(
             f"keras_recipes.{format_call(recipe, arguments)} would have {count:,} "
@@ -278,6 +288,24 @@ def check_buildable(recipe, arguments, count):
             f"of float32 weights before the optimizer's state; this command builds "
             f"models of at most {MAX_BUILD_PARAMS:,} parameters"
         )
+    return formula
+
+
+def positive_int(name):
+    """An argparse type for a positive integer, with the library's message."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(
+                f"expected a positive integer. Received: {name}={text!r}"
+            )
+        return value
+
+    return parse
 
 
 # === argparse ===

@@ -64,14 +64,6 @@ def run_list(args):
 # === summary ===
 
 
-def _formula_count(recipe, arguments):
-    """`param_count.<recipe>(**arguments)`: pure Python, and it checks the sizes
-    as the builder does, so most bad values fail here, before Keras loads."""
-    from keras_recipes import param_count
-
-    return getattr(param_count, recipe)(**arguments)
-
-
 def _build(recipe, arguments):
     from keras_recipes.cli import import_keras
 
@@ -129,8 +121,7 @@ def run_summary(args):
 
     recipe = args.recipe_name
     arguments = _builder_options.builder_arguments(args, recipe)
-    formula = _formula_count(recipe, arguments)
-    _builder_options.check_buildable(recipe, arguments, formula.total)
+    formula = _builder_options.check_buildable(recipe, arguments)
     model = _build(recipe, arguments)
 
     call = _builder_options.format_call(recipe, arguments)
@@ -241,9 +232,7 @@ def run_plot(args):
             + _GRAPHVIZ_HINT
         )
     arguments = _builder_options.builder_arguments(args, recipe)
-    _builder_options.check_buildable(
-        recipe, arguments, _formula_count(recipe, arguments).total
-    )
+    _builder_options.check_buildable(recipe, arguments)
     model = _build(recipe, arguments)
     import keras
 
@@ -291,16 +280,6 @@ def _wrap(text):
     return textwrap.fill(" ".join(text.split()), width=79)
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _add_recipe_parsers(parser, *, command, run, extra_options=None, example):
     """One sub-parser per recipe under `parser`, each with its builder's options."""
     recipes = parser.add_subparsers(
@@ -337,7 +316,7 @@ def _plot_options(parser):
         help="layout: TB top to bottom, LR left to right (default: TB)",
     )
     parser.add_argument(
-        "--dpi", type=_positive_int, default=96, help="resolution of a PNG (default: 96)"
+        "--dpi", type=_builder_options.positive_int("--dpi"), default=96, help="resolution of a PNG (default: 96)"
     )
     parser.add_argument(
         "--collapse", action="store_true",

@@ -29,6 +29,7 @@ from keras_recipes.cli import (
     EXIT_INTERRUPTED,
     PROG,
     CommandError,
+    _builder_options,
     _data,
     _runs,
     import_keras,
@@ -56,29 +57,6 @@ PROBED_LAYERS = ("conv1", "conv3", "conv5", "fc7")
 # samples.png for latent_dim 2: a SAMPLE_GRID x SAMPLE_GRID grid of points
 # at evenly spaced quantiles of N(0, 1) in each dimension.
 SAMPLE_GRID = 15
-
-
-def _positive(name):
-    """An argparse type for a positive integer, with the library's message."""
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise _argument_error(name, text) from None
-        if value < 1:
-            raise _argument_error(name, text)
-        return value
-
-    return parse
-
-
-def _argument_error(name, text):
-    import argparse
-
-    return argparse.ArgumentTypeError(
-        f"expected a positive integer. Received: {name}={text!r}"
-    )
 
 
 def _images(text):
@@ -141,16 +119,6 @@ def _units(text):
 
 
 # === Shared steps ===
-
-
-def _check_buildable(recipe, arguments):
-    """Refuses, before Keras loads, a model too big to build (its count is analytic)."""
-    from keras_recipes import param_count
-    from keras_recipes.cli import _builder_options
-
-    count = getattr(param_count, recipe)(**arguments).total
-    _builder_options.check_buildable(recipe, arguments, count)
-
 
 
 def _start(args, kind):
@@ -278,7 +246,7 @@ def run_vae(args):
             f".npy or .npz file. Received: --data={args.data!r}"
         )
     x, labels, description = _data.vae_data(args.data)
-    _check_buildable(
+    _builder_options.check_buildable(
         "vae",
         {"input_shape": x.shape[1:], "latent_dim": args.latent_dim,
          "hidden_units": args.hidden_units},
@@ -382,7 +350,7 @@ def run_split_brain(args):
     rgb, labels, description = _data.split_brain_data(
         args.data, num_images=args.images, seed=args.seed
     )
-    _check_buildable(
+    _builder_options.check_buildable(
         "split_brain_ae",
         {"input_shape": rgb.shape[1:], "architecture": "small",
          "width_multiplier": args.width_multiplier},
@@ -563,11 +531,11 @@ def _write_probe(args, before, after, labels, num_train, num_test, best_epoch):
 
 def _add_common(parser, *, epochs, batch_size, kind):
     parser.add_argument(
-        "--epochs", type=_positive("--epochs"), default=epochs,
+        "--epochs", type=_builder_options.positive_int("--epochs"), default=epochs,
         help=f"training epochs (default: {epochs})",
     )
     parser.add_argument(
-        "--batch-size", type=_positive("--batch-size"), default=batch_size,
+        "--batch-size", type=_builder_options.positive_int("--batch-size"), default=batch_size,
         help=f"samples per batch (default: {batch_size})",
     )
     parser.add_argument(
@@ -618,7 +586,7 @@ def add_parsers(subparsers):
     _add_common(vae, epochs=VAE_DEFAULTS["epochs"], batch_size=VAE_DEFAULTS["batch_size"],
                 kind="vae")
     vae.add_argument(
-        "--latent-dim", type=_positive("--latent-dim"), default=VAE_DEFAULTS["latent_dim"],
+        "--latent-dim", type=_builder_options.positive_int("--latent-dim"), default=VAE_DEFAULTS["latent_dim"],
         help="latent dimensions; above 2, latent.png shows the first two principal "
         f"components (default: {VAE_DEFAULTS['latent_dim']})",
     )
