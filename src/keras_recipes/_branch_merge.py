@@ -113,6 +113,13 @@ def branch_merge(
             input_dim, trunk_units, branch_units, head_units, merge
         )
     )
+    sizes = {
+        "input_dim": list(input_dims) if multi_input else input_dims[0],
+        "trunk_units": list(trunk),
+        "branch_units": [list(branch) for branch in branches],
+        "head_units": [list(head) for head in heads] if multi_output else list(heads[0]),
+    }
+    _validation.buildable("branch_merge", {**sizes, "merge": merge}, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     hidden = [*trunk, *(width for branch in branches for width in branch)]

@@ -57,6 +57,8 @@ def mlp(
     ['mlp_input', 'mlp_dense_0', 'mlp_dense_1', 'mlp_dense_2']
     """
     input_dim, units = _validation.mlp_sizes(input_dim, units)
+    sizes = {"input_dim": input_dim, "units": list(units)}
+    _validation.buildable("mlp", sizes, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths("a hidden layer of `units`", activation, units[:-1])

@@ -75,6 +75,8 @@ def shared_mlp(
     input_dim, shared_units, bridge_units = _validation.shared_mlp_sizes(
         input_dim, shared_units, bridge_units
     )
+    sizes = {"input_dim": input_dim, "shared_units": shared_units, "bridge_units": list(bridge_units)}
+    _validation.buildable("shared_mlp", sizes, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths(

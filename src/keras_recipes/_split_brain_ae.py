@@ -157,6 +157,19 @@ def split_brain_ae(
         architecture,
         width_multiplier,
     )
+    sizes = {
+        "input_shape": input_shape,
+        "channel_groups": channel_groups,
+        "loss": losses,
+        "num_l_bins": num_l_bins,
+        "ab_bin_centers": ab_bin_centers,
+        "architecture": architecture,
+        "width_multiplier": width_multiplier,
+    }
+    responsible = ["architecture", "width_multiplier", "num_l_bins"]
+    if ab_bin_centers is not None:
+        responsible.append("ab_bin_centers")
+    _validation.buildable("split_brain_ae", sizes, responsible=responsible)
     optimizer = _building.optimizer(optimizer)
     seed = _validation.seed(seed)
     name = _validation.name(name)
