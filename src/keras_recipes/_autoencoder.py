@@ -102,6 +102,10 @@ def autoencoder(
         ValueError: a size is not positive, a string names no choice,
             `noise_stddev` is outside [0, 1], or the image size is not
             divisible as the strides need.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.autoencoder` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:

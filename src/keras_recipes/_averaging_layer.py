@@ -36,8 +36,9 @@ def averaging_layer(
         with 0 parameters.
 
     Raises:
-        ValueError: `input_dim` is not positive, or a string names nothing
-            Keras knows.
+        ValueError: `input_dim` is not positive or is above 2**31 - 1
+            features (one sample would be 8 GiB as float32), or a string
+            names nothing Keras knows.
         TypeError: an argument has the wrong type.
 
     Example:

@@ -96,6 +96,10 @@ def branch_merge(
         ValueError: a size is not positive, fewer than two branches, input
             and branch counts differ, widths cannot be merged, a string names
             nothing Keras knows, or an output is a softmax over one unit.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.branch_merge` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:

@@ -46,6 +46,10 @@ def mlp(
     Raises:
         ValueError: a size is not positive, a string names nothing Keras
             knows, or the output is a softmax over one unit.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.mlp` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:

@@ -132,6 +132,10 @@ def split_brain_ae(
         ValueError: a size is out of range, the channel groups overlap, a
             string choice is unknown, or classification is asked for a split
             other than L | ab.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.split_brain_ae` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:
