@@ -724,7 +724,7 @@ def _autoencoder_table():
         "intermediate_dim": invalid_sizes(huge=False),
         "reconstruction_loss": unknown_choices(("binary_crossentropy", "squared_error")),
         "optimizer": invalid_optimizers(),
-        "steps_per_execution": invalid_sizes(huge=False),
+        "steps_per_execution": invalid_sizes(),
         "seed": invalid_seeds(),
         "name": invalid_names(),
     }

@@ -141,7 +141,7 @@ def autoencoder(
         "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
     )
     optimizer = _building.optimizer(optimizer)
-    steps_per_execution = _validation.positive_int("steps_per_execution", steps_per_execution)
+    steps_per_execution = _validation.steps_per_execution(steps_per_execution)
     seed = _validation.seed(seed)
     name = _validation.name(name)
 

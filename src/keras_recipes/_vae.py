@@ -211,7 +211,7 @@ def vae(
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
     beta = _autoencoding_checks.beta(beta)
     optimizer = _building.optimizer(optimizer)
-    steps_per_execution = _validation.positive_int("steps_per_execution", steps_per_execution)
+    steps_per_execution = _validation.steps_per_execution(steps_per_execution)
     seed = _validation.seed(seed)
     name = _validation.name(name)
 

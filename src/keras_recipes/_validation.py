@@ -36,7 +36,7 @@ checks that `param_count` shares, so both refuse the same shapes.
 """
 
 MAX_WIDTH = 2**31 - 1
-"""The widest layer (units, filters, channels) a width multiplier may give: the largest int32."""
+"""The largest int32: the widest layer a width multiplier may give, and the most `steps_per_execution`."""
 
 
 def invalid(argument, expected, value, hint=""):
@@ -134,6 +134,21 @@ def non_negative_int(argument, value):
     if value < 0:
         raise invalid(argument, "a non-negative integer", value)
     return int(value)
+
+
+def steps_per_execution(value):
+    """Check `steps_per_execution`: a positive integer of at most 2**31 - 1.
+
+    Keras holds it in a 64-bit integer on TensorFlow, where a larger Python
+    int fails inside `fit` with a bare OverflowError; no dataset has 2**31
+    batches per epoch to fill such a step anyway.
+    """
+    value = positive_int("steps_per_execution", value)
+    if value > MAX_WIDTH:
+        raise invalid(
+            "steps_per_execution", f"a positive integer of at most {MAX_WIDTH:,} (2**31 - 1)", value
+        )
+    return value
 
 
 def boolean(argument, value):
