@@ -11,8 +11,8 @@ nested model and inside `TimeDistributed` / `Bidirectional` wrappers,
 
 Every file goes through four loaders, and the marker file must never exist:
 
-- `keras.saving.load_model(path)` with its default `safe_mode=True` (Keras's
-  behaviour, pinned per file in `KERAS_LOADS`),
+- `keras.saving.load_model(path)` with its default `safe_mode=True`, which
+  refuses every one (Keras's behaviour, pinned so a change shows up here),
 - `keras_recipes.saving.load_model(path)`, which must refuse every one with a
   `ValueError` naming the layer and the class, before Keras opens the file,
 - `param_count.count_config(path)`, which never deserializes anything: the
@@ -125,11 +125,6 @@ CASES = [
     ("bidirectional_activation_os_system", "wrappers", "forward_lstm", lambda layer, m: _set(layer, "activation", _function("os", "system"))),
     ("bidirectional_recurrent_attacker_function", "wrappers", "forward_lstm", lambda layer, m: _set(layer, "recurrent_activation", _function(MARKER_MODULE, "touch"))),
 ]
-
-# What `keras.saving.load_model(path)` (safe_mode=True) does with each file:
-# "refuses" raises; "loads" returns a model. Pinned, so a change in Keras
-# shows up here. Nothing runs either way (the marker is checked for all).
-KERAS_LOADS = set()
 
 # Files that name only Keras modules, which the library's check lets through
 # to Keras: a class Keras does not have, which Keras refuses without importing
@@ -245,15 +240,11 @@ def test_crafted_lambda_runs_when_safe_mode_is_off(base_files, tmp_path, marker)
     assert marker.exists()
 
 
-def test_keras_safe_mode_refuses_or_runs_nothing(hostile):
-    """`keras.saving.load_model` (safe mode) refuses each file but those in `KERAS_LOADS`, and runs nothing."""
-    name, path, marker = hostile
-    if name in KERAS_LOADS:
-        with pytest.warns(UserWarning):
-            keras.saving.load_model(path)
-    else:
-        with pytest.raises((ValueError, TypeError)):
-            keras.saving.load_model(path)
+def test_keras_safe_mode_refuses_and_runs_nothing(hostile):
+    """`keras.saving.load_model` (default safe mode, Keras 3.15) refuses every crafted file and runs none."""
+    _, path, marker = hostile
+    with pytest.raises((ValueError, TypeError)):
+        keras.saving.load_model(path)
     assert not marker.exists()
 
 
