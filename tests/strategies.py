@@ -343,3 +343,489 @@ def autoencoder_arguments(draw):
     )
     keywords["noise_stddev"] = draw(st.just(0.0) | st.floats(min_value=0.0, max_value=1.0))
     return (shape, latent_dim), keywords
+
+
+# === Invalid builder arguments ===
+# Strategies for `tests/test_invalid_arguments.py`. Each `invalid_*_calls()`
+# draws `(kwargs, names)`: a builder call with exactly one thing wrong (one
+# argument, or two that do not fit together) and the argument names an error
+# message may name for it. Everything else in the call is a tiny valid
+# configuration, so the call would build if the wrong thing were not refused.
+
+import math  # noqa: E402
+from fractions import Fraction  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HUGE = 2**31
+"""A size no recipe builds: a sample of this many features, or a Dense layer this wide on any input."""
+
+
+def huge_integers():
+    """Sizes from `HUGE` up, Python and numpy integers: models too big to build."""
+    return st.one_of(
+        st.integers(min_value=HUGE, max_value=10**30),
+        st.integers(min_value=HUGE, max_value=2**62).map(np.int64),
+    )
+
+
+def _numpy_non_integers():
+    return st.sampled_from(
+        [
+            np.float32(2.0),
+            np.float64(3.0),
+            np.bool_(True),
+            np.complex64(2),
+            np.array(3),
+            np.array([3]),
+            np.array(2.0),
+            np.str_("3"),
+        ]
+    )
+
+
+def _odd_objects():
+    """Values of no sensible type: containers, bytes, complex numbers, objects."""
+    return st.one_of(
+        st.dictionaries(st.text(max_size=2), st.integers(0, 3), max_size=2),
+        st.sampled_from([b"3", 2j, {3}, frozenset(), object(), Ellipsis, range(3)]),
+    )
+
+
+def wrong_size_types():
+    """Values that are not integers of any kind: invalid for every size argument.
+
+    `bool` is an `int` subclass and integral floats look like integers; both
+    are refused, as are numpy floats, booleans, arrays and strings.
+    """
+    return st.one_of(
+        st.booleans(),
+        st.floats(),  # nan, inf, integral floats such as 2.0 included
+        st.integers(1, 8).map(float),
+        st.text(max_size=3),
+        st.integers(1, 8).map(str),
+        st.none(),
+        st.lists(st.integers(1, 8), max_size=2),
+        st.integers(1, 8).map(Fraction),
+        _numpy_non_integers(),
+        _odd_objects(),
+    )
+
+
+def non_positive_sizes():
+    """Zero and negative integers, Python and numpy: invalid for every size."""
+    return st.one_of(
+        st.integers(max_value=0),
+        st.integers(min_value=-(2**31), max_value=0).map(np.int32),
+        st.integers(min_value=-(2**62), max_value=0).map(np.int64),
+    )
+
+
+def invalid_sizes(huge=True):
+    """Anything a positive size argument refuses; `huge` adds sizes too big to build."""
+    strategies = [wrong_size_types(), non_positive_sizes()]
+    if huge:
+        strategies.append(huge_integers())
+    return st.one_of(*strategies)
+
+
+def invalid_unit_lists(allow_empty=False, huge=True, nested=True, number=True):
+    """Anything a list of layer widths refuses.
+
+    A string, a number, a dict or a numpy array instead of a list; a list
+    holding one bad width among good ones; a ragged list; the empty list
+    where a layer is needed; with `nested`, a list of lists (valid where
+    several stacks are asked for, such as `branch_units`); with `number`, a
+    bare integer (valid as a 1-d `input_shape`); with `huge`, a width too big
+    to build.
+    """
+    bad_item = invalid_sizes(huge=huge)
+    strategies = [
+        st.text(max_size=4),
+        st.sampled_from(["3,2", "[3, 2]", "", None, 3.0, True]),
+        st.dictionaries(st.integers(1, 3), st.integers(1, 3), min_size=1, max_size=2),
+        st.lists(sizes(), min_size=1, max_size=3).map(np.array),
+        st.tuples(
+            st.lists(sizes(), max_size=2), bad_item, st.lists(sizes(), max_size=2)
+        ).map(lambda parts: [*parts[0], parts[1], *parts[2]]),
+        st.lists(sizes(), min_size=1, max_size=2).map(lambda items: [items, *items]),
+    ]
+    if nested:
+        strategies.append(st.lists(st.lists(sizes(), min_size=1, max_size=2), min_size=1, max_size=3))
+    if number:
+        strategies.append(st.sampled_from([3, np.int64(3)]))
+    if not allow_empty:
+        strategies.append(st.sampled_from([[], ()]))
+    return st.one_of(*strategies)
+
+
+def non_finite_numbers():
+    """`nan`, `inf` and `-inf`, as Python and numpy floats: invalid for every real argument."""
+    return st.sampled_from([math.nan, math.inf, -math.inf]).flatmap(
+        lambda value: st.sampled_from([value, np.float32(value), np.float64(value)])
+    )
+
+
+def wrong_number_types():
+    """Values that are not real numbers: invalid for every float argument."""
+    return st.one_of(
+        st.booleans(),
+        st.none(),
+        st.text(max_size=3),
+        st.sampled_from(["0.5", "1e-3", b"1", 1j, np.complex128(1), np.array(0.5), np.array([0.5])]),
+        st.lists(st.floats(0, 1), min_size=1, max_size=2),
+        _odd_objects(),
+    )
+
+
+def invalid_numbers(low=0.0, high=math.inf, strictly_positive=False):
+    """Anything a finite real argument in `[low, high]` refuses."""
+    strategies = [non_finite_numbers(), wrong_number_types()]
+    # A filter, not `exclude_max`: -0.0 is not below 0.0.
+    below = st.floats(max_value=low, allow_infinity=False, allow_nan=False)
+    strategies.append(below.filter(lambda value: value <= low if strictly_positive else value < low))
+    if high != math.inf:
+        strategies.append(st.floats(min_value=high, exclude_min=True, allow_infinity=False))
+    return st.one_of(*strategies)
+
+
+def unknown_choices(choices):
+    """Strings that are not in `choices` (case and spacing variants included), and non-strings."""
+    near_misses = [variant for choice in choices for variant in (choice.upper(), f" {choice}", choice[:-1])]
+    return st.one_of(
+        st.text(max_size=8).filter(lambda text: text not in choices),
+        st.sampled_from(near_misses),
+        st.sampled_from([None, 0, 1.5, True, ["dense"], {"mode": "add"}, np.str_("nope")]),
+    )
+
+
+def invalid_seeds():
+    """Negative integers and non-integers: invalid for every `seed`."""
+    return st.one_of(
+        st.integers(max_value=-1),
+        st.sampled_from([np.int64(-1), 1.0, 0.5, math.nan, "0", True, False, np.float64(1), np.array(1), [1]]),
+        _odd_objects(),
+    )
+
+
+def invalid_names():
+    """Names Keras refuses: empty, with `/`, or not a string."""
+    return st.one_of(
+        st.just(""),
+        st.text(min_size=0, max_size=4).map(lambda text: f"{text}/{text}"),
+        st.sampled_from([None, 0, 1.5, True, b"mlp", ["mlp"], np.array("mlp")]),
+    )
+
+
+def invalid_activations():
+    """Activation values that are not `None`, a known name or a callable."""
+    return st.one_of(
+        st.sampled_from(["relux", "Relu", "soft_max", "", "none", "leaky-relu"]),
+        st.sampled_from([0, 1.5, True, ["relu"], {"name": "relu"}, b"relu", np.str_("nope")]),
+    )
+
+
+def invalid_losses():
+    """Loss values that are not a known name, a `Loss` or a callable."""
+    return st.one_of(
+        st.sampled_from(["msee", "MSE ", "", "cross_entropy", "l2"]),
+        st.sampled_from([None, 0, 1.5, True, ["mse"], {"out": "mse"}, b"mse"]),
+    )
+
+
+def invalid_optimizers():
+    """Optimizer values that are not a known name or an unused optimizer."""
+    return st.one_of(
+        st.sampled_from(["adamm", "ADAM ", "", "gradient_descent", "lbfgs"]),
+        st.sampled_from([None, 0, 1e-3, True, ["adam"], {"class_name": "Adam"}, b"adam"]),
+    )
+
+
+def invalid_metrics():
+    """Metrics values: a bare string, an unknown name in a list, or a non-list."""
+    return st.one_of(
+        st.sampled_from(["mae", "accuracy"]),
+        st.sampled_from([["maee"], ["mae", "nope"], [0], [None], [1.5], 3, {"out": "mae"}, True]),
+    )
+
+
+def _common_invalid_keywords(outputs=True):
+    table = {
+        "loss": invalid_losses(),
+        "optimizer": invalid_optimizers(),
+        "metrics": invalid_metrics(),
+        "name": invalid_names(),
+    }
+    if outputs:
+        table.update(
+            activation=invalid_activations(),
+            output_activation=invalid_activations(),
+            seed=invalid_seeds(),
+        )
+    return table
+
+
+def _one_wrong(base, table, mismatches=()):
+    """`(kwargs, names)`: `base` with one argument from `table` wrong, or one of `mismatches`.
+
+    `table` maps an argument to a strategy of its invalid values; each of
+    `mismatches` draws `(changes, names)`, arguments that are valid alone but
+    not together.
+    """
+    # Each argument, and each kind of mismatch, is drawn equally often.
+    singles = [
+        table[argument].map(lambda value, argument=argument: ({argument: value}, (argument,)))
+        for argument in sorted(table)
+    ]
+
+    @st.composite
+    def call(draw):
+        changes, names = draw(draw(st.sampled_from([*singles, *mismatches])))
+        return {**base, **changes}, names
+
+    return call()
+
+
+def invalid_mlp_calls():
+    """One thing wrong in an `mlp()` call."""
+    table = {"input_dim": invalid_sizes(), "units": invalid_unit_lists(), **_common_invalid_keywords()}
+    softmax_on_one = st.just(({"units": [3, 1], "output_activation": "softmax"}, ("output_activation",)))
+    hidden_softmax = st.just(({"units": [1, 3], "activation": "softmax"}, ("activation",)))
+    return _one_wrong({"input_dim": 2, "units": [3, 2]}, table, [softmax_on_one, hidden_softmax])
+
+
+@st.composite
+def _shared_mlp_mismatches(draw):
+    input_dim = draw(sizes())
+    bridge = draw(st.lists(sizes(), max_size=2)) + [draw(sizes().filter(lambda w: w != input_dim))]
+    shared_units = draw(sizes())
+    if draw(flags()):
+        bridge, shared_units = [], draw(sizes().filter(lambda w: w != input_dim))
+    changes = {"input_dim": input_dim, "shared_units": shared_units, "bridge_units": bridge}
+    return changes, ("bridge_units", "input_dim", "shared_units")
+
+
+def invalid_shared_mlp_calls():
+    """One thing wrong in a `shared_mlp()` call, or a bridge that does not end at `input_dim`."""
+    table = {
+        "input_dim": invalid_sizes(),
+        "shared_units": invalid_sizes(),
+        "bridge_units": invalid_unit_lists(allow_empty=True),
+        **_common_invalid_keywords(),
+    }
+    base = {"input_dim": 2, "shared_units": 3, "bridge_units": [2]}
+    return _one_wrong(base, table, [_shared_mlp_mismatches()])
+
+
+@st.composite
+def _branch_merge_mismatches(draw):
+    kind = draw(st.sampled_from(["inputs", "trunk", "widths", "one_branch", "heads"]))
+    if kind == "inputs":
+        # One input per branch, but a different number of them.
+        count = draw(st.sampled_from([1, 3, 4]))
+        return {"input_dim": [2] * count, "branch_units": [[2], [2]]}, ("input_dim",)
+    if kind == "trunk":
+        # A shared trunk reads every input, so their widths must agree.
+        dims = draw(st.lists(sizes(), min_size=2, max_size=2, unique=True))
+        return {"input_dim": dims, "trunk_units": [3], "branch_units": [[2], [2]]}, ("input_dim",)
+    if kind == "widths":
+        merge = draw(st.sampled_from(["add", "average", "multiply", "maximum"]))
+        widths = draw(st.lists(sizes(), min_size=2, max_size=2, unique=True))
+        return {"merge": merge, "branch_units": [[w] for w in widths]}, ("branch_units",)
+    if kind == "one_branch":
+        branches = draw(st.sampled_from([[], [[2]], [[]], ()]))
+        return {"branch_units": branches}, ("branch_units",)
+    # A mix of widths and lists of widths: neither one head nor several.
+    heads = draw(st.sampled_from([[[1], 2], [2, [1]], [[1], []], [[]]]))
+    return {"head_units": heads}, ("head_units",)
+
+
+def invalid_branch_merge_calls():
+    """One thing wrong in a `branch_merge()` call, or inputs, branches and heads that do not fit."""
+    table = {
+        "input_dim": st.one_of(
+            # A list of sizes is valid here: one input per branch.
+            invalid_sizes().filter(lambda value: not isinstance(value, list)),
+            st.just([]),
+            st.lists(invalid_sizes(), min_size=2, max_size=2),
+        ),
+        "trunk_units": invalid_unit_lists(allow_empty=True),
+        "branch_units": st.one_of(
+            invalid_unit_lists(allow_empty=True, nested=False),
+            st.tuples(invalid_unit_lists(allow_empty=True), st.just([2])).map(list),
+        ),
+        "head_units": st.one_of(
+            invalid_unit_lists(nested=False),
+            st.lists(invalid_unit_lists(), min_size=1, max_size=2).filter(
+                lambda heads: all(isinstance(head, (list, tuple)) for head in heads)
+            ),
+        ),
+        "merge": unknown_choices(MERGE_MODES),
+        **_common_invalid_keywords(),
+    }
+    base = {"input_dim": 2, "trunk_units": [3], "branch_units": [[2], [1, 2]], "head_units": [3]}
+    return _one_wrong(base, table, [_branch_merge_mismatches()])
+
+
+def invalid_averaging_layer_calls():
+    """One thing wrong in an `averaging_layer()` call."""
+    table = {"input_dim": invalid_sizes(), **_common_invalid_keywords(outputs=False)}
+    return _one_wrong({"input_dim": 3}, table)
+
+
+def invalid_input_shapes(min_rank=1):
+    """Shapes refused by every recipe: not a tuple of positive sizes, or too big to hold."""
+    return st.one_of(
+        invalid_unit_lists(number=min_rank > 1),
+        st.sampled_from(["28,28,1", None, 28.0, True, np.float64(8)]),
+        # A sample of more elements than memory holds, whatever the model.
+        st.sampled_from([(200_000, 200_000), (2**16, 2**16, 3), (10**12,), (2**31,)]).filter(
+            lambda shape: len(shape) >= min_rank
+        ),
+    )
+
+
+@st.composite
+def _autoencoder_mismatches(draw):
+    kind = draw(st.sampled_from(["rank", "divisible", "huge"]))
+    if kind == "huge":
+        # A size too big to build, in an argument the architecture uses (the
+        # others are checked for type and sign only: they build nothing).
+        huge = draw(huge_integers())
+        change = draw(
+            st.sampled_from(
+                [
+                    ({"architecture": "dense", "input_shape": (6,), "hidden_units": (4, huge)}, "hidden_units"),
+                    ({"architecture": "dense", "input_shape": (6,), "latent_dim": huge}, "latent_dim"),
+                    ({"architecture": "conv", "input_shape": (4, 4, 1), "filters": (huge,)}, "filters"),
+                    ({"architecture": "conv", "input_shape": (4, 4, 1), "filters": (2,), "intermediate_dim": huge}, "intermediate_dim"),
+                ]
+            )
+        )
+        return change[0], (change[1],)
+    if kind == "rank":
+        # The conv architecture needs (height, width, channels).
+        shape = draw(st.sampled_from([(8,), (8, 8), (8, 8, 1, 1), (64,)]))
+        return {"input_shape": shape, "architecture": "conv", "filters": (2,)}, ("input_shape",)
+    filters = draw(st.lists(sizes(4), min_size=1, max_size=3))
+    factor = 2 ** len(filters)
+    side = draw(st.integers(1, 4 * factor).filter(lambda s: s % factor))
+    shape = draw(st.sampled_from([(side, factor, 1), (factor, side, 2)]))
+    return {"input_shape": shape, "architecture": "conv", "filters": filters}, ("input_shape", "filters")
+
+
+def _autoencoder_table():
+    return {
+        "input_shape": invalid_input_shapes(),
+        "latent_dim": invalid_sizes(),
+        "architecture": unknown_choices(ARCHITECTURES),
+        "hidden_units": invalid_unit_lists(allow_empty=True, huge=False),
+        "filters": invalid_unit_lists(huge=False),
+        "intermediate_dim": invalid_sizes(huge=False),
+        "reconstruction_loss": unknown_choices(("binary_crossentropy", "squared_error")),
+        "optimizer": invalid_optimizers(),
+        "steps_per_execution": invalid_sizes(),
+        "seed": invalid_seeds(),
+        "name": invalid_names(),
+    }
+
+
+_AUTOENCODER_BASES = st.sampled_from(
+    [
+        {"input_shape": (6,), "latent_dim": 2, "hidden_units": (4,)},
+        {"input_shape": (4, 4, 1), "latent_dim": 2, "architecture": "conv", "filters": (2,), "intermediate_dim": 3},
+    ]
+)
+
+
+def invalid_vae_calls():
+    """One thing wrong in a `vae()` call, dense or conv; `beta` negative or not finite."""
+    table = {**_autoencoder_table(), "beta": invalid_numbers()}
+    return _AUTOENCODER_BASES.flatmap(lambda base: _one_wrong(base, table, [_autoencoder_mismatches()]))
+
+
+def invalid_autoencoder_calls():
+    """One thing wrong in an `autoencoder()` call; `noise_stddev` outside [0, 1] or not finite."""
+    table = {**_autoencoder_table(), "noise_stddev": invalid_numbers(high=1.0)}
+    return _AUTOENCODER_BASES.flatmap(lambda base: _one_wrong(base, table, [_autoencoder_mismatches()]))
+
+
+@st.composite
+def _split_brain_mismatches(draw):
+    kind = draw(st.sampled_from(["overlap", "range", "classification", "bins"]))
+    if kind == "overlap":
+        groups = draw(st.sampled_from([((0,), (0, 1)), ((0, 1), (1, 2)), ((0, 1, 2), (2,)), ((0, 0), (1,))]))
+        return {"channel_groups": groups}, ("channel_groups",)
+    if kind == "range":
+        groups = draw(st.sampled_from([((0,), (1, 3)), ((-1,), (1,)), ((0,), (5,)), ((0,), (1, 2**40))]))
+        return {"channel_groups": groups}, ("channel_groups",)
+    if kind == "classification":
+        # Classification quantises L and ab, so it needs the Lab split.
+        change = draw(
+            st.sampled_from(
+                [
+                    {"input_shape": (16, 16, 4), "channel_groups": ((0, 1, 2), (3,))},
+                    {"channel_groups": ((0, 1), (2,))},
+                    {"input_shape": (16, 16, 2), "channel_groups": ((0,), (1,))},
+                ]
+            )
+        )
+        return {**change, "loss": "classification"}, ("loss", "channel_groups")
+    return {"num_l_bins": draw(st.sampled_from([1, 0, -3, np.int64(1)]))}, ("num_l_bins",)
+
+
+def invalid_bin_centers():
+    """`ab_bin_centers` that are not rows of two distinct finite numbers."""
+    return st.one_of(
+        st.sampled_from(
+            [
+                [[0, 0]],
+                [[0, 0], [0, 0]],
+                [[0, 0, 0], [1, 1, 1]],
+                [[0], [1]],
+                [[0, math.nan], [1, 1]],
+                [[0, math.inf], [1, 1]],
+                [[0, 0], [1]],
+                "ab",
+                3,
+                [[None, 0], [1, 1]],
+                [["a", "b"], [1, 1]],
+                np.zeros((3, 3)),
+                np.zeros((1, 2)),
+                np.array([[0.0, np.nan], [1.0, 1.0]]),
+            ]
+        ),
+        st.lists(st.tuples(st.floats(), st.floats()), min_size=2, max_size=4).filter(
+            lambda rows: not all(math.isfinite(v) for row in rows for v in row)
+        ),
+    )
+
+
+def invalid_split_brain_ae_calls():
+    """One thing wrong in a `split_brain_ae()` call, or channel groups and losses that do not fit."""
+    table = {
+        "input_shape": st.one_of(
+            invalid_input_shapes(min_rank=3),
+            st.sampled_from([(16, 16), (16, 16, 1), (16, 16, 3, 1), (16,)]),
+        ),
+        "channel_groups": st.one_of(
+            st.sampled_from([None, "L|ab", ((0,),), ((0,), (1,), (2,)), ((), (1, 2)), ((0.0,), (1, 2)), ((True,), (1, 2)), [[0], "12"]]),
+            _odd_objects(),
+        ),
+        "loss": st.one_of(
+            unknown_choices(("classification", "regression")),
+            st.sampled_from([("classification",), ("regression",) * 3, ("classification", None), ()]),
+        ),
+        "num_l_bins": invalid_sizes(),
+        "ab_bin_centers": invalid_bin_centers(),
+        "architecture": unknown_choices(("alexnet", "small")),
+        "width_multiplier": st.one_of(
+            invalid_numbers(strictly_positive=True),
+            st.floats(min_value=1e4, allow_infinity=False),
+        ),
+        "optimizer": invalid_optimizers(),
+        "seed": invalid_seeds(),
+        "name": invalid_names(),
+    }
+    base = {"input_shape": (16, 16, 3), "architecture": "small", "width_multiplier": 0.125}
+    return _one_wrong(base, table, [_split_brain_mismatches()])

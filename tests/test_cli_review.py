@@ -167,7 +167,7 @@ def test_force_still_replaces_a_previous_runs_partial_files(tmp_path):
     for name in ("model.keras", _runs.PARTIAL_MODEL_FILE, "loss.partial.png"):
         (tmp_path / name).write_bytes(b"old")
     _runs.prepare_directory(str(tmp_path), force=True)
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(tmp_path) == ["model.keras"]  # replaced by the first checkpoint only
 
 
 def test_an_out_that_cannot_be_created_is_one_error_line(images, capsys):

@@ -49,8 +49,9 @@ def test_prepare_directory_creates_refuses_and_replaces(tmp_path):
     with pytest.raises(CommandError, match="already exists"):
         _runs.prepare_directory(out, force=False)
     assert len(os.listdir(out)) == 3
-    _runs.prepare_directory(out, force=True)
-    assert os.listdir(out) == []
+    # The older model.keras stays until the new run's first checkpoint replaces it.
+    assert _runs.prepare_directory(out, force=True) is True
+    assert os.listdir(out) == ["model.keras"]
 
 
 def test_prepare_directory_with_force_keeps_foreign_files(tmp_path):

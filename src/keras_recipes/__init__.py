@@ -33,7 +33,7 @@ _BUILDERS = {
     "split_brain_targets": "keras_recipes._split_brain_ae",
     "split_brain_features": "keras_recipes._split_brain_ae",
 }
-_SUBMODULES = ("layers", "losses", "color", "data", "testing")
+_SUBMODULES = ("layers", "losses", "color", "data", "testing", "saving")
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 

@@ -102,6 +102,10 @@ def autoencoder(
         ValueError: a size is not positive, a string names no choice,
             `noise_stddev` is outside [0, 1], or the image size is not
             divisible as the strides need.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.autoencoder` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -117,12 +121,27 @@ def autoencoder(
             input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
         )
     )
+    sizes = {
+        "input_shape": shape,
+        "latent_dim": latent_dim,
+        "architecture": architecture,
+        "hidden_units": hidden_units,
+        "filters": filters,
+        "intermediate_dim": intermediate_dim,
+    }
+    _validation.buildable(
+        "autoencoder",
+        sizes,
+        responsible=("input_shape", "latent_dim", "hidden_units")
+        if architecture == "dense"
+        else ("input_shape", "latent_dim", "filters", "intermediate_dim"),
+    )
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
     noise_stddev = _autoencoding_checks.real_number(
         "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
     )
     optimizer = _building.optimizer(optimizer)
-    steps_per_execution = _validation.positive_int("steps_per_execution", steps_per_execution)
+    steps_per_execution = _validation.steps_per_execution(steps_per_execution)
     seed = _validation.seed(seed)
     name = _validation.name(name)
 

@@ -22,7 +22,7 @@ def input_shape(value):
     expected = "a non-empty tuple of positive integers (the shape of one sample)"
     if _validation.is_int(value):
         # A bare int is the common shorthand for flat data: (input_dim,).
-        return (_validation.positive_int("input_shape", value),)
+        return (_validation.feature_count("input_shape", value),)
     if not _validation.is_sequence(value):
         raise _validation.wrong_type("input_shape", expected, value)
     if not value:
@@ -32,7 +32,7 @@ def input_shape(value):
             raise _validation.wrong_type("input_shape", expected, value)
         if size < 1:
             raise _validation.invalid("input_shape", expected, value)
-    return tuple(map(int, value))
+    return _validation.sample_size("input_shape", value, tuple(map(int, value)))
 
 
 def real_number(argument, value, *, low=0.0, high=math.inf):

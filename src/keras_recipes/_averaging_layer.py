@@ -36,8 +36,9 @@ def averaging_layer(
         with 0 parameters.
 
     Raises:
-        ValueError: `input_dim` is not positive, or a string names nothing
-            Keras knows.
+        ValueError: `input_dim` is not positive or is above 2**31 - 1
+            features (one sample would be 8 GiB as float32), or a string
+            names nothing Keras knows.
         TypeError: an argument has the wrong type.
 
     Example:
@@ -47,7 +48,7 @@ def averaging_layer(
     >>> model.predict(np.array([[1.0, 2.0, 6.0]]), verbose=0).tolist()
     [[3.0]]
     """
-    input_dim = _validation.positive_int("input_dim", input_dim)
+    input_dim = _validation.feature_count("input_dim", input_dim)
     loss, optimizer, metrics, _, name = _building.common(
         loss_value=loss,
         optimizer_value=optimizer,

@@ -96,6 +96,10 @@ def branch_merge(
         ValueError: a size is not positive, fewer than two branches, input
             and branch counts differ, widths cannot be merged, a string names
             nothing Keras knows, or an output is a softmax over one unit.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.branch_merge` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -113,6 +117,13 @@ def branch_merge(
             input_dim, trunk_units, branch_units, head_units, merge
         )
     )
+    sizes = {
+        "input_dim": list(input_dims) if multi_input else input_dims[0],
+        "trunk_units": list(trunk),
+        "branch_units": [list(branch) for branch in branches],
+        "head_units": [list(head) for head in heads] if multi_output else list(heads[0]),
+    }
+    _validation.buildable("branch_merge", {**sizes, "merge": merge}, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     hidden = [*trunk, *(width for branch in branches for width in branch)]

@@ -46,6 +46,10 @@ def mlp(
     Raises:
         ValueError: a size is not positive, a string names nothing Keras
             knows, or the output is a softmax over one unit.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.mlp` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -57,6 +61,8 @@ def mlp(
     ['mlp_input', 'mlp_dense_0', 'mlp_dense_1', 'mlp_dense_2']
     """
     input_dim, units = _validation.mlp_sizes(input_dim, units)
+    sizes = {"input_dim": input_dim, "units": list(units)}
+    _validation.buildable("mlp", sizes, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths("a hidden layer of `units`", activation, units[:-1])

@@ -62,6 +62,10 @@ def shared_mlp(
         ValueError: a size is not positive, the bridge does not end at
             `input_dim`, a string names nothing Keras knows, or the output is
             a softmax over one unit.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.shared_mlp` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -75,6 +79,8 @@ def shared_mlp(
     input_dim, shared_units, bridge_units = _validation.shared_mlp_sizes(
         input_dim, shared_units, bridge_units
     )
+    sizes = {"input_dim": input_dim, "shared_units": shared_units, "bridge_units": list(bridge_units)}
+    _validation.buildable("shared_mlp", sizes, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths(

@@ -132,6 +132,10 @@ def split_brain_ae(
         ValueError: a size is out of range, the channel groups overlap, a
             string choice is unknown, or classification is asked for a split
             other than L | ab.
+            Sizes too big to build are refused too: a sample of more
+            than 2**31 - 1 numbers, or a model of more than 2**31
+            parameters (`keras_recipes.param_count.split_brain_ae` gives the
+            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -157,6 +161,19 @@ def split_brain_ae(
         architecture,
         width_multiplier,
     )
+    sizes = {
+        "input_shape": input_shape,
+        "channel_groups": channel_groups,
+        "loss": losses,
+        "num_l_bins": num_l_bins,
+        "ab_bin_centers": ab_bin_centers,
+        "architecture": architecture,
+        "width_multiplier": width_multiplier,
+    }
+    responsible = ["architecture", "width_multiplier", "num_l_bins"]
+    if ab_bin_centers is not None:
+        responsible.append("ab_bin_centers")
+    _validation.buildable("split_brain_ae", sizes, responsible=responsible)
     optimizer = _building.optimizer(optimizer)
     seed = _validation.seed(seed)
     name = _validation.name(name)

@@ -32,6 +32,10 @@ class SelectChannels(keras.layers.Layer):
 
     def __init__(self, channels, **kwargs):
         super().__init__(**kwargs)
+        if not _validation.is_sequence(channels):
+            raise _validation.wrong_type(
+                "channels", "a non-empty list of non-negative integers", channels
+            )
         channels = list(channels)
         if not channels or any(
             not _validation.is_int(index) or index < 0 for index in channels

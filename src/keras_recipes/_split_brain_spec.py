@@ -118,7 +118,7 @@ def _input_shape(value):
             value,
             "Split-brain needs two channel groups, so at least two channels",
         )
-    return tuple(map(int, value))
+    return _validation.sample_size("input_shape", value, tuple(map(int, value)))
 
 
 def _channel_groups(value, channels):
@@ -215,6 +215,17 @@ def arguments(
         )
     if not (math.isfinite(width_multiplier) and width_multiplier > 0):
         raise _validation.invalid("width_multiplier", "a positive number", width_multiplier)
+    # The widest layer, fc6, must get a width an integer holds: a huge
+    # multiplier would overflow `round()` to infinity before any count.
+    widest = max(row[4] for row in _LAYERS[architecture] if row[4] is not None) / 2
+    if widest * width_multiplier > _validation.MAX_WIDTH:
+        raise _validation.invalid(
+            "width_multiplier",
+            f"a positive number of at most {_validation.MAX_WIDTH / widest:g} for "
+            f"architecture={architecture!r}, whose widest tower layer has {widest:g} "
+            f"filters at width_multiplier=1 (a layer is at most {_validation.MAX_WIDTH:,} wide)",
+            width_multiplier,
+        )
 
     lab_split = input_shape[2] == 3 and set(channel_groups) == {(0,), (1, 2)}
     if "classification" in losses and not lab_split:

@@ -6,8 +6,37 @@ Keras form: name the argument, say what was expected, end with
 ``Received: arg=value``.
 """
 
+import math
 import numbers
 from collections.abc import Sequence
+
+# === Limits ===
+# Sizes that no recipe can use are refused before anything is built, rather
+# than left to fail deep inside a backend with an out-of-memory error or an
+# integer overflow, minutes later.
+
+MAX_PARAMS = 2**31
+"""The most parameters a builder builds: 8 GiB of float32 weights.
+
+The builders compile and build the optimizer, whose Adam moments triple
+that to 24 GiB before the first gradient: more than a 24 GiB CPU machine
+holds, and beyond every recipe here by a factor of ten or more (the
+paper-sized split-brain AlexNet has about 43 million). A GPU user with more
+memory still gets a model of up to 2**31 parameters; the count of a bigger
+one is known without building it (`keras_recipes.param_count`).
+"""
+
+MAX_SAMPLE_SIZE = 2**31 - 1
+"""The most numbers one input sample may hold: 8 GiB as float32.
+
+Backends index a tensor's elements with 32-bit integers in many kernels
+(TensorFlow's GPU kernels among them), and one sample of more numbers could
+not be fed to the model on this kind of machine anyway. Checked by the size
+checks that `param_count` shares, so both refuse the same shapes.
+"""
+
+MAX_WIDTH = 2**31 - 1
+"""The largest int32: the widest layer a width multiplier may give, and the most `steps_per_execution`."""
 
 
 def invalid(argument, expected, value, hint=""):
@@ -47,6 +76,57 @@ def positive_int(argument, value):
     return int(value)
 
 
+def sample_size(argument, value, shape):
+    """Refuse a sample shape of more than `MAX_SAMPLE_SIZE` numbers; return `shape`.
+
+    `value` is the argument as the user gave it, for the message.
+    """
+    size = math.prod(shape)
+    if size > MAX_SAMPLE_SIZE:
+        raise invalid(
+            argument,
+            f"a sample of at most {MAX_SAMPLE_SIZE:,} numbers (2**31 - 1)",
+            value,
+            f"One sample of this shape holds {size:,} numbers, "
+            f"{4 * size / 2**30:,.1f} GiB as float32",
+        )
+    return shape
+
+
+def feature_count(argument, value):
+    """Check a number of input features: a positive integer of at most `MAX_SAMPLE_SIZE`."""
+    value = positive_int(argument, value)
+    sample_size(argument, value, (value,))
+    return value
+
+
+def buildable(recipe, arguments, responsible):
+    """Refuse a recipe of more than `MAX_PARAMS` parameters, before anything is built.
+
+    The count is `keras_recipes.param_count.<recipe>(**arguments)`, worked
+    out in pure Python from the same arguments; the message names the
+    arguments in `responsible` (the sizes that set the count) and gives it.
+
+    Returns:
+        The number of parameters.
+    """
+    # Imported here: `param_count` imports this module.
+    from keras_recipes import param_count
+
+    count = getattr(param_count, recipe)(**arguments).total
+    if count > MAX_PARAMS:
+        names = ", ".join(f"`{argument}`" for argument in responsible)
+        received = ", ".join(f"{argument}={arguments[argument]!r}" for argument in responsible)
+        raise ValueError(
+            f"Invalid value for arguments {names}: expected sizes that give at "
+            f"most {MAX_PARAMS:,} parameters (2**31). Received: {received}, which "
+            f"give {count:,} parameters (keras_recipes.param_count.{recipe}), "
+            f"{4 * count / 2**30:,.1f} GiB of float32 weights before the "
+            "optimizer's state"
+        )
+    return count
+
+
 def non_negative_int(argument, value):
     """Check that `value` is an integer of at least 0 and return it as `int`."""
     if not is_int(value):
@@ -54,6 +134,21 @@ def non_negative_int(argument, value):
     if value < 0:
         raise invalid(argument, "a non-negative integer", value)
     return int(value)
+
+
+def steps_per_execution(value):
+    """Check `steps_per_execution`: a positive integer of at most 2**31 - 1.
+
+    Keras holds it in a 64-bit integer on TensorFlow, where a larger Python
+    int fails inside `fit` with a bare OverflowError; no dataset has 2**31
+    batches per epoch to fill such a step anyway.
+    """
+    value = positive_int("steps_per_execution", value)
+    if value > MAX_WIDTH:
+        raise invalid(
+            "steps_per_execution", f"a positive integer of at most {MAX_WIDTH:,} (2**31 - 1)", value
+        )
+    return value
 
 
 def boolean(argument, value):
@@ -132,7 +227,7 @@ MERGE_MODES = ("concatenate", "add", "average", "multiply", "maximum")
 
 def mlp_sizes(input_dim, units):
     """Check the sizes of `mlp()`; return `(input_dim, units)` normalised."""
-    return positive_int("input_dim", input_dim), units_list("units", units)
+    return feature_count("input_dim", input_dim), units_list("units", units)
 
 
 def shared_mlp_sizes(input_dim, shared_units, bridge_units):
@@ -141,7 +236,7 @@ def shared_mlp_sizes(input_dim, shared_units, bridge_units):
     The shared layer `f` reads `input_dim` features the first time and the
     bridge's output the second time, so the bridge must end at `input_dim`.
     """
-    input_dim = positive_int("input_dim", input_dim)
+    input_dim = feature_count("input_dim", input_dim)
     shared_units = positive_int("shared_units", shared_units)
     bridge_units = units_list("bridge_units", bridge_units, allow_empty=True)
     last = bridge_units[-1] if bridge_units else shared_units
@@ -190,9 +285,9 @@ def branch_merge_sizes(input_dim, trunk_units, branch_units, head_units, merge):
                 "a positive integer or a non-empty list of them",
                 input_dim,
             )
-        input_dims = tuple(positive_int("input_dim", dim) for dim in input_dim)
+        input_dims = tuple(feature_count("input_dim", dim) for dim in input_dim)
     else:
-        input_dims = (positive_int("input_dim", input_dim),)
+        input_dims = (feature_count("input_dim", input_dim),)
     trunk = units_list("trunk_units", trunk_units, allow_empty=True)
 
     branches_expected = "a list of at least two lists of positive integers"

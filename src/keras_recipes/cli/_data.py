@@ -13,6 +13,7 @@ object array is refused rather than unpickled.
 
 import math
 import os
+import zipfile
 
 import numpy as np
 
@@ -76,7 +77,9 @@ def load_array_file(path):
         # An object array ("Object arrays cannot be loaded when
         # allow_pickle=False") or a truncated file.
         raise _data_error(path, f"cannot read the arrays ({error})") from None
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        # A truncated .npz still starts with the zip magic, and numpy lets
+        # zipfile's BadZipFile through.
         raise _data_error(path, f"not a readable numpy array file ({error})") from None
     if isinstance(loaded, np.ndarray):
         return loaded, None
@@ -96,7 +99,7 @@ def load_array_file(path):
             y = loaded[LABELS_KEY] if LABELS_KEY in keys else None
         except MemoryError as error:
             raise _data_error(path, f"too large to load into memory ({error})") from None
-        except (ValueError, OSError, EOFError) as error:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise _data_error(path, f"cannot read the arrays ({error})") from None
     return x, y
 

@@ -3,7 +3,10 @@
 A run directory holds only files a run writes (`RUN_FILES`). `--force`
 relies on that: it deletes those files, and refuses when the directory holds
 anything else, so it never deletes a user's own files and never leaves an
-older run's pictures beside a new model.
+older run's pictures beside a new model. The one exception is the older
+run's `model.keras`: it stays until the new run's first checkpoint replaces
+it (an atomic rename), so a new run that fails or is interrupted before it
+has a model of its own leaves the older model as it was.
 """
 
 import csv
@@ -68,8 +71,13 @@ def prepare_directory(path, *, force):
     An existing empty directory is used as it is. An existing one with
     files is refused unless `force`; with `force`, the files of
     `RUN_FILES` (and partial files an interrupted run left) are deleted,
-    and anything else (another file, a directory even of a run file's
-    name) makes it refuse, naming what it found, before anything is deleted.
+    but for `model.keras`, which only the new run's first complete
+    checkpoint replaces; anything else (another file, a directory even of
+    a run file's name) makes it refuse, naming what it found, before
+    anything is deleted.
+
+    Returns:
+        Whether the directory keeps a previous run's `model.keras`.
 
     Raises:
         CommandError: the path is a file, or the directory is not empty and
@@ -97,7 +105,8 @@ def prepare_directory(path, *, force):
         )
     try:
         for name in entries:
-            os.remove(os.path.join(path, name))
+            if name != MODEL_FILE:
+                os.remove(os.path.join(path, name))
         os.makedirs(path, exist_ok=True)
     except OSError as error:
         where = f" {error.filename!r}" if error.filename else ""
@@ -105,6 +114,7 @@ def prepare_directory(path, *, force):
             f"cannot create the run directory --out {path!r}: "
             f"{error.strerror or error}{where}"
         ) from None
+    return MODEL_FILE in entries
 
 
 def best_checkpoint(keras, directory):

@@ -127,7 +127,7 @@ def _start(args, kind):
     if hasattr(sys.stdout, "reconfigure"):  # not on a replaced stdout, e.g. io.StringIO
         sys.stdout.reconfigure(line_buffering=True)
     args.out = args.out or _runs.default_directory(kind)
-    _runs.prepare_directory(args.out, force=args.force)
+    args.previous_model = _runs.prepare_directory(args.out, force=args.force)
 
 
 def _verbosity():
@@ -164,7 +164,7 @@ def _fit(keras, model, x_train, x_val, args):
         # A full disk or a lost permission while checkpointing or logging:
         # one line (main() prints it) that says what the run directory keeps.
         if checkpoint.best_epoch is None:
-            kept = "no model was saved"
+            kept = "no model was saved" + _previous_model_kept(args)
         else:
             kept = f"its model.keras is the best of epoch {checkpoint.best_epoch}"
         raise OSError(f"{error}; while writing the run in {args.out}: {kept}") from None
@@ -189,10 +189,21 @@ def _draw(args, draw):
     return False
 
 
-def _load_best(keras, args):
-    """The best checkpoint, loaded with `safe_mode=True`, or `None` if no epoch ended."""
+def _previous_model_kept(args):
+    """`; the previous run's model.keras is kept` when `--force` found one, else `""`."""
+    if getattr(args, "previous_model", False):
+        return f"; {args.out} keeps the previous run's model.keras as it was"
+    return ""
+
+
+def _load_best(keras, args, checkpoint):
+    """This run's best checkpoint, loaded with `safe_mode=True`, or `None` if no epoch ended.
+
+    With `--force`, a `model.keras` there before the first checkpoint is the
+    previous run's, not this one's.
+    """
     path = os.path.join(args.out, _runs.MODEL_FILE)
-    if not os.path.exists(path):
+    if checkpoint.best_epoch is None or not os.path.exists(path):
         return None
     return keras.saving.load_model(path, safe_mode=True)
 
@@ -204,6 +215,9 @@ def _format_logs(logs, keys):
 def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
     """Prints where the run is, the losses and the files; returns the exit status."""
     files = _runs.written_files(args.out)
+    if checkpoint.best_epoch is None:
+        # A model.keras there is the previous run's (`--force`), not written now.
+        files = [name for name in files if name != _runs.MODEL_FILE]
     epochs_done = len(history.get("epoch", []))
     lines = [f"run: {args.out}"]
     if checkpoint.best_epoch is not None:
@@ -220,7 +234,11 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
     if not interrupted:
         return 0
     if checkpoint.best_epoch is None:
-        kept = f"no epoch had ended, so {args.out} holds no model"
+        kept = (
+            f"no epoch had ended, so this run saved no model{_previous_model_kept(args)}"
+            if getattr(args, "previous_model", False)
+            else f"no epoch had ended, so {args.out} holds no model"
+        )
     else:
         named = [
             f"{name} (the best, epoch {checkpoint.best_epoch})" if name == _runs.MODEL_FILE
@@ -273,7 +291,7 @@ def run_vae(args):
     )
     checkpoint, interrupted = _fit(keras, model, x_train, x_val, args)
     history = _runs.read_history(args.out)
-    best = _load_best(keras, args)
+    best = _load_best(keras, args, checkpoint)
     if best is not None:
         interrupted = _draw(
             args, lambda: _vae_pictures(keras, best, x_val, labels_val, history, args)
@@ -388,7 +406,7 @@ def run_split_brain(args):
         probe_before = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
     checkpoint, interrupted = _fit(keras, model, lab_train, lab_val, args)
     history = _runs.read_history(args.out)
-    best = _load_best(keras, args)
+    best = _load_best(keras, args, checkpoint)
     extra = []
 
     def draw():

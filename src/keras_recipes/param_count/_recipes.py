@@ -132,5 +132,5 @@ def averaging_layer(
     >>> averaging_layer(3)
     ParamCount(trainable=0, non_trainable=0)
     """
-    _validation.positive_int("input_dim", input_dim)
+    _validation.feature_count("input_dim", input_dim)
     return ZERO

@@ -48,40 +48,47 @@ def _is_graph_model(entry):
     )
 
 
-def _invalid_source(what, source):
+def _invalid_source(what, source, argument="source"):
     text = repr(source)
     if len(text) > 200:
         text = text[:200] + "..."
     return ValueError(
-        f"Invalid value for argument `source`: {what}. Received: source={text}"
+        f"Invalid value for argument `{argument}`: {what}. Received: {argument}={text}"
     )
 
 
-def _parse_json(text, source):
+def _parse_json(text, source, argument="source"):
     if len(text) > MAX_CONFIG_BYTES:
         raise _invalid_source(
             f"a model config of at most {MAX_CONFIG_BYTES:,} bytes, got {len(text):,}",
             source,
+            argument,
         )
     try:
         return json.loads(text)
     except RecursionError:
         raise _invalid_source(
-            "JSON nested too deeply to be a model config", source
+            "JSON nested too deeply to be a model config", source, argument
         ) from None
     except ValueError as error:
-        raise _invalid_source(f"valid JSON ({error})", source) from None
+        raise _invalid_source(f"valid JSON ({error})", source, argument) from None
 
 
-def _read_keras_file(path):
-    """`config.json` of a `.keras` zip, read at most `MAX_CONFIG_BYTES` deep."""
+def read_keras_file(path, argument="source"):
+    """`config.json` of a `.keras` zip, read at most `MAX_CONFIG_BYTES` deep.
+
+    Shared with `keras_recipes.saving.load_model`, which checks a file with
+    it before Keras opens the file; `argument` names the caller's argument
+    in the error messages.
+    """
     if os.path.isdir(path):
-        raise _invalid_source("a path to a `.keras` file; this is a directory", path)
+        raise _invalid_source("a path to a `.keras` file; this is a directory", path, argument)
     if not os.path.exists(path):
+        alternatives = " (or a config dict or JSON string)" if argument == "source" else ""
         raise _invalid_source(
-            "a path to a `.keras` file (or a config dict or JSON string); there is no "
-            "file at this path",
+            f"a path to a `.keras` file{alternatives}; there is no file at this path",
             path,
+            argument,
         )
     # Imported here, not at the top: zipfile pulls in shutil, pathlib and the
     # compression modules, a third of `import keras_recipes.param_count`'s
@@ -89,34 +96,37 @@ def _read_keras_file(path):
     import zipfile
 
     if not zipfile.is_zipfile(path):
-        raise _invalid_source("a `.keras` file (a zip archive); this is not a zip", path)
+        raise _invalid_source("a `.keras` file (a zip archive); this is not a zip", path, argument)
     try:
         with zipfile.ZipFile(path) as archive:
             try:
                 info = archive.getinfo("config.json")
             except KeyError:
-                raise _invalid_source("a `.keras` file with a `config.json`", path) from None
+                raise _invalid_source("a `.keras` file with a `config.json`", path, argument) from None
             if info.file_size > MAX_CONFIG_BYTES:
                 raise _invalid_source(
                     f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes; the archive "
                     f"declares {info.file_size:,}",
                     path,
+            argument,
                 )
             # The declared size can lie (a zip bomb), so read one byte past
             # the limit and refuse if it is there.
             with archive.open(info) as stream:
                 data = stream.read(MAX_CONFIG_BYTES + 1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
-        raise _invalid_source(f"a readable `.keras` archive ({error})", path) from None
+        raise _invalid_source(f"a readable `.keras` archive ({error})", path, argument) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise _invalid_source(
-            f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes once unpacked", path
+            f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes once unpacked",
+            path,
+            argument,
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise _invalid_source("a UTF-8 `config.json`", path) from None
-    return _parse_json(text, path)
+        raise _invalid_source("a UTF-8 `config.json`", path, argument) from None
+    return _parse_json(text, path, argument)
 
 
 def _load(source):
@@ -124,7 +134,7 @@ def _load(source):
     if isinstance(source, (str, os.PathLike)) and not (
         isinstance(source, str) and source.lstrip().startswith(("{", "["))
     ):
-        config = _read_keras_file(os.fspath(source))
+        config = read_keras_file(os.fspath(source))
     elif isinstance(source, str):
         config = _parse_json(source, source)
     elif isinstance(source, dict):
