@@ -63,10 +63,19 @@ class VariationalAutoencoder(keras.Model):
             reconstruction_value, sample_weight=batch_size
         )
         self.kl_loss_tracker.update_state(kl_value, sample_weight=batch_size)
-        total = reconstruction_value + self.beta * kl_value
+        # Through `_aggregate_additional_loss`, Keras's hook for the loss
+        # terms a model adds itself: on TensorFlow it divides by the number
+        # of replicas of a `tf.distribute` strategy, as Keras's own losses
+        # do, because the replicas' gradients are summed; elsewhere it only
+        # sums. Returned unscaled, the loss of a two-replica
+        # MirroredStrategy would be reported twice over and its SGD step
+        # would be twice as long.
+        total = self._aggregate_additional_loss(
+            reconstruction_value + self.beta * kl_value
+        )
         for extra in self.losses:
             # Weight regularizers or `add_loss` terms a user adds later.
-            total = total + ops.cast(ops.sum(extra), total.dtype)
+            total = total + ops.cast(self._aggregate_additional_loss(extra), total.dtype)
         return total
 
     def get_config(self):
