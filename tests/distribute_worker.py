@@ -183,6 +183,22 @@ def mirrored(out):
 # === JAX DataParallel, one process ===
 
 
+def _seed_without_tensorflow(seed):
+    """Python's and numpy's seeds, which the unseeded recipes' initial weights come from.
+
+    Not `keras.utils.set_random_seed`: it imports TensorFlow when it is
+    installed, four seconds of each JAX worker's start. The weights need no
+    more: the one-device run copies the two-device run's initial weights,
+    and the multi-process VAE has a `seed`.
+    """
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+
+
 def jax_data_parallel(out):
     import keras
     from test_recipes import RECIPES
@@ -192,7 +208,7 @@ def jax_data_parallel(out):
     started = time.perf_counter()
     parallel = keras.distribution.DataParallel(devices=devices)
     for index, (name, args, kwargs, _) in enumerate(RECIPES):
-        keras.utils.set_random_seed(index)
+        _seed_without_tensorflow(index)
         keras.distribution.set_distribution(parallel)
         try:
             model = _build(name, args, kwargs, optimizer=COMPARISON_OPTIMIZER)
@@ -258,7 +274,6 @@ def jax_process(out, coordinator, num_processes, process_id):
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)
     )
-    keras.utils.set_random_seed(0)
     model, x = _process_vae(keras)
     # Each process feeds its own rows of every global batch: with
     # `auto_shard_dataset=False` Keras assembles the global batch from the
@@ -284,7 +299,6 @@ def jax_process(out, coordinator, num_processes, process_id):
 def jax_reference(out):
     import keras
 
-    keras.utils.set_random_seed(0)
     model, x = _process_vae(keras)
     history = model.fit(
         x, epochs=PROCESS_EPOCHS, batch_size=GLOBAL_BATCH, shuffle=False, verbose=0
