@@ -14,11 +14,10 @@ Modes:
 - `jax-data-parallel OUT`: JAX with `XLA_FLAGS` asking for two host
   devices; every recipe trained under `keras.distribution.DataParallel`
   over both, and without a distribution, on the same global batches.
-- `jax-process OUT --coordinator HOST:PORT --num-processes N --process-id I`:
-  one process of a multi-process JAX run of `vae()`, feeding its own share
-  of every global batch (`auto_shard_dataset=False`).
-- `jax-reference OUT`: the same `vae()` run in one process on one device,
-  with the whole global batches.
+  It also trains `PROCESS_VAE` alone, on one device with whole global
+  batches: the reference of the multi-process run, which
+  `examples/jax_multiprocess_vae.py` makes (each process feeding its own
+  share of every global batch, `auto_shard_dataset=False`).
 
 The seed, the data and the sizes are fixed here, so that every mode sees
 the same numbers.
@@ -42,9 +41,13 @@ STEPS = 2
 # gradient by its own running magnitude, so it would hide a loss scaled by
 # the wrong number of replicas; SGD's step is proportional to the loss.
 COMPARISON_OPTIMIZER = "sgd"
-# The multi-process VAE: a dense VAE on 6 features.
+# The multi-process VAE: a dense VAE on 6 features; PROCESS_ARGUMENTS are
+# the same settings for examples/jax_multiprocess_vae.py.
 PROCESS_VAE = {"args": ((6,), 2), "kwargs": {"hidden_units": (5, 3), "seed": 1}}
 PROCESS_EPOCHS = 2
+PROCESS_ARGUMENTS = ["--latent-dim", "2", "--hidden-units", "5,3", "--seed", "1",
+                     "--optimizer", COMPARISON_OPTIMIZER, "--epochs", str(PROCESS_EPOCHS),
+                     "--batch-size", str(GLOBAL_BATCH)]
 
 # Rows whose training step draws random numbers (the VAE's sampling, the
 # denoising autoencoder's Gaussian noise): the replicas draw their own noise,
@@ -244,6 +247,9 @@ def jax_data_parallel(out):
                 / max(_norm_of_change(start, after_one), 1e-30),
             }
         )
+    # The one-device reference of the multi-process test, here where JAX
+    # has started already: one process fewer to start in that test.
+    report["process_reference"] = _process_reference()
     report["seconds"] = time.perf_counter() - started
     _write(out, report)
 
@@ -251,66 +257,35 @@ def jax_data_parallel(out):
 # === JAX, several processes ===
 
 
-def _process_vae(keras):
+def process_vae_data():
+    """The multi-process VAE's samples: `STEPS` global batches of 6 features in [0, 1]."""
     import numpy as np
 
+    rng = np.random.default_rng(0)
+    return rng.uniform(0.0, 1.0, (GLOBAL_BATCH * STEPS, 6)).astype("float32")
+
+
+def _process_vae(keras):
     import keras_recipes
 
     model = keras_recipes.vae(
         *PROCESS_VAE["args"], **PROCESS_VAE["kwargs"], optimizer=COMPARISON_OPTIMIZER
     )
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0.0, 1.0, (GLOBAL_BATCH * STEPS, 6)).astype("float32")
-    return model, x
+    return model, process_vae_data()
 
 
-def jax_process(out, coordinator, num_processes, process_id):
-    import keras
-
-    keras.distribution.initialize(
-        job_addresses=coordinator, num_processes=num_processes, process_id=process_id
-    )
-    devices = keras.distribution.list_devices()
-    keras.distribution.set_distribution(
-        keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)
-    )
-    model, x = _process_vae(keras)
-    # Each process feeds its own rows of every global batch: with
-    # `auto_shard_dataset=False` Keras assembles the global batch from the
-    # processes' local parts, in process order.
-    local_batch = GLOBAL_BATCH // num_processes
-    local = x.reshape(STEPS, num_processes, local_batch, -1)[:, process_id].reshape(
-        STEPS * local_batch, -1
-    )
-    history = model.fit(
-        local, epochs=PROCESS_EPOCHS, batch_size=local_batch, shuffle=False, verbose=0
-    )
-    _write(
-        out,
-        {
-            "process_id": process_id,
-            "devices": devices,
-            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-            "weights": [w.tolist() for w in model.get_weights()],
-        },
-    )
-
-
-def jax_reference(out):
+def _process_reference():
+    """The multi-process VAE trained in this process alone, without a distribution."""
     import keras
 
     model, x = _process_vae(keras)
     history = model.fit(
         x, epochs=PROCESS_EPOCHS, batch_size=GLOBAL_BATCH, shuffle=False, verbose=0
     )
-    _write(
-        out,
-        {
-            "devices": keras.distribution.list_devices(),
-            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-            "weights": [w.tolist() for w in model.get_weights()],
-        },
-    )
+    return {
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "weights": [w.tolist() for w in model.get_weights()],
+    }
 
 
 def _write(out, report):
@@ -320,23 +295,15 @@ def _write(out, report):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["mirrored", "jax-data-parallel", "jax-process",
-                                         "jax-reference"])
+    parser.add_argument("mode", choices=["mirrored", "jax-data-parallel"])
     parser.add_argument("out")
-    parser.add_argument("--coordinator")
-    parser.add_argument("--num-processes", type=int)
-    parser.add_argument("--process-id", type=int)
     args = parser.parse_args(argv)
     # `import test_recipes` finds the table beside this file.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     if args.mode == "mirrored":
         mirrored(args.out)
-    elif args.mode == "jax-data-parallel":
-        jax_data_parallel(args.out)
-    elif args.mode == "jax-process":
-        jax_process(args.out, args.coordinator, args.num_processes, args.process_id)
     else:
-        jax_reference(args.out)
+        jax_data_parallel(args.out)
 
 
 

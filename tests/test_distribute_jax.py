@@ -9,18 +9,24 @@ and the multi-process run needs processes of its own anyway.
   8 with SGD over both devices, and again on one device from the same
   initial weights.
 - Two processes over loopback (127.0.0.1), one CPU device each, joined by
-  `keras.distribution.initialize`: `vae()` trains for two epochs, each
-  process feeding its half of every global batch, beside a third process
-  that trains the same VAE alone on the whole batches.
+  `keras.distribution.initialize`: `examples/jax_multiprocess_vae.py`
+  trains `vae()` for two epochs, each process feeding its half of every
+  global batch; the one-device worker above trains the same VAE alone on
+  the whole batches, as the reference.
 """
 
 import importlib.util
+import json
 import math
-
-import numpy as np
-import pytest
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import distribute_worker
+import numpy as np
+import pytest
 from test_recipes import RECIPES, _id
 
 pytestmark = pytest.mark.skipif(
@@ -43,8 +49,8 @@ LOSS_TOLERANCE = 1e-5
 # compared (measured ratios 1.000 to 1.005, losses within 0.1%).
 STEP_RATIO_RANGE = (0.8, 1.25)
 NOISY_LOSS_TOLERANCE = 5e-2
-# Two processes and a reference process start JAX (and TensorFlow, which
-# Keras imports for its data pipeline) at once on a shared machine.
+# Two processes start JAX at once on a shared machine (about 4 s each when
+# the machine is idle); a wrong address would hang for minutes.
 PROCESS_TIMEOUT = 300
 
 
@@ -120,57 +126,76 @@ def test_noisy_recipes_step_as_far_as_on_one_device(data_parallel, index):
     )
 
 
+EXAMPLE = Path(__file__).parent.parent / "examples" / "jax_multiprocess_vae.py"
+
+
 @pytest.fixture(scope="module")
-def two_processes(tmp_path_factory):
-    """The JSON of process 0, process 1 and the one-process reference run."""
+def two_processes(tmp_path_factory, data_parallel):
+    """Reports, weights and stdout of examples/jax_multiprocess_vae.py's two processes, and the
+    one-device reference run."""
     directory = tmp_path_factory.mktemp("jax_processes")
-    port = distribute_worker.free_port()
-    address = f"127.0.0.1:{port}"
-    # Without it the coordinator listens on every interface, not loopback only.
-    env = {"JAX_COORDINATOR_BIND_ADDRESS": address, "JAX_PLATFORMS": "cpu"}
-    outs = [directory / f"process_{i}.json" for i in range(2)] + [directory / "one.json"]
-    processes = []
+    np.save(directory / "x.npy", distribute_worker.process_vae_data())
+    out = directory / "run"
+    # Its own session, so that on a timeout the launcher and its two
+    # workers are killed together, by the launcher's PID as process group.
+    launcher = subprocess.Popen(
+        [sys.executable, str(EXAMPLE), "--num-processes", "2", "--data",
+         str(directory / "x.npy"), "--out", str(out), "--weights",
+         *distribute_worker.PROCESS_ARGUMENTS],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
     try:
-        for process_id in range(2):
-            processes.append(
-                distribute_worker.launch(
-                    "jax-process",
-                    outs[process_id],
-                    backend="jax",
-                    extra_args=["--coordinator", address, "--num-processes", "2",
-                                "--process-id", str(process_id)],
-                    extra_env=env,
-                )
-            )
-        processes.append(
-            distribute_worker.launch("jax-reference", outs[2], backend="jax",
-                                     extra_env={"JAX_PLATFORMS": "cpu"})
-        )
-    except BaseException:
-        distribute_worker.wait_all(processes, timeout=0)
-        raise
-    return distribute_worker.run_and_read(processes, outs, timeout=PROCESS_TIMEOUT)
+        stdout, stderr = launcher.communicate(timeout=PROCESS_TIMEOUT)
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+    assert launcher.returncode == 0, stderr[-4000:]
+    reports = []
+    for process_id in range(2):
+        report = json.loads((out / f"process-{process_id}.json").read_text())
+        with np.load(out / f"weights-{process_id}.npz") as weights:
+            report["weights"] = [weights[f"arr_{i}"] for i in range(len(weights.files))]
+        reports.append(report)
+    return (*reports, data_parallel["process_reference"], stdout, out)
 
 
 def test_two_processes_see_each_others_device(two_processes):
-    """Each process has one CPU device and sees both processes' devices."""
-    first, second, one = two_processes
+    """Each process has one CPU device of its own and sees both processes' devices."""
+    first, second, *_ = two_processes
     assert len(first["devices"]) == len(second["devices"]) == 2
     assert first["devices"] == second["devices"]
-    assert len(one["devices"]) == 1
 
 
 def test_two_processes_end_with_identical_weights(two_processes):
-    """Both processes hold exactly the same VAE weights after training."""
-    first, second, _ = two_processes
+    """Both processes hold exactly the same VAE weights after training, and the example says so."""
+    first, second, _, stdout, _ = two_processes
     for a, b in zip(first["weights"], second["weights"], strict=True):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        np.testing.assert_array_equal(a, b)
+    assert first["weights_sha256"] == second["weights_sha256"]
+    assert "identical weights in every process: yes" in stdout
+
+
+def test_only_process_0_saves_the_model_and_it_loads_safely(two_processes):
+    """The example's process 0 writes model.keras, which loads with safe_mode=True."""
+    import keras
+
+    import keras_recipes  # noqa: F401  (registers the classes the saved model uses)
+
+    first, *_, out = two_processes
+    assert sorted(p.name for p in out.iterdir()) == [
+        "model.keras", "process-0.json", "process-1.json", "weights-0.npz", "weights-1.npz"
+    ]
+    loaded = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    for saved, trained in zip(loaded.get_weights(), first["weights"], strict=True):
+        np.testing.assert_array_equal(saved, trained)
 
 
 def test_two_processes_match_one_process(two_processes):
-    """Loss and weights of the two-process VAE equal one process's on the same global batches."""
-    first, _, one = two_processes
+    """Loss and weights of the two-process VAE equal one device's on the same global batches."""
+    first, _, one, _, _ = two_processes
     for key in ("loss", "reconstruction_loss", "kl_loss"):
         assert first["history"][key] == pytest.approx(one["history"][key], rel=LOSS_TOLERANCE)
     for a, b in zip(first["weights"], one["weights"], strict=True):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=WEIGHT_TOLERANCE)
+        np.testing.assert_allclose(a, np.asarray(b), rtol=0, atol=WEIGHT_TOLERANCE)

@@ -10,10 +10,9 @@ SGD on two replicas, and on one replica from the same initial weights.
 
 import math
 
+import distribute_worker
 import keras
 import pytest
-
-import distribute_worker
 from test_recipes import RECIPES, _id
 
 pytestmark = [

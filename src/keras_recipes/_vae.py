@@ -3,7 +3,13 @@
 import keras
 from keras import ops
 
-from keras_recipes import _autoencoding, _autoencoding_checks, _building, _validation, losses
+from keras_recipes import (
+    _autoencoding,
+    _autoencoding_checks,
+    _building,
+    _validation,
+    losses,
+)
 from keras_recipes.layers import Sampling
 
 
@@ -53,8 +59,14 @@ class VariationalAutoencoder(keras.Model):
             )
             reconstruction_terms = reconstruction_terms * weight
             kl_terms = kl_terms * weight
-        reconstruction_value = ops.mean(reconstruction_terms)
-        kl_value = ops.mean(kl_terms)
+        # Sum over count with 0/0 = 0, not `ops.mean`: a MirroredStrategy
+        # replica can get no rows of an epoch's short last batch (one
+        # sample over two replicas), and its mean would be NaN and turn
+        # the epoch's reported losses to NaN. Keras's own losses divide
+        # the same way.
+        count = ops.cast(ops.shape(reconstruction_terms)[0], reconstruction_terms.dtype)
+        reconstruction_value = ops.divide_no_nan(ops.sum(reconstruction_terms), count)
+        kl_value = ops.divide_no_nan(ops.sum(kl_terms), count)
         # Weighted by the batch size, as Keras weighs its `loss` tracker, so
         # that the epoch's `loss` is exactly `reconstruction_loss + beta *
         # kl_loss` even when the last batch is smaller (keras-io#983).

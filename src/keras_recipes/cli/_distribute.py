@@ -90,8 +90,10 @@ def check(args):
         return
     needed, running = BACKENDS[args.distribute], backend()
     if running != needed:
-        other = {"torch": "; on PyTorch, Keras distributes with torchrun, which "
-                 "this command does not launch"}.get(running, "")
+        # Keras 3.15's keras.distribution has no PyTorch backend
+        # (keras/src/backend/__init__.py sets its distribution_lib to None).
+        other = {"torch": "; this Keras's keras.distribution does not support "
+                 "PyTorch"}.get(running, "")
         raise CommandError(
             f"Invalid value for argument `--distribute`: {args.distribute} needs "
             f"KERAS_BACKEND={needed}, this process uses {running}{other}. "
