@@ -488,3 +488,14 @@ def test_package_exports_vae_lazily():
     from keras_recipes import _vae
 
     assert keras_recipes.vae is _vae.vae
+
+
+def test_compute_loss_of_no_rows_is_zero_not_nan():
+    """A batch of no rows (a replica's share of a short last batch) has loss 0 and leaves the
+    loss trackers finite, where a plain mean would give NaN."""
+    model = vae(**_DENSE, seed=0)
+    x = np.zeros((0, 6), dtype="float32")
+    y_pred = model(x)
+    assert float(model.compute_loss(x=x, y_pred=y_pred)) == 0.0
+    assert math.isfinite(float(model.reconstruction_loss_tracker.result()))
+    assert math.isfinite(float(model.kl_loss_tracker.result()))

@@ -3,7 +3,13 @@
 import keras
 from keras import ops
 
-from keras_recipes import _autoencoding, _autoencoding_checks, _building, _validation, losses
+from keras_recipes import (
+    _autoencoding,
+    _autoencoding_checks,
+    _building,
+    _validation,
+    losses,
+)
 from keras_recipes.layers import Sampling
 
 
@@ -53,8 +59,14 @@ class VariationalAutoencoder(keras.Model):
             )
             reconstruction_terms = reconstruction_terms * weight
             kl_terms = kl_terms * weight
-        reconstruction_value = ops.mean(reconstruction_terms)
-        kl_value = ops.mean(kl_terms)
+        # Sum over count with 0/0 = 0, not `ops.mean`: a MirroredStrategy
+        # replica can get no rows of an epoch's short last batch (one
+        # sample over two replicas), and its mean would be NaN and turn
+        # the epoch's reported losses to NaN. Keras's own losses divide
+        # the same way.
+        count = ops.cast(ops.shape(reconstruction_terms)[0], reconstruction_terms.dtype)
+        reconstruction_value = ops.divide_no_nan(ops.sum(reconstruction_terms), count)
+        kl_value = ops.divide_no_nan(ops.sum(kl_terms), count)
         # Weighted by the batch size, as Keras weighs its `loss` tracker, so
         # that the epoch's `loss` is exactly `reconstruction_loss + beta *
         # kl_loss` even when the last batch is smaller (keras-io#983).
@@ -63,10 +75,19 @@ class VariationalAutoencoder(keras.Model):
             reconstruction_value, sample_weight=batch_size
         )
         self.kl_loss_tracker.update_state(kl_value, sample_weight=batch_size)
-        total = reconstruction_value + self.beta * kl_value
+        # Through `_aggregate_additional_loss`, Keras's hook for the loss
+        # terms a model adds itself: on TensorFlow it divides by the number
+        # of replicas of a `tf.distribute` strategy, as Keras's own losses
+        # do, because the replicas' gradients are summed; elsewhere it only
+        # sums. Returned unscaled, the loss of a two-replica
+        # MirroredStrategy would be reported twice over and its SGD step
+        # would be twice as long.
+        total = self._aggregate_additional_loss(
+            reconstruction_value + self.beta * kl_value
+        )
         for extra in self.losses:
             # Weight regularizers or `add_loss` terms a user adds later.
-            total = total + ops.cast(ops.sum(extra), total.dtype)
+            total = total + ops.cast(self._aggregate_additional_loss(extra), total.dtype)
         return total
 
     def get_config(self):

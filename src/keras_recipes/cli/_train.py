@@ -31,6 +31,7 @@ from keras_recipes.cli import (
     CommandError,
     _builder_options,
     _data,
+    _distribute,
     _runs,
     import_keras,
     require,
@@ -263,6 +264,7 @@ def run_vae(args):
             f"Invalid value for argument `--data`: expected 'digits' or the path of a "
             f".npy or .npz file. Received: --data={args.data!r}"
         )
+    _distribute.check(args)
     x, labels, description = _data.vae_data(args.data)
     _builder_options.check_buildable(
         "vae",
@@ -273,23 +275,29 @@ def run_vae(args):
     _start(args, "vae")
     x_train, _, x_val, labels_val = _data.shuffle_split(x, labels, seed=args.seed)
 
+    _distribute.prepare(args)
     keras = import_keras()
     import keras_recipes
 
     keras.utils.set_random_seed(args.seed)
-    model = keras_recipes.vae(
-        x.shape[1:],
-        latent_dim=args.latent_dim,
-        hidden_units=args.hidden_units,
-        seed=args.seed,
-    )
-    print(
-        f"data: {description}, {len(x)} samples of shape {x.shape[1:]}, "
-        f"{len(x_train)} to train on, {len(x_val)} held out\n"
-        f"model: dense VAE, hidden units {args.hidden_units}, latent_dim "
-        f"{args.latent_dim}, {model.count_params():,} parameters"
-    )
-    checkpoint, interrupted = _fit(keras, model, x_train, x_val, args)
+    with _distribute.scope(args) as distribution:
+        model = keras_recipes.vae(
+            x.shape[1:],
+            latent_dim=args.latent_dim,
+            hidden_units=args.hidden_units,
+            seed=args.seed,
+            **_distributed_vae_options(args),
+        )
+        x_train = _distribute.even_split(x_train, args)
+        x_fit_val = _distribute.even_split(x_val, args)
+        print(
+            f"data: {description}, {len(x)} samples of shape {x.shape[1:]}, "
+            f"{len(x_train)} to train on, {len(x_val)} held out\n"
+            f"model: dense VAE, hidden units {args.hidden_units}, latent_dim "
+            f"{args.latent_dim}, {model.count_params():,} parameters"
+            + (f"\ndistribute: {distribution}" if distribution else "")
+        )
+        checkpoint, interrupted = _fit(keras, model, x_train, x_fit_val, args)
     history = _runs.read_history(args.out)
     best = _load_best(keras, args, checkpoint)
     if best is not None:
@@ -303,6 +311,17 @@ def run_vae(args):
         interrupted,
         ("loss", "reconstruction_loss", "kl_loss", "val_loss"),
     )
+
+
+def _distributed_vae_options(args):
+    """Builder options `--distribute` needs.
+
+    Keras 3.15 on TensorFlow cannot run several steps per execution under
+    a MirroredStrategy of two or more replicas (its `fit` loop's
+    `tf.while_loop` fails with "You must feed a value for placeholder
+    tensor"), and `vae()` runs 32 by default: one step per execution there.
+    """
+    return {"steps_per_execution": 1} if args.distribute == "mirrored" else {}
 
 
 def _reconstruction_indices(labels, num_samples, count):
@@ -365,6 +384,7 @@ def run_split_brain(args):
             f"Invalid value for argument `--data`: expected 'shapes' or the path of a "
             f".npy or .npz file. Received: --data={args.data!r}"
         )
+    _distribute.check(args)
     rgb, labels, description = _data.split_brain_data(
         args.data, num_images=args.images, seed=args.seed
     )
@@ -379,6 +399,7 @@ def run_split_brain(args):
         rgb, labels, seed=args.seed
     )
 
+    _distribute.prepare(args)
     keras = import_keras()
     import keras_recipes
     from keras_recipes import color
@@ -386,25 +407,31 @@ def run_split_brain(args):
     keras.utils.set_random_seed(args.seed)
     lab_train = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_train))
     lab_val = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_val))
-    model = keras_recipes.split_brain_ae(
-        rgb.shape[1:],
-        architecture="small",
-        width_multiplier=args.width_multiplier,
-        seed=args.seed,
-    )
-    print(
-        f"data: {description}, {len(rgb)} images of shape {rgb.shape[1:]}, "
-        f"{len(rgb_train)} to train on, {len(rgb_val)} held out\n"
-        f"model: small split-brain autoencoder, width_multiplier "
-        f"{args.width_multiplier:g}, {model.count_params():,} parameters"
-    )
-    probe_before = None
-    if labels is not None:
-        # The same network before pre-training: the baseline the paper's
-        # "Gaussian (random)" row stands for.
-        extractor = _feature_extractor(keras, model)
-        probe_before = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
-    checkpoint, interrupted = _fit(keras, model, lab_train, lab_val, args)
+    with _distribute.scope(args) as distribution:
+        model = keras_recipes.split_brain_ae(
+            rgb.shape[1:],
+            architecture="small",
+            width_multiplier=args.width_multiplier,
+            seed=args.seed,
+        )
+        print(
+            f"data: {description}, {len(rgb)} images of shape {rgb.shape[1:]}, "
+            f"{len(rgb_train)} to train on, {len(rgb_val)} held out\n"
+            f"model: small split-brain autoencoder, width_multiplier "
+            f"{args.width_multiplier:g}, {model.count_params():,} parameters"
+            + (f"\ndistribute: {distribution}" if distribution else "")
+        )
+        probe_before = None
+        if labels is not None:
+            # The same network before pre-training: the baseline the paper's
+            # "Gaussian (random)" row stands for.
+            extractor = _feature_extractor(keras, model)
+            with _distribute.paused(args):
+                probe_before = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
+        checkpoint, interrupted = _fit(
+            keras, model, _distribute.even_split(lab_train, args),
+            _distribute.even_split(lab_val, args), args,
+        )
     history = _runs.read_history(args.out)
     best = _load_best(keras, args, checkpoint)
     extra = []
@@ -570,6 +597,7 @@ def _add_common(parser, *, epochs, batch_size, kind):
         help="replace the run in an existing --out: delete the files a run writes "
         "there first (refused if it holds other files)",
     )
+    _distribute.add_arguments(parser)
 
 
 def add_parsers(subparsers):

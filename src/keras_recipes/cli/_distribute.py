@@ -1,0 +1,269 @@
+"""`train --distribute`: the distribution engines Keras already supports, chosen on the command line.
+
+- `mirrored`: TensorFlow's `tf.distribute.MirroredStrategy` (TensorFlow
+  backend). The model is built and compiled inside `strategy.scope()`;
+  `fit` splits every global batch (`--batch-size`) among the replicas and
+  sums their gradients. `--cpu-replicas N` splits the CPU into N logical
+  devices before TensorFlow starts, for machines without GPUs (the replicas
+  then share the CPU's cores: it shows the mechanics, it is not faster).
+- `data-parallel`: `keras.distribution.DataParallel` over every local
+  device (JAX backend). `--cpu-replicas N` asks XLA for N host devices
+  (`XLA_FLAGS=--xla_force_host_platform_device_count=N`) before JAX starts.
+  JAX shards each batch over the devices, so every batch, the last one of
+  an epoch included, must divide evenly: the training and validation sets
+  are cut to a multiple of the replica count.
+
+Everything that can be checked before Keras starts is checked in `check()`,
+so a wrong backend or option fails with one line and exit status 2 before
+anything trains. TensorFlow and JAX are imported here lazily, only when
+asked for: the library itself stays backend-neutral.
+"""
+
+import contextlib
+import json
+import os
+import sys
+
+from keras_recipes.cli import CommandError
+
+CHOICES = ("none", "mirrored", "data-parallel")
+# The backend each engine runs on.
+BACKENDS = {"mirrored": "tensorflow", "data-parallel": "jax"}
+# More logical CPUs than this is a typo, and each costs memory and threads.
+MAX_CPU_REPLICAS = 64
+
+
+def add_arguments(parser):
+    """Adds `--distribute` and `--cpu-replicas` to a `train` parser."""
+    from keras_recipes.cli import _builder_options
+
+    parser.add_argument(
+        "--distribute", choices=CHOICES, default="none",
+        help="train on several devices: 'mirrored' is TensorFlow's MirroredStrategy "
+        "(KERAS_BACKEND=tensorflow), 'data-parallel' is keras.distribution.DataParallel "
+        "over every local device (KERAS_BACKEND=jax); --batch-size is the global batch, "
+        "split among the replicas (default: none)",
+    )
+    parser.add_argument(
+        "--cpu-replicas", type=_builder_options.positive_int("--cpu-replicas"), default=None,
+        metavar="N",
+        help="with --distribute: split the CPU into N devices, for a machine without "
+        "GPUs (default: the devices there are)",
+    )
+
+
+def backend():
+    """The Keras backend this process uses or will use, without importing Keras.
+
+    As Keras decides: `KERAS_BACKEND`, else the `backend` of
+    `$KERAS_HOME/keras.json` (`~/.keras/keras.json`), else TensorFlow. A
+    process that imported Keras already is asked directly.
+    """
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "backend"):
+        return keras.backend.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    try:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as file:
+            return json.load(file).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def check(args):
+    """Refuses a bad combination of options, before Keras is imported.
+
+    Raises:
+        CommandError: `--distribute` on the wrong backend, `--cpu-replicas`
+            without `--distribute`, or a batch size the replicas cannot
+            share.
+    """
+    if args.distribute == "none":
+        if args.cpu_replicas is not None:
+            raise CommandError(
+                "Invalid value for argument `--cpu-replicas`: it splits the CPU for "
+                "--distribute mirrored or data-parallel; give one of them. "
+                f"Received: --cpu-replicas={args.cpu_replicas}"
+            )
+        return
+    needed, running = BACKENDS[args.distribute], backend()
+    if running != needed:
+        # Keras 3.15's keras.distribution has no PyTorch backend
+        # (keras/src/backend/__init__.py sets its distribution_lib to None).
+        other = {"torch": "; this Keras's keras.distribution does not support "
+                 "PyTorch"}.get(running, "")
+        raise CommandError(
+            f"Invalid value for argument `--distribute`: {args.distribute} needs "
+            f"KERAS_BACKEND={needed}, this process uses {running}{other}. "
+            f"Received: --distribute={args.distribute}"
+        )
+    if args.cpu_replicas is not None:
+        if args.cpu_replicas > MAX_CPU_REPLICAS:
+            raise CommandError(
+                f"Invalid value for argument `--cpu-replicas`: expected at most "
+                f"{MAX_CPU_REPLICAS}. Received: --cpu-replicas={args.cpu_replicas}"
+            )
+        _check_divides(args.batch_size, args.cpu_replicas)
+
+
+def _check_divides(batch_size, replicas):
+    if batch_size % replicas:
+        raise CommandError(
+            f"Invalid value for argument `--batch-size`: the global batch is split "
+            f"evenly among {replicas} replicas, so it must be a multiple of {replicas}. "
+            f"Received: --batch-size={batch_size}"
+        )
+
+
+def prepare(args):
+    """Splits the CPU as `--cpu-replicas` asks, before the backend starts.
+
+    Call it before `import_keras()`. Raises `CommandError` when the backend
+    has started already (as in a program that runs `main()` after using
+    Keras itself).
+    """
+    if args.distribute == "none" or args.cpu_replicas is None:
+        return
+    if args.distribute == "data-parallel":
+        flag = f"--xla_force_host_platform_device_count={args.cpu_replicas}"
+        if "jax" in sys.modules:
+            import jax
+
+            if jax.local_device_count() != args.cpu_replicas:
+                raise CommandError(
+                    "Invalid value for argument `--cpu-replicas`: JAX started already "
+                    f"with {jax.local_device_count()} devices; run the command in a new "
+                    f"process. Received: --cpu-replicas={args.cpu_replicas}"
+                )
+            return
+        flags = [f for f in os.environ.get("XLA_FLAGS", "").split()
+                 if not f.startswith("--xla_force_host_platform_device_count")]
+        os.environ["XLA_FLAGS"] = " ".join([*flags, flag])
+        return
+    tf = _import_tensorflow_quietly()
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(args.cpu_replicas)]
+        )
+    except RuntimeError:
+        # TensorFlow fixes its devices at its first operation.
+        if len(tf.config.list_logical_devices("CPU")) != args.cpu_replicas:
+            raise CommandError(
+                "Invalid value for argument `--cpu-replicas`: TensorFlow started already "
+                f"with {len(tf.config.list_logical_devices('CPU'))} CPU devices; run the "
+                f"command in a new process. Received: --cpu-replicas={args.cpu_replicas}"
+            ) from None
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow with its start-up lines on file descriptor 2 kept back.
+
+    As `import_keras()` does, and for the same reason: TensorFlow writes
+    absl notices there while it loads, whatever `TF_CPP_MIN_LOG_LEVEL` says.
+    If the import fails, what was written is shown after all.
+    """
+    import tempfile
+
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+        except BaseException:
+            os.dup2(saved_fd, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+    return tensorflow
+
+
+@contextlib.contextmanager
+def scope(args):
+    """Builds and trains inside it: the strategy's scope or the distribution; yields a description.
+
+    Checks that `--batch-size` divides among the replicas there are, before
+    anything is built.
+    """
+    if args.distribute == "none":
+        yield None
+        return
+    if args.distribute == "mirrored":
+        import tensorflow as tf
+
+        devices = None
+        if args.cpu_replicas is not None:
+            devices = [device.name for device in tf.config.list_logical_devices("CPU")]
+        strategy = tf.distribute.MirroredStrategy(devices)
+        replicas = strategy.num_replicas_in_sync
+        _check_divides(args.batch_size, replicas)
+        with strategy.scope():
+            yield f"MirroredStrategy over {replicas} replica{'s' * (replicas > 1)}"
+        return
+    import keras
+
+    devices = keras.distribution.list_devices()
+    _check_divides(args.batch_size, len(devices))
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    try:
+        yield f"DataParallel over {len(devices)} device{'s' * (len(devices) > 1)}"
+    finally:
+        keras.distribution.set_distribution(None)
+
+
+@contextlib.contextmanager
+def paused(args):
+    """Inside `scope()`, runs its body on one device: for `predict` on any number of samples.
+
+    Under `data-parallel` JAX would shard every batch of `predict` too, and
+    refuse a batch the devices cannot share; the replicated weights serve
+    an unsharded batch as they are. MirroredStrategy's `predict` handles
+    uneven batches itself.
+    """
+    if args.distribute != "data-parallel":
+        yield
+        return
+    import keras
+
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
+
+
+def replicas(args):
+    """How many replicas share each batch (1 without `--distribute`)."""
+    if args.distribute == "none":
+        return 1
+    if args.distribute == "mirrored":
+        import tensorflow as tf
+
+        return tf.distribute.get_strategy().num_replicas_in_sync
+    import keras
+
+    return len(keras.distribution.list_devices())
+
+
+def even_split(array, args):
+    """`array` cut to a multiple of the device count under `data-parallel`, else unchanged.
+
+    JAX shards every batch evenly over the devices, the last batch of an
+    epoch too; MirroredStrategy handles an uneven last batch itself.
+    """
+    if args.distribute != "data-parallel" or array is None:
+        return array
+    count = replicas(args)
+    return array[: len(array) - len(array) % count]
