@@ -46,7 +46,8 @@ class FeatureMean(keras.layers.Layer):
 
 
 # The largest seed a `keras.random.SeedGenerator` holds on each backend:
-# its state has the dtype of `keras.src.backend.random_seed_dtype()`.
+# its state has the dtype of `keras.src.backend.random_seed_dtype()`. Other
+# backends get PyTorch's bound, the smallest.
 _LARGEST_SEED = {"tensorflow": 2**63 - 1, "jax": 2**32 - 1, "torch": 2**31 - 1}
 
 
@@ -98,7 +99,7 @@ class Sampling(keras.layers.Layer):
         self.seed = _validation.seed(seed)
         # Keras holds a SeedGenerator's seed in a tensor of the backend's
         # seed dtype, and a larger seed fails inside Keras with an overflow.
-        largest = _LARGEST_SEED[keras.backend.backend()]
+        largest = _LARGEST_SEED.get(keras.backend.backend(), 2**31 - 1)
         if self.seed is not None and self.seed > largest:
             raise _validation.invalid(
                 "seed",
