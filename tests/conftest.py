@@ -68,3 +68,40 @@ def no_building(monkeypatch):
     for cls in (*_branch_merge._MERGE_LAYERS.values(), FeatureMean):
         monkeypatch.setattr(cls, "__init__", refuse_init)
     return BuiltSomething
+
+
+# === Backends ===
+# The suite runs on whichever backend KERAS_BACKEND names (the root
+# conftest.py defaults it to TensorFlow). A test that only makes sense on
+# some backends says which, and why:
+#     @pytest.mark.backend("tensorflow", reason="the TF profiler is the oracle")
+# and is skipped elsewhere, with its reason shown by `pytest -rs`.
+_BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "backend(*names, reason=None): run only on these Keras backends "
+        f"({', '.join(_BACKENDS)}); skipped on the others with the reason",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    current = keras.backend.backend()
+    for item in items:
+        for marker in item.iter_markers(name="backend"):
+            unknown = set(marker.args) - set(_BACKENDS)
+            if not marker.args or unknown:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.backend takes one or more of "
+                    f"{_BACKENDS}; received {marker.args}"
+                )
+            if current not in marker.args:
+                reason = marker.kwargs.get("reason") or "specific to that backend"
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason=f"{' or '.join(marker.args)} backend only "
+                        f"(running on {current}): {reason}"
+                    )
+                )

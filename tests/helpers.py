@@ -39,6 +39,52 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+# === Gradients on every backend ===
+
+
+def gradients(function, variables):
+    """Value and gradients of the scalar `function()` with respect to Keras `variables`, as numpy.
+
+    Uses the running backend's own differentiation (TensorFlow's
+    `GradientTape`, `jax.value_and_grad` through a `keras.StatelessScope`,
+    `torch.autograd.grad`), so a gradient property is checked on each. A
+    variable the value does not depend on gets zeros (TensorFlow and PyTorch
+    say `None`, JAX zeros). Returns `(value, [gradient, ...])`.
+    """
+    variables = list(variables)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = function()
+        raw = tape.gradient(value, [variable.value for variable in variables])
+    elif backend == "jax":
+        import jax
+
+        def pure(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return function()
+
+        value, raw = jax.value_and_grad(pure)([variable.value for variable in variables])
+    elif backend == "torch":
+        import torch
+
+        value = function()
+        raw = torch.autograd.grad(
+            value, [variable.value for variable in variables], allow_unused=True
+        )
+    else:
+        raise NotImplementedError(f"no gradient helper for the {backend} backend")
+    numpy_gradients = [
+        np.zeros(variable.shape, "float32")
+        if gradient is None
+        else keras.ops.convert_to_numpy(gradient)
+        for variable, gradient in zip(variables, raw)
+    ]
+    return keras.ops.convert_to_numpy(value), numpy_gradients
+
+
 # === Bad input ===
 # A recipe's tests list `_VALID` as (argument, kwargs) and `_INVALID` as
 # (argument, kwargs, error), each kwargs overriding the file's base arguments.

@@ -3,6 +3,7 @@
 import itertools
 import warnings
 
+import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
 import numpy as np
 import pytest
@@ -66,19 +67,30 @@ def test_reference_colours():
     np.testing.assert_allclose(lab[1], [53.24, 80.09, 67.20], atol=1e-2)
 
 
+@pytest.mark.backend(
+    "tensorflow", "torch", reason="JAX computes float64 in float32 without jax_enable_x64"
+)
+def test_float64_input_stays_float64_both_ways():
+    """rgb_to_lab and lab_to_rgb of float64 input return float64 and match scikit-image to 1e-9."""
+    lab = color.rgb_to_lab(CORNERS.astype("float64"))
+    assert keras.backend.standardize_dtype(lab.dtype) == "float64"
+    np.testing.assert_allclose(
+        _numpy(lab), skimage.color.rgb2lab(CORNERS.astype("float64")), atol=1e-9
+    )
+    rgb = color.lab_to_rgb(lab)
+    assert keras.backend.standardize_dtype(rgb.dtype) == "float64"
+    np.testing.assert_allclose(_numpy(rgb), CORNERS, atol=1e-9)
+
+
 def test_conversions_run_inside_a_functional_model_with_finite_gradients():
     """rgb_to_lab and lab_to_rgb build into a keras.Model; the gradient at black and white is finite."""
     inputs = keras.Input((3,))
     model = keras.Model(inputs, color.lab_to_rgb(color.rgb_to_lab(inputs)))
     np.testing.assert_allclose(model.predict(CORNERS, verbose=0), CORNERS, atol=1e-3)
 
-    import tensorflow as tf  # the tests run on the TensorFlow backend
-
-    rgb = tf.constant(CORNERS)
-    with tf.GradientTape() as tape:
-        tape.watch(rgb)
-        total = tf.reduce_sum(color.rgb_to_lab(rgb))
-    assert np.isfinite(tape.gradient(total, rgb).numpy()).all()
+    rgb = keras.Variable(CORNERS)
+    _, (gradient,) = helpers.gradients(lambda: keras.ops.sum(color.rgb_to_lab(rgb)), [rgb])
+    assert np.isfinite(gradient).all()
 
 
 def test_integer_input_is_not_rescaled():
@@ -146,9 +158,15 @@ def test_every_srgb_colour_maps_to_its_grid_cell():
     assert indices.min() >= 0 and indices.max() < 261
     decoded = _numpy(color.dequantize_ab(indices))
     # The nearest grid point, except for the few colours within float error
-    # of a cell edge, where either neighbour is nearest.
+    # of a cell edge, where either neighbour is nearest (the bin scores are
+    # float32 sums of about 1e3, which a matmul on another backend rounds
+    # differently: PyTorch puts a = -34.999996 in the cell of -40).
     assert np.all(np.abs(decoded - ab) <= 5.0 + 1e-3)
-    np.testing.assert_array_equal(decoded, np.round(ab / 10.0) * 10.0)
+    on_an_edge = np.abs(np.abs(ab / 10.0 - np.round(ab / 10.0)) - 0.5) < 1e-4
+    assert on_an_edge.mean() < 1e-3
+    np.testing.assert_array_equal(
+        decoded[~on_an_edge], (np.round(ab / 10.0) * 10.0)[~on_an_edge]
+    )
 
 
 def test_ab_decode_then_encode_is_the_identity():

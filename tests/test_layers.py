@@ -156,19 +156,17 @@ def test_sampling_is_the_reparameterisation_of_its_noise():
 
 def test_sampling_gradients_reach_the_mean_and_the_log_variance():
     """dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * epsilon: the noise is outside the gradient path."""
-    import tensorflow as tf
-
-    z_mean, z_log_var = (tf.Variable(array) for array in _gaussian_inputs(3, 2, seed=1))
-    layer = Sampling(seed=2)
-    with tf.GradientTape(persistent=True) as tape:
-        z = layer([z_mean, z_log_var])
-        total = tf.reduce_sum(z)
-    epsilon = (z - z_mean) / tf.exp(0.5 * z_log_var)
-    np.testing.assert_allclose(tape.gradient(total, z_mean).numpy(), np.ones((3, 2)), rtol=1e-6)
+    mean_array, log_var_array = _gaussian_inputs(3, 2, seed=1)
+    z_mean, z_log_var = keras.Variable(mean_array), keras.Variable(log_var_array)
+    _, (by_mean, by_log_var) = helpers.gradients(
+        lambda: keras.ops.sum(Sampling(seed=2)([z_mean, z_log_var])), [z_mean, z_log_var]
+    )
+    # A new layer with the same seed draws the same first noise.
+    z = keras.ops.convert_to_numpy(Sampling(seed=2)([mean_array, log_var_array]))
+    epsilon = (z - mean_array) / np.exp(0.5 * log_var_array)
+    np.testing.assert_allclose(by_mean, np.ones((3, 2)), rtol=1e-6)
     np.testing.assert_allclose(
-        tape.gradient(total, z_log_var).numpy(),
-        (0.5 * tf.exp(0.5 * z_log_var) * epsilon).numpy(),
-        rtol=1e-5,
+        by_log_var, 0.5 * np.exp(0.5 * log_var_array) * epsilon, rtol=1e-5, atol=1e-6
     )
 
 
@@ -248,6 +246,17 @@ def test_sampling_refuses_a_bad_seed(seed, error):
     """A seed that is not None or a non-negative integer raises, naming `seed` and the value."""
     with pytest.raises(error, match=r"`seed`.*Received: seed="):
         Sampling(seed=seed)
+
+
+def test_sampling_takes_the_largest_seed_of_the_backend_and_refuses_one_more():
+    """The backend's largest seed draws noise; one more raises ValueError naming `seed`, not an overflow."""
+    largest = {"tensorflow": 2**63 - 1, "jax": 2**32 - 1, "torch": 2**31 - 1}[
+        keras.backend.backend()
+    ]
+    z = Sampling(seed=largest)(list(_gaussian_inputs(3, 2, seed=6)))
+    assert np.isfinite(keras.ops.convert_to_numpy(z)).all()
+    with pytest.raises(ValueError, match=rf"`seed`.*Received: seed={largest + 1}"):
+        Sampling(seed=largest + 1)
 
 
 def test_sampling_accepts_a_numpy_integer_seed():

@@ -56,6 +56,18 @@ if os.environ.get("KERAS_RECIPES_ALL_APPLICATIONS"):
     APPLICATIONS.update({name: {} for name in SKIPPED})
     SKIPPED = {}
 
+# Builders Keras itself refuses on a backend: NASNetMobile raises "not
+# available with the torch backend at this time due to an outstanding bug".
+_NOT_ON_TORCH = "Keras 3.15 refuses to build NASNetMobile on PyTorch (an outstanding Keras bug)"
+BACKEND_MARKS = {"NASNetMobile": pytest.mark.backend("tensorflow", "jax", reason=_NOT_ON_TORCH)}
+UNAVAILABLE = {"torch": {"NASNetMobile"}}.get(keras.backend.backend(), set())
+
+
+def _applications():
+    """The tested builders as pytest params, marked where a backend cannot build them."""
+    return [pytest.param(name, marks=BACKEND_MARKS.get(name, ())) for name in sorted(APPLICATIONS)]
+
+
 BUILDERS = sorted(
     name
     for name, value in vars(keras.applications).items()
@@ -91,7 +103,7 @@ def test_every_builder_is_tested_or_skipped_with_a_reason():
     assert sorted({*APPLICATIONS, *SKIPPED}) == BUILDERS
 
 
-@pytest.mark.parametrize("name", sorted(APPLICATIONS))
+@pytest.mark.parametrize("name", _applications())
 def test_count_model_equals_count_params(name, built):
     """The walker's total and split equal Keras's, and no built-in layer falls back."""
     model = built(name)
@@ -146,7 +158,7 @@ def count_files_in_fresh_python(paths):
 def test_count_config_from_saved_files_without_keras(built, tmp_path):
     """From each saved .keras file, count_config gives Keras's split, and count_model's rows, without Keras."""
     paths = {}
-    for name in sorted(APPLICATIONS):
+    for name in sorted(set(APPLICATIONS) - UNAVAILABLE):
         paths[name] = tmp_path / f"{name}.keras"
         built(name).save(paths[name])
     answer = count_files_in_fresh_python(paths)

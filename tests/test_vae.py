@@ -301,6 +301,9 @@ def test_mixed_bfloat16_runs_hidden_layers_in_bfloat16_and_the_loss_in_float32(c
     assert math.isfinite(history["loss"][0])
 
 
+@pytest.mark.backend(
+    "tensorflow", "torch", reason="JAX computes float64 in float32 without jax_enable_x64"
+)
 def test_a_float64_policy_is_kept_everywhere(global_policy):
     """Under a float64 global policy every layer, the outputs and the loss stay float64."""
     global_policy("float64")
@@ -361,10 +364,32 @@ def test_model_class_is_registered():
 # === Compilation ===
 
 
+@pytest.mark.backend("tensorflow", "jax", reason="PyTorch's trainer runs one batch per call")
 def test_steps_per_execution_defaults_to_32_and_is_passed_to_compile():
     """The model runs 32 batches per execution by default, and the argument sets it."""
     assert vae(**_DENSE).steps_per_execution == 32
     assert vae(**_DENSE, steps_per_execution=1).steps_per_execution == 1
+
+
+@pytest.mark.backend("torch", reason="only PyTorch's trainer refuses steps_per_execution > 1")
+def test_steps_per_execution_is_1_on_torch_whatever_is_asked():
+    """On PyTorch the model is compiled with 1 batch per execution, and fits."""
+    model = vae(**_DENSE, steps_per_execution=32)
+    assert model.steps_per_execution == 1
+    model.fit(np.zeros((4, 6), "float32"), epochs=1, batch_size=2, verbose=0)
+
+
+def test_a_file_saved_with_32_steps_per_execution_loads_and_predicts(tmp_path):
+    """A file compiled with 32 steps per execution loads with what this backend runs, and predicts."""
+    model = vae(**_DENSE, seed=2)
+    # As a file saved on TensorFlow or JAX holds it, whatever this backend is.
+    model.compile(optimizer="adam", steps_per_execution=32)
+    model.optimizer.build(model.trainable_variables)
+    model.save(tmp_path / "vae.keras")
+    loaded = keras.saving.load_model(tmp_path / "vae.keras")
+    expected = 1 if keras.backend.backend() == "torch" else 32
+    assert loaded.steps_per_execution == expected
+    assert loaded.predict(np.zeros((3, 6), "float32"), verbose=0)[1].shape == (3, 2)
 
 
 def test_optimizer_instance_is_used_and_built():

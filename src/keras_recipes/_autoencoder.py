@@ -17,6 +17,10 @@ class Autoencoder(keras.Model):
     since its noise is applied inside the model and the target stays clean.
     """
 
+    def compile_from_config(self, config):
+        # A file saved on TensorFlow or JAX loads and runs on PyTorch too.
+        super().compile_from_config(_autoencoding.compile_config_on_this_backend(config))
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         return super().compute_loss(
             x=x,
@@ -88,7 +92,8 @@ def autoencoder(
         optimizer: an optimizer name or instance. Defaults to `"adam"`.
         steps_per_execution: batches per call of the compiled training
             function, as in `vae()`: faster for small models, but callbacks
-            see one batch end in this many. Defaults to `32`.
+            see one batch end in this many; 1 on PyTorch whatever this
+            says, as in `vae()`. Defaults to `32`.
         seed: seed of the weight initialisers and of the noise. Defaults to
             `None`.
         name: model name, and prefix of every layer name inside the encoder

@@ -58,11 +58,13 @@ def derived_seed(seed, key):
     """An integer seed for the random layer `key` of a model built with `seed`.
 
     `None` stays `None`, an unseeded stream. Derived like the kernel seeds of
-    `_building.kernel_initializer`, so layers never share a stream.
+    `_building.kernel_initializer`, so layers never share a stream, but in 31
+    bits: a `keras.random.SeedGenerator` holds its seed in an int32 on
+    PyTorch, and a larger one overflows there.
     """
     if seed is None:
         return None
-    return int(np.random.SeedSequence([seed, key]).generate_state(1)[0])
+    return int(np.random.SeedSequence([seed, key]).generate_state(1)[0]) >> 1
 
 
 def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_dim, name, seed):
@@ -175,13 +177,41 @@ def build_decoder(
     return keras.Model(inputs, outputs, name="decoder")
 
 
+def steps_per_execution_on_this_backend(steps_per_execution):
+    """`steps_per_execution`, or 1 on PyTorch.
+
+    Keras's PyTorch trainer runs one batch per call and refuses any other
+    value when `fit`, `evaluate` or `predict` starts ("`steps_per_execution`
+    must be 1 with the PyTorch backend"). The setting changes the speed, not
+    the results, so the recipes' default of 32 (and a file saved with it on
+    TensorFlow or JAX) runs there with 1 instead of failing.
+    """
+    return 1 if keras.backend.backend() == "torch" else steps_per_execution
+
+
+def compile_config_on_this_backend(config):
+    """A saved compile config (`Model.compile_from_config`'s argument) fit for this backend."""
+    if "steps_per_execution" not in config:
+        return config
+    return {
+        **config,
+        "steps_per_execution": steps_per_execution_on_this_backend(
+            config["steps_per_execution"]
+        ),
+    }
+
+
 def compile_autoencoder(model, *, optimizer, steps_per_execution, loss=None):
     """Compile `model` and build its optimizer, as `_building.compile_model` does.
 
     XLA is left to Keras's `jit_compile="auto"` (on with a GPU): on a CPU it
     sped up the dense VAE but made the convolutional one twice slower.
     """
-    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
+    model.compile(
+        optimizer=optimizer,
+        loss=loss,
+        steps_per_execution=steps_per_execution_on_this_backend(steps_per_execution),
+    )
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     return model

@@ -26,7 +26,8 @@ class SelectChannels(keras.layers.Layer):
     Example:
 
     >>> import numpy as np
-    >>> SelectChannels([2, 0])(np.array([[1.0, 2.0, 3.0]])).numpy().tolist()
+    >>> selected = SelectChannels([2, 0])(np.array([[1.0, 2.0, 3.0]]))
+    >>> keras.ops.convert_to_numpy(selected).tolist()
     [[3.0, 1.0]]
     """
 

@@ -90,6 +90,10 @@ class VariationalAutoencoder(keras.Model):
             total = total + ops.cast(self._aggregate_additional_loss(extra), total.dtype)
         return total
 
+    def compile_from_config(self, config):
+        # A file saved on TensorFlow or JAX loads and runs on PyTorch too.
+        super().compile_from_config(_autoencoding.compile_config_on_this_backend(config))
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -182,7 +186,10 @@ def vae(
             The cost: callbacks see one batch end in
             `steps_per_execution` (`on_train_batch_end`, the progress bar,
             batch-frequency checkpoints); epoch-level callbacks are
-            unaffected. Use 1 to see every batch. Defaults to `32`.
+            unaffected. Use 1 to see every batch. PyTorch runs one batch
+            per call and refuses more, so there the model is compiled with 1
+            whatever this says (also when a file saved elsewhere is loaded).
+            Defaults to `32`.
         seed: seed of the weight initialisers and of the sampling noise, for
             reproducible models and draws. Defaults to `None`.
         name: model name, and prefix of every layer name inside the encoder

@@ -73,9 +73,19 @@ def _as_float(x):
     return x
 
 
+# Keras 3.15's PyTorch `maximum` and `matmul` return float32 for float64
+# input (their dtype promotion does not know torch's float64), so the
+# conversions use `where` and `einsum`, which keep float64 on every backend.
+
+
+def _at_least(x, floor):
+    """`max(x, floor)` element-wise, in `x`'s dtype."""
+    return ops.where(x > floor, x, ops.cast(floor, x.dtype))
+
+
 def _matmul_channels(x, matrix):
     """Multiply every pixel's 3 channels by `matrix` (`y = M x` per pixel)."""
-    return ops.matmul(x, ops.convert_to_tensor(matrix.T, dtype=x.dtype))
+    return ops.einsum("...i,ji->...j", x, ops.convert_to_tensor(matrix, dtype=x.dtype))
 
 
 def rgb_to_lab(rgb):
@@ -107,12 +117,12 @@ def rgb_to_lab(rgb):
     rgb = _as_float(rgb)
     # The power is taken of a value kept above the knee, so that the branch
     # `where` discards never produces a NaN (or a NaN gradient).
-    curved = ops.power((ops.maximum(rgb, 0.04045) + 0.055) / 1.055, 2.4)
+    curved = ops.power((_at_least(rgb, 0.04045) + 0.055) / 1.055, 2.4)
     linear = ops.where(rgb > 0.04045, curved, rgb / 12.92)
     xyz = _matmul_channels(linear, _XYZ_FROM_RGB) / ops.convert_to_tensor(
         _D65_WHITE, dtype=rgb.dtype
     )
-    root = ops.power(ops.maximum(xyz, _DELTA**3), 1.0 / 3.0)
+    root = ops.power(_at_least(xyz, _DELTA**3), 1.0 / 3.0)
     f = ops.where(xyz > _DELTA**3, root, xyz / (3 * _DELTA**2) + 4.0 / 29.0)
     fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
     return ops.stack(
@@ -143,12 +153,12 @@ def lab_to_rgb(lab):
     fy = (lab[..., 0] + 16.0) / 116.0
     # scikit-image sets a negative f(z) to 0 (a b far above the gamut);
     # doing the same keeps the two equal outside the gamut too.
-    fz = ops.maximum(fy - lab[..., 2] / 200.0, 0.0)
+    fz = _at_least(fy - lab[..., 2] / 200.0, 0.0)
     f = ops.stack([fy + lab[..., 1] / 500.0, fy, fz], axis=-1)
     xyz = ops.where(f > _DELTA, f**3, 3 * _DELTA**2 * (f - 4.0 / 29.0))
     xyz = xyz * ops.convert_to_tensor(_D65_WHITE, dtype=lab.dtype)
     linear = _matmul_channels(xyz, _RGB_FROM_XYZ)
-    curved = 1.055 * ops.power(ops.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055
+    curved = 1.055 * ops.power(_at_least(linear, 0.0031308), 1.0 / 2.4) - 0.055
     rgb = ops.where(linear > 0.0031308, curved, linear * 12.92)
     return ops.clip(rgb, 0.0, 1.0)
 

@@ -45,6 +45,12 @@ class FeatureMean(keras.layers.Layer):
         return (input_shape[0], 1)
 
 
+# The largest seed a `keras.random.SeedGenerator` holds on each backend:
+# its state has the dtype of `keras.src.backend.random_seed_dtype()`. Other
+# backends get PyTorch's bound, the smallest.
+_LARGEST_SEED = {"tensorflow": 2**63 - 1, "jax": 2**32 - 1, "torch": 2**31 - 1}
+
+
 @keras.saving.register_keras_serializable(package="keras_recipes")
 class Sampling(keras.layers.Layer):
     """Draws `z` from N(z_mean, exp(z_log_var)): the reparameterisation trick.
@@ -68,8 +74,10 @@ class Sampling(keras.layers.Layer):
     `None`. With `seed=None` each layer draws an unrelated stream.
 
     Args:
-        seed: integer seed of the noise, from 0 to 2**63 - 1, or `None`
-            for an unseeded stream.
+        seed: integer seed of the noise, or `None` for an unseeded stream.
+            The largest seed depends on the backend's seed dtype: 2**63 - 1
+            on TensorFlow (int64), 2**32 - 1 on JAX (uint32), 2**31 - 1 on
+            PyTorch (int32).
             Defaults to `None`.
         **kwargs: base layer arguments, such as `name` and `dtype`.
 
@@ -89,10 +97,15 @@ class Sampling(keras.layers.Layer):
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = _validation.seed(seed)
-        # Keras holds a SeedGenerator's seed in an int64 tensor.
-        if self.seed is not None and self.seed >= 2**63:
+        # Keras holds a SeedGenerator's seed in a tensor of the backend's
+        # seed dtype, and a larger seed fails inside Keras with an overflow.
+        largest = _LARGEST_SEED.get(keras.backend.backend(), 2**31 - 1)
+        if self.seed is not None and self.seed > largest:
             raise _validation.invalid(
-                "seed", "None or an integer from 0 to 2**63 - 1", seed
+                "seed",
+                f"None or an integer from 0 to {largest} on the "
+                f"{keras.backend.backend()} backend",
+                seed,
             )
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 

@@ -99,7 +99,11 @@ def gaussian_kl_divergence(z_mean, z_log_var):
             f"Received: z_mean.shape={tuple(z_mean.shape)}, "
             f"z_log_var.shape={tuple(z_log_var.shape)}"
         )
-    z_log_var = ops.minimum(z_log_var, LOG_VAR_LIMIT)
+    # `where`, not `minimum`: Keras 3.15's PyTorch `minimum` returns float32
+    # for float64 input.
+    z_log_var = ops.where(
+        z_log_var < LOG_VAR_LIMIT, z_log_var, ops.cast(LOG_VAR_LIMIT, z_log_var.dtype)
+    )
     per_dimension = 0.5 * (ops.expm1(z_log_var) - z_log_var + ops.square(z_mean))
     return ops.sum(per_dimension, axis=-1)
 

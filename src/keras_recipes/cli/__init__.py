@@ -15,6 +15,7 @@ build or train a model, through `import_keras()`, so `list`, `count` and
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -76,7 +77,8 @@ def import_keras():
     `TF_CPP_MIN_LOG_LEVEL` says. They are noise to a user of the command, so
     file descriptor 2 points at a temporary file during the import and a
     first operation; if either fails, what was written there is shown after
-    all.
+    all. On JAX and PyTorch, TensorFlow (when installed) is imported here
+    too, for the same reason.
 
     Returns:
         The `keras` module.
@@ -99,6 +101,15 @@ def import_keras():
         try:
             import keras
 
+            # On the JAX and PyTorch backends Keras still imports TensorFlow,
+            # when it is installed, the first time it serializes anything
+            # (`get_config`, `save`: keras.src.saving.serialization_lib asks
+            # `tf.available`), and that import writes the same lines. Done
+            # here, they go to the temporary file instead of the user.
+            if keras.backend.backend() != "tensorflow" and importlib.util.find_spec(
+                "tensorflow"
+            ):
+                importlib.import_module("tensorflow")
             importlib.import_module("keras_recipes.layers")
             keras.ops.convert_to_numpy(keras.ops.zeros((1,)))
         except BaseException:
