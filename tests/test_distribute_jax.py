@@ -1,8 +1,9 @@
 """JAX's `keras.distribution.DataParallel`: two devices in one process, and two processes.
 
-Both run in subprocesses with `KERAS_BACKEND=jax` (`distribute_worker.py`),
-whatever backend this session uses: JAX fixes its devices when it starts,
-and the multi-process run needs processes of its own anyway.
+Both run in subprocesses with `KERAS_BACKEND=jax` (`distribute_worker.py`):
+JAX fixes its devices when it starts, and the multi-process run needs
+processes of its own anyway. They run in the JAX run of the suite
+(`KERAS_BACKEND=jax pytest -n 2`, which `.ci/run` does).
 
 - One process, `XLA_FLAGS=--xla_force_host_platform_device_count=2`: every
   recipe of the shared table trains for one epoch of two global batches of
@@ -29,10 +30,18 @@ import numpy as np
 import pytest
 from test_recipes import RECIPES, _id
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("jax") is None,
-    reason="jax is not installed (pip install jax); these tests run JAX in subprocesses",
-)
+pytestmark = [
+    # The subprocesses run JAX whatever this session's backend is; the JAX
+    # run of the suite (`.ci/run` runs it on all three) is the one that pays
+    # for them (about 45 s), not the TensorFlow and PyTorch runs as well.
+    pytest.mark.backend(
+        "jax", reason="JAX DataParallel runs once per CI matrix, in the JAX run of the suite"
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("jax") is None,
+        reason="jax is not installed (pip install jax); these tests run JAX in subprocesses",
+    ),
+]
 
 # Largest difference allowed between a weight after the epoch on two
 # devices and on one. XLA sums each device's half batch and then the two

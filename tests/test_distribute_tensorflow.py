@@ -11,19 +11,12 @@ SGD on two replicas, and on one replica from the same initial weights.
 import math
 
 import distribute_worker
-import keras
 import pytest
 from test_recipes import RECIPES, _id
 
-pytestmark = [
-    # Helper A registers the `backend` marker in conftest.py; until that
-    # lands, the skip below does its work in this module.
-    pytest.mark.backend("tensorflow"),
-    pytest.mark.skipif(
-        keras.backend.backend() != "tensorflow",
-        reason="tf.distribute.MirroredStrategy needs the TensorFlow backend",
-    ),
-]
+pytestmark = pytest.mark.backend(
+    "tensorflow", reason="tf.distribute.MirroredStrategy needs the TensorFlow backend"
+)
 
 # Largest difference allowed between a weight after one epoch on two
 # replicas and on one. The replicas sum their half-batch gradients where one
