@@ -63,10 +63,13 @@ class VariationalAutoencoder(keras.Model):
         # replica can get no rows of an epoch's short last batch (one
         # sample over two replicas), and its mean would be NaN and turn
         # the epoch's reported losses to NaN. Keras's own losses divide
-        # the same way.
+        # the same way. The sum of no rows is 0, so dividing it by 1
+        # instead gives the 0; `ops.where`, not `ops.divide_no_nan`, which
+        # returns float32 for float64 input on PyTorch in Keras 3.15.
         count = ops.cast(ops.shape(reconstruction_terms)[0], reconstruction_terms.dtype)
-        reconstruction_value = ops.divide_no_nan(ops.sum(reconstruction_terms), count)
-        kl_value = ops.divide_no_nan(ops.sum(kl_terms), count)
+        divisor = ops.where(count > 0, count, ops.ones_like(count))
+        reconstruction_value = ops.sum(reconstruction_terms) / divisor
+        kl_value = ops.sum(kl_terms) / divisor
         # Weighted by the batch size, as Keras weighs its `loss` tracker, so
         # that the epoch's `loss` is exactly `reconstruction_loss + beta *
         # kl_loss` even when the last batch is smaller (keras-io#983).
