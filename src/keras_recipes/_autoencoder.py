@@ -126,20 +126,8 @@ def autoencoder(
             input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
         )
     )
-    sizes = {
-        "input_shape": shape,
-        "latent_dim": latent_dim,
-        "architecture": architecture,
-        "hidden_units": hidden_units,
-        "filters": filters,
-        "intermediate_dim": intermediate_dim,
-    }
-    _validation.buildable(
-        "autoencoder",
-        sizes,
-        responsible=("input_shape", "latent_dim", "hidden_units")
-        if architecture == "dense"
-        else ("input_shape", "latent_dim", "filters", "intermediate_dim"),
+    _autoencoding_checks.buildable(
+        "autoencoder", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
     noise_stddev = _autoencoding_checks.real_number(

@@ -224,20 +224,8 @@ def vae(
             input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
         )
     )
-    sizes = {
-        "input_shape": shape,
-        "latent_dim": latent_dim,
-        "architecture": architecture,
-        "hidden_units": hidden_units,
-        "filters": filters,
-        "intermediate_dim": intermediate_dim,
-    }
-    _validation.buildable(
-        "vae",
-        sizes,
-        responsible=("input_shape", "latent_dim", "hidden_units")
-        if architecture == "dense"
-        else ("input_shape", "latent_dim", "filters", "intermediate_dim"),
+    _autoencoding_checks.buildable(
+        "vae", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
     beta = _autoencoding_checks.beta(beta)
