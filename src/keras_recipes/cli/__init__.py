@@ -14,6 +14,7 @@ build or train a model, through `import_keras()`, so `list`, `count` and
 """
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -67,6 +68,34 @@ def require(module, *, extra="examples", purpose=None):
         ) from None
 
 
+@contextlib.contextmanager
+def quiet_file_descriptor_2():
+    """Points file descriptor 2 at a temporary file while the block runs.
+
+    TensorFlow's absl, oneDNN and CUDA start-up lines go straight to the
+    descriptor, past `sys.stderr` and `TF_CPP_MIN_LOG_LEVEL`. If the block
+    fails, what was written there is shown after all.
+    """
+    import tempfile
+
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None when the shell closed it (`>&-`)
+            stream.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved_fd, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+
+
 def import_keras():
     """Imports Keras and registers the library's classes, quietly.
 
@@ -84,7 +113,6 @@ def import_keras():
         The `keras` module.
     """
     import logging
-    import tempfile
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # Each `predict` on a new model (a probe's feature extractor, a reloaded
@@ -92,34 +120,20 @@ def import_keras():
     # "excessive retracing": expected in a command, noise to its user.
     # Python's logging, not `tf.*`, so nothing here needs TensorFlow.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:  # None when the shell closed it (`>&-`)
-            stream.flush()
-    saved_fd = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import keras
+    with quiet_file_descriptor_2():
+        import keras
 
-            # On the JAX and PyTorch backends Keras still imports TensorFlow,
-            # when it is installed, the first time it serializes anything
-            # (`get_config`, `save`: keras.src.saving.serialization_lib asks
-            # `tf.available`), and that import writes the same lines. Done
-            # here, they go to the temporary file instead of the user.
-            if keras.backend.backend() != "tensorflow" and importlib.util.find_spec(
-                "tensorflow"
-            ):
-                importlib.import_module("tensorflow")
-            importlib.import_module("keras_recipes.layers")
-            keras.ops.convert_to_numpy(keras.ops.zeros((1,)))
-        except BaseException:
-            os.dup2(saved_fd, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
+        # On the JAX and PyTorch backends Keras still imports TensorFlow,
+        # when it is installed, the first time it serializes anything
+        # (`get_config`, `save`: keras.src.saving.serialization_lib asks
+        # `tf.available`), and that import writes the same lines. Done
+        # here, they go to the temporary file instead of the user.
+        if keras.backend.backend() != "tensorflow" and importlib.util.find_spec(
+            "tensorflow"
+        ):
+            importlib.import_module("tensorflow")
+        importlib.import_module("keras_recipes.layers")
+        keras.ops.convert_to_numpy(keras.ops.zeros((1,)))
     return keras
 
 

@@ -165,27 +165,13 @@ def _import_tensorflow_quietly():
     absl notices there while it loads, whatever `TF_CPP_MIN_LOG_LEVEL` says.
     If the import fails, what was written is shown after all.
     """
-    import tempfile
+    from keras_recipes.cli import quiet_file_descriptor_2
 
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            stream.flush()
-    saved_fd = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow
-        except BaseException:
-            os.dup2(saved_fd, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
+    with quiet_file_descriptor_2():
+        import tensorflow
     return tensorflow
 
 
