@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import keras
@@ -354,3 +355,115 @@ def test_absurd_sizes_are_refused_quickly(config, build):
     """Sizes beyond any real tensor, or thousands of axes, are a ValueError, not a huge product."""
     with pytest.raises(ValueError, match="Cannot count layer 'd'"):
         count_config(sequential({**DENSE, "config": config, "build_config": build}))
+
+
+# === Broken and crafted archives ===
+# Each edit takes the bytes of a valid `.keras` zip (one `config.json` and a
+# weights entry) and returns crafted bytes; zipfile raises a different
+# exception for each (RuntimeError, NotImplementedError, BadZipFile,
+# zlib.error, EOFError...), and every reader must turn each into one
+# ValueError naming the file.
+
+
+def _headers(data):
+    """Offsets of every local header and central directory record."""
+    local = [i for i in range(len(data)) if data.startswith(b"PK\x03\x04", i)]
+    central = [i for i in range(len(data)) if data.startswith(b"PK\x01\x02", i)]
+    return local, central
+
+
+def _patch(data, local_offset, central_offset, value, size):
+    """Write `value` at a field of every local header and central record."""
+    data = bytearray(data)
+    local, central = _headers(data)
+    for start in local:
+        data[start + local_offset : start + local_offset + size] = value.to_bytes(size, "little")
+    for start in central:
+        data[start + central_offset : start + central_offset + size] = value.to_bytes(size, "little")
+    return bytes(data)
+
+
+def _encrypted(data):
+    flags = int.from_bytes(data[_headers(data)[0][0] + 6 :][:2], "little")
+    return _patch(data, 6, 8, flags | 0x1, 2)
+
+
+ARCHIVE_EDITS = {
+    "encrypted": _encrypted,
+    "compression_method_99": lambda data: _patch(data, 8, 10, 99, 2),
+    "deflate64": lambda data: _patch(data, 8, 10, 9, 2),
+    "bad_crc": lambda data: _patch(data, 14, 16, 0x12345678, 4),
+    "corrupt_deflate_stream": lambda data: data.replace(data[_headers(data)[0][0] + 60 :][:8], b"\xff" * 8, 1),
+    "zip64_size_marker_without_extra": lambda data: _patch(data, 22, 24, 0xFFFFFFFF, 4),
+    "local_header_offset_lie": lambda data: _patch(data, 0, 42, 3, 4),
+    "file_name_length_lie": lambda data: _patch(data, 26, 28, 200, 2),
+}
+
+
+def _crafted_archive(tmp_path, edit):
+    """A `.keras`-like zip edited by `edit`; its path."""
+    path = tmp_path / "crafted.keras"
+    config = json.dumps(sequential(DENSE)) + " " * 200
+    write_zip(path, {"config.json": config, "model.weights.h5": b"w" * 300})
+    path.write_bytes(edit(path.read_bytes()))
+    return path
+
+
+def _duplicate_archive(tmp_path):
+    """A zip holding two different `config.json` entries."""
+    path = tmp_path / "crafted.keras"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("config.json", json.dumps(sequential(DENSE)))
+            archive.writestr("config.json", json.dumps(sequential(DENSE, DENSE)))
+    return path
+
+
+@pytest.fixture(params=[*ARCHIVE_EDITS, "duplicate_config_json"])
+def broken_archive(request, tmp_path):
+    """The path of one crafted archive."""
+    if request.param == "duplicate_config_json":
+        return _duplicate_archive(tmp_path)
+    return _crafted_archive(tmp_path, ARCHIVE_EDITS[request.param])
+
+
+def test_a_broken_archive_is_a_value_error_naming_the_file(broken_archive):
+    """count_config, check_file and load_model refuse each crafted archive with a ValueError naming it."""
+    from keras_recipes import saving
+
+    with pytest.raises(ValueError, match=r"`source`.*Received: source=.*crafted\.keras"):
+        count_config(broken_archive)
+    for load in (saving.check_file, saving.load_model):
+        with pytest.raises(ValueError, match=r"`filepath`.*Received: filepath=.*crafted\.keras"):
+            load(broken_archive)
+
+
+def test_cli_count_exits_2_on_a_broken_archive(broken_archive, capsys):
+    """`keras-recipes count` on each crafted archive prints one error line and exits 2."""
+    from keras_recipes import cli
+
+    assert cli.main(["count", str(broken_archive)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "crafted.keras" in captured.err
+
+
+def test_load_model_names_the_file_when_only_the_weights_entry_is_damaged(tmp_path):
+    """A `.keras` file whose weights entry fails its CRC is a ValueError naming the file, from load_model."""
+    from keras_recipes import saving
+
+    path = tmp_path / "damaged.keras"
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]).save(path)
+    data = bytearray(path.read_bytes())
+    name = b"model.weights.h5"
+    _, central = _headers(data)
+    for start in central:
+        if data[start + 46 : start + 46 + len(name)] == name:
+            local = int.from_bytes(data[start + 42 : start + 46], "little")
+            for crc in (start + 16, local + 14):
+                data[crc : crc + 4] = bytes(4)
+    path.write_bytes(bytes(data))
+    saving.check_file(path)  # config.json and the headers are sound
+    with pytest.raises(ValueError, match=r"`filepath`.*Bad CRC-32.*Received: filepath=.*damaged\.keras"):
+        saving.load_model(path)

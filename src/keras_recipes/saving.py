@@ -151,8 +151,9 @@ def check_file(filepath, custom_objects=None):
             under the key Keras looks it up by. Defaults to `None`.
 
     Raises:
-        ValueError: the file is not a readable `.keras` archive, or it holds
-            a `Lambda` layer, a Python lambda, or a class or function from
+        ValueError: the file is not a readable `.keras` archive (damaged,
+            encrypted, compressed in a way zipfile cannot read, or naming
+            an entry twice), or it holds a `Lambda` layer, a Python lambda, or a class or function from
             any other module; the message names the layer and the class.
         TypeError: `custom_objects` is not `None` or a dict.
     """
@@ -218,9 +219,10 @@ def load_model(filepath, *, custom_objects=None, compile=True):
         The loaded `keras.Model`.
 
     Raises:
-        ValueError: the file is not a readable `.keras` archive, or it names
-            a `Lambda` layer, a Python lambda, or an untrusted class or
-            function; nothing is imported or run.
+        ValueError: the file is not a readable `.keras` archive (damaged,
+            encrypted, compressed in a way zipfile cannot read, or naming
+            an entry twice), or it names a `Lambda` layer, a Python lambda,
+            or an untrusted class or function; nothing is imported or run.
         TypeError: `custom_objects` is not `None` or a dict, or `filepath`
             is not a path.
 
@@ -240,6 +242,18 @@ def load_model(filepath, *, custom_objects=None, compile=True):
     # Our registered classes must be known to Keras before it deserializes.
     import keras_recipes.layers  # noqa: F401
 
-    return keras.saving.load_model(
-        filepath, custom_objects=custom_objects, compile=compile, safe_mode=True
-    )
+    import zipfile
+    import zlib
+
+    try:
+        return keras.saving.load_model(
+            filepath, custom_objects=custom_objects, compile=compile, safe_mode=True
+        )
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        # The check read `config.json` and every entry's header; a damaged
+        # weights entry shows only when Keras unpacks it.
+        raise ValueError(
+            "Invalid value for argument `filepath`: expected a readable `.keras` "
+            f"archive ({type(error).__name__}: {shown(str(error), 200)}). "
+            f"Received: filepath={shown(repr(filepath), 300)}"
+        ) from None

@@ -12,6 +12,7 @@ file. Untrusted files get bounded work: the JSON is read only up to
 import json
 import os
 
+from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO
 from keras_recipes.param_count._table import (
@@ -74,6 +75,75 @@ def _parse_json(text, source, argument="source"):
         raise _invalid_source(f"valid JSON ({error})", source, argument) from None
 
 
+class _ArchiveError(Exception):
+    """What a `.keras` archive should have been, raised inside the reader."""
+
+
+def _zip_errors(zipfile):
+    """The exceptions zipfile and its decompressors raise for a broken archive."""
+    import struct
+    import zlib
+
+    errors = [zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError,
+              EOFError, OSError, ValueError, OverflowError, struct.error, zlib.error]
+    try:
+        import lzma
+
+        errors.append(lzma.LZMAError)
+    except ImportError:  # Python built without lzma: zipfile cannot use it either.
+        pass
+    return tuple(errors)
+
+
+# What `zipfile` can unpack without a password.
+_COMPRESSIONS = frozenset({0, 8, 12, 14})  # stored, deflated, bzip2, lzma
+
+
+def _read_config_member(zipfile, file):
+    """The bytes of `config.json`, read at most `MAX_CONFIG_BYTES + 1` deep.
+
+    Every entry of the archive is checked from its header, without
+    unpacking it, for what Keras's own reading would trip on later:
+    encryption, a compression method zipfile lacks, a name given twice.
+    """
+    if not zipfile.is_zipfile(file):
+        raise _ArchiveError("a `.keras` file (a zip archive); this is not a zip")
+    with zipfile.ZipFile(file) as archive:
+        infos = archive.infolist()
+        names = set()
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise _ArchiveError(
+                    f"a `.keras` archive without encrypted entries; "
+                    f"'{shown(info.filename)}' is encrypted"
+                )
+            if info.compress_type not in _COMPRESSIONS:
+                raise _ArchiveError(
+                    f"a `.keras` archive of stored, deflated, bzip2 or lzma entries; "
+                    f"'{shown(info.filename)}' uses compression method {info.compress_type}"
+                )
+            if info.filename in names:
+                # Readers disagree on which copy counts: the check could pass
+                # one copy and Keras load the other.
+                raise _ArchiveError(
+                    f"a `.keras` archive naming each entry once; "
+                    f"'{shown(info.filename)}' appears twice"
+                )
+            names.add(info.filename)
+        if "config.json" not in names:
+            raise _ArchiveError("a `.keras` file with a `config.json`")
+        info = archive.getinfo("config.json")
+        if info.file_size > MAX_CONFIG_BYTES:
+            raise _ArchiveError(
+                f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes; the archive "
+                f"declares {info.file_size:,}"
+            )
+        # The declared size can lie (a zip bomb), so read one byte past
+        # the limit and refuse if it is there.
+        with archive.open(info) as stream:
+            return stream.read(MAX_CONFIG_BYTES + 1)
+
+
 def read_keras_file(path, argument="source"):
     """`config.json` of a `.keras` zip, read at most `MAX_CONFIG_BYTES` deep.
 
@@ -95,27 +165,25 @@ def read_keras_file(path, argument="source"):
     # time, which only reading a file needs.
     import zipfile
 
-    if not zipfile.is_zipfile(path):
-        raise _invalid_source("a `.keras` file (a zip archive); this is not a zip", path, argument)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            try:
-                info = archive.getinfo("config.json")
-            except KeyError:
-                raise _invalid_source("a `.keras` file with a `config.json`", path, argument) from None
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise _invalid_source(
-                    f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes; the archive "
-                    f"declares {info.file_size:,}",
-                    path,
-            argument,
-                )
-            # The declared size can lie (a zip bomb), so read one byte past
-            # the limit and refuse if it is there.
-            with archive.open(info) as stream:
-                data = stream.read(MAX_CONFIG_BYTES + 1)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
-        raise _invalid_source(f"a readable `.keras` archive ({error})", path, argument) from None
+    # An error of the file itself (not of the disk) names the file. zipfile
+    # raises many kinds for a broken or crafted archive: its own BadZipFile
+    # and LargeZipFile, RuntimeError for an encrypted entry,
+    # NotImplementedError for an unknown compression method, EOFError for a
+    # cut stream, zlib.error, OSError from bz2, LZMAError, and ValueError,
+    # struct.error or OverflowError for impossible offsets and sizes.
+    with open(path, "rb") as file:
+        try:
+            data = _read_config_member(zipfile, file)
+        except _ArchiveError as error:
+            raise _invalid_source(str(error), path, argument) from None
+        except _zip_errors(zipfile) as error:
+            # The message can quote the archive's own entry names.
+            raise _invalid_source(
+                f"a readable `.keras` archive ({type(error).__name__}: "
+                f"{shown(str(error), 200)})",
+                path,
+                argument,
+            ) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise _invalid_source(
             f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes once unpacked",
@@ -562,7 +630,8 @@ def count_config(source):
     Raises:
         TypeError: `source` is none of these.
         ValueError: the file is not a `.keras` zip or has no `config.json`;
-            the JSON is malformed, larger than `MAX_CONFIG_BYTES`, nested
+            the archive is damaged, encrypted, compressed in a way zipfile
+            cannot read, or names an entry twice; the JSON is malformed, larger than `MAX_CONFIG_BYTES`, nested
             deeper than the parser allows or than `MAX_DEPTH` models, or has
             more than `MAX_LAYERS` layers; or a known layer's config is one
             Keras could not have built.
