@@ -6,8 +6,11 @@ inside, a `RecursionError`, or a guessed total. Every recipe of the library,
 saved to `.keras`, must count in a fresh interpreter without Keras.
 """
 
+import contextlib
 import functools
+import io
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -18,6 +21,7 @@ import keras
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import pytest
+import strategies
 from test_recipes import RECIPES, _id
 
 import keras_recipes
@@ -467,3 +471,122 @@ def test_load_model_names_the_file_when_only_the_weights_entry_is_damaged(tmp_pa
     saving.check_file(path)  # config.json and the headers are sound
     with pytest.raises(ValueError, match=r"`filepath`.*Bad CRC-32.*Received: filepath=.*damaged\.keras"):
         saving.load_model(path)
+
+
+# === Untrusted strings in what is printed ===
+# A crafted file's names reach the terminal through `keras-recipes count`
+# (and programs through `to_dict`): they must never carry a control
+# character, widen a line without bound, or break a table's columns.
+
+# The widest line printed: a table's eight cells at their widths
+# (`_table.PATH_WIDTH` ...) with the separators come to under 500; a
+# message naming a few layers to under 1,000.
+MAX_LINE = 1000
+MAX_BYTES_PER_ROW = 1000
+
+
+def _dense(name, units=2):
+    return {"module": "keras.layers", "class_name": "Dense",
+            "config": {"name": name, "units": units},
+            "build_config": {"input_shape": [None, 2]}}
+
+
+def _untrusted_model(draw):
+    """A Sequential config whose every name and class name is drawn.
+
+    Names are unique within each model, as Keras makes them; a layer of an
+    unknown (drawn) class and a nested model are among the layers.
+    """
+    names = draw(st.lists(strategies.untrusted_texts(), min_size=3, max_size=6, unique=True))
+    *dense_names, unknown, nested = names
+    layers = [_dense(name) for name in dense_names]
+    layers.append({**_dense(unknown), "module": "x",
+                   "class_name": "X" + draw(strategies.untrusted_texts())})
+    layers.append(sequential(_dense(draw(strategies.untrusted_texts())), name=nested))
+    return sequential(*layers, name=draw(strategies.untrusted_texts()))
+
+
+def _run_count(path, output_format):
+    """`(exit status, stdout, stderr)` of `keras-recipes count PATH --format FORMAT`."""
+    from keras_recipes import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(["count", str(path), "--format", output_format])
+    return status, out.getvalue(), err.getvalue()
+
+
+def _assert_printable(text):
+    """No character but printable ones and the newlines between lines; no line wider than MAX_LINE."""
+    bad = {character for character in text if not (character.isprintable() or character == "\n")}
+    assert not bad, sorted(bad)
+    assert max(map(len, text.split("\n"))) <= MAX_LINE
+
+
+@settings(max_examples=40)
+@given(data=st.data(), output_format=st.sampled_from(["text", "markdown", "json"]))
+def test_count_prints_any_names_escaped_bounded_and_aligned(data, output_format, tmp_path_factory):
+    """Whatever names a file holds, `count` prints only printable text, bounded lines and size, and an intact table."""
+    config = _untrusted_model(data.draw)
+    path = write_zip(tmp_path_factory.mktemp("untrusted") / "m.keras", {"config.json": json.dumps(config)})
+    rows = len(count_config(path).rows)
+    status, out, err = _run_count(path, output_format)
+    assert status == 1  # the drawn class has no formula
+    _assert_printable(out + err)
+    assert len(out) <= MAX_BYTES_PER_ROW * (rows + 5)
+    assert len(err.splitlines()) == 1
+    if output_format == "json":
+        document = json.loads(out)
+        assert len(document["rows"]) == rows
+    elif output_format == "markdown":
+        lines = out.rstrip("\n").split("\n")
+        assert len(lines) == rows + 3  # header, alignment, rows, total
+        # Nine unescaped bars on every line: eight cells, none split or merged.
+        assert {len(re.findall(r"(?<!\\)\|", line)) for line in lines} == {9}
+    else:
+        lines = out.rstrip("\n").split("\n")[2:]  # after the title and a blank line
+        assert len(lines) == rows + 4  # header, rule, rows, rule, total
+        rule = lines[1]
+        assert set(rule) <= {"-", " "} and lines[-2] == rule
+        # Every line has a space wherever the rule has its column gaps.
+        gaps = [i for i, character in enumerate(rule) if character == " "]
+        for line in lines:
+            assert all(i >= len(line) or line[i] == " " for i in gaps), line
+
+
+def test_a_huge_name_costs_one_bounded_cell_per_row(tmp_path):
+    """A model named with 100,000 characters around 2,000 layers gives an output linear in the rows, not 500 MB."""
+    inner = sequential(*[_dense(f"d{i}") for i in range(2000)], name="x" * 100_000)
+    path = write_zip(tmp_path / "m.keras", {"config.json": json.dumps(sequential(inner, name="m"))})
+    for output_format in ("text", "markdown", "json"):
+        status, out, err = _run_count(path, output_format)
+        assert status == 0
+        assert len(out) <= MAX_BYTES_PER_ROW * 2005
+        assert max(map(len, out.split("\n"))) <= MAX_LINE
+    table = count_config(path)
+    assert max(len(row.path) for row in table.rows) <= MAX_LINE
+
+
+@given(name=strategies.untrusted_texts())
+def test_errors_quoting_a_file_show_its_strings_escaped_and_bounded(name):
+    """A refused layer's name, class and value reach the error message escaped and cut short."""
+    layer = {**_dense(name, units=name), "class_name": "Dense"}
+    with pytest.raises(ValueError) as error:
+        count_config(sequential(layer, name=name))
+    _assert_printable(str(error.value))
+    assert len(str(error.value)) <= MAX_LINE
+
+
+@given(class_name=strategies.untrusted_texts(), module=strategies.untrusted_texts(),
+       name=strategies.untrusted_texts())
+def test_check_file_errors_show_the_file_names_escaped_and_bounded(class_name, module, name, tmp_path_factory):
+    """check_file's refusal names the layer, class and module of a file escaped, cut short, on one line."""
+    from keras_recipes import saving
+
+    layer = {**_dense(name), "class_name": class_name, "module": module}
+    path = write_zip(tmp_path_factory.mktemp("untrusted") / "m.keras",
+                     {"config.json": json.dumps(sequential(layer))})
+    with pytest.raises(ValueError, match="Nothing in the file was loaded or run") as error:
+        saving.check_file(path)
+    _assert_printable(str(error.value))
+    assert len(str(error.value)) <= MAX_LINE

@@ -164,7 +164,9 @@ def run_summary(args):
 
 def run_count(args):
     from keras_recipes import param_count
+    from keras_recipes._untrusted import shown
     from keras_recipes.cli import PROG, CommandError
+    from keras_recipes.param_count._table import describe_rows
 
     path = args.path
     if os.path.isdir(path):
@@ -178,21 +180,20 @@ def run_count(args):
         # A path object, so that a name starting with "{" is never read as JSON.
         table = param_count.count_config(pathlib.Path(path))
     except ValueError as error:
-        raise CommandError(f"cannot count {path}: {error}") from None
+        # The library's messages show a file's strings escaped and cut.
+        raise CommandError(f"cannot count {shown(path, 300)}: {error}") from None
     if args.format == "json":
         print(json.dumps(table.to_dict(), indent=2))
     elif args.format == "markdown":
         print(table.to_markdown())
     else:
-        print(f"{table.name or 'model'} ({path})\n")
+        print(f"{table.name or 'model'} ({shown(path, 300)})\n")
         print(table)
     unsupported = table.unsupported
     if unsupported:
-        names = ", ".join(f"{row.path} ({row.class_name})" for row in unsupported[:5])
-        more = f" and {len(unsupported) - 5} more" if len(unsupported) > 5 else ""
         print(
             f"{PROG} count: total unknown: no formula for {len(unsupported)} "
-            f"layer(s), marked unsupported: {names}{more}",
+            f"layer(s), marked unsupported: {describe_rows(unsupported, 5)}",
             file=sys.stderr,
         )
         return EXIT_INCOMPLETE

@@ -16,6 +16,8 @@ from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO
 from keras_recipes.param_count._table import (
+    CLASS_WIDTH,
+    PATH_WIDTH,
     LayerRow,
     ParamTable,
     activation_bytes,
@@ -50,9 +52,7 @@ def _is_graph_model(entry):
 
 
 def _invalid_source(what, source, argument="source"):
-    text = repr(source)
-    if len(text) > 200:
-        text = text[:200] + "..."
+    text = shown(repr(source), 200)
     return ValueError(
         f"Invalid value for argument `{argument}`: {what}. Received: {argument}={text}"
     )
@@ -72,7 +72,7 @@ def _parse_json(text, source, argument="source"):
             "JSON nested too deeply to be a model config", source, argument
         ) from None
     except ValueError as error:
-        raise _invalid_source(f"valid JSON ({error})", source, argument) from None
+        raise _invalid_source(f"valid JSON ({shown(str(error), 200)})", source, argument) from None
 
 
 class _ArchiveError(Exception):
@@ -210,7 +210,7 @@ def _load(source):
     else:
         raise TypeError(
             "Invalid type for argument `source`: expected a model config dict, a JSON "
-            f"string or a path to a `.keras` file. Received: source={source!r}"
+            f"string or a path to a `.keras` file. Received: source={shown(repr(source), 200)}"
         )
     if not isinstance(config, dict):
         raise _invalid_source("a JSON object describing a model", source)
@@ -241,17 +241,25 @@ class _Walk:
         self.rows.append(row)
 
     def model(self, entry, prefix, frozen, depth, model_outputs=None):
-        """Add the rows of a model's layers; return its outputs' `[(shape, dtype)]` or `None`."""
+        """Add the rows of a model's layers; return its outputs' `[(shape, dtype)]` or `None`.
+
+        `prefix` is the shown (escaped, bounded) path of the model, ending
+        in `/`, or `""` at the top.
+        """
+        where = f"'{prefix}'" if prefix else "the top"
         if depth > MAX_DEPTH:
             raise ValueError(
                 f"Invalid value for argument `source`: models nested at most {MAX_DEPTH} "
-                f"deep. Received: deeper nesting at {prefix!r}"
+                f"deep. Received: deeper nesting at {where}"
             )
         config = entry["config"]
+        # Layer names are unique within one graph: `scope` tells graphs
+        # apart (the shown prefixes, cut short, may not).
+        scope = id(config)
         layers = config.get("layers")
         if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
             raise ValueError(
-                f"Invalid model config at {prefix or 'the top'!r}: expected `layers` to be a "
+                f"Invalid model config at {where}: expected `layers` to be a "
                 f"list of layer configs. Received: {type(layers).__name__}"
             )
         sequential = entry.get("class_name") == "Sequential"
@@ -263,8 +271,8 @@ class _Walk:
             class_name = layer.get("class_name")
             if not isinstance(class_name, str):
                 raise ValueError(
-                    f"Invalid layer config in {prefix or 'the model'!r}: expected a "
-                    f"`class_name` string. Received: {class_name!r}"
+                    f"Invalid layer config in {where}: expected a "
+                    f"`class_name` string. Received: {shown(repr(class_name), 200)}"
                 )
             if class_name == "InputLayer":
                 continue
@@ -275,7 +283,8 @@ class _Walk:
             if not isinstance(name, str):
                 name = f"layer_{index}"
             graph_name = layer.get("name") if isinstance(layer.get("name"), str) else name
-            path = f"{prefix}{name}"
+            path = shown(prefix + shown(name, PATH_WIDTH), PATH_WIDTH)
+            shown_class = shown(class_name, CLASS_WIDTH)
             if sequential:
                 calls = [_sequential_output(layers, index)]
                 if index == len(layers) - 1 and calls == [None]:
@@ -309,7 +318,7 @@ class _Walk:
                 computed = None
                 shared = self.seen.get(key)
                 if shared is None and class_name != "TimeDistributed":
-                    shared = self.seen.get(("name", prefix, name))
+                    shared = self.seen.get(("name", scope, name))
                 if shared is not None:
                     if call_outputs is None and shared.status != "nested":
                         # Its own input this time: a shared layer may be
@@ -326,7 +335,7 @@ class _Walk:
                     previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
                 if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
-                    row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
                                    ZERO, None, output_bytes, "nested")
                     self.add(row)
                     start = len(self.rows)
@@ -342,16 +351,16 @@ class _Walk:
                     self.rows[start - 1] = self.seen[key] = row
                     previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
-                inner_key = _wrapped_key(class_name, layer_config, prefix)
+                inner_key = _wrapped_key(class_name, layer_config, scope)
                 if inner_key is not None and inner_key in self.seen:
                     # A TimeDistributed around a layer already counted.
-                    row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
                                    ZERO, None, output_bytes, "shared")
                     self.add(row)
                     self.seen[key] = row
                     previous = _record(outputs, graph_name, call, call_outputs)
                     continue
-                row, computed = _layer_row(layer, class_name, layer_config, path, frozen,
+                row, computed = _layer_row(layer, class_name, shown_class, layer_config, path, frozen,
                                            input_shape, input_dtype)
                 if row.output_bytes is None and output_bytes is not None:
                     row = _with_output_bytes(row, output_bytes)
@@ -361,7 +370,7 @@ class _Walk:
                 if inner_key is not None:
                     self.seen[inner_key] = row
                 if isinstance(name, str):
-                    self.seen.setdefault(("name", prefix, name), row)
+                    self.seen.setdefault(("name", scope, name), row)
         if sequential:
             return model_outputs or previous and [previous]
         return _model_outputs(config.get("output_layers"), layers, outputs)
@@ -487,7 +496,7 @@ def _output_leaves(value, leaves, depth=0):
             _output_leaves(item, leaves, depth + 1)
 
 
-def _wrapped_key(class_name, config, prefix):
+def _wrapped_key(class_name, config, scope):
     """The sharing key of the layer a TimeDistributed wraps.
 
     Keras does not mark the wrapped layer with a `shared_object_id` even when
@@ -502,7 +511,7 @@ def _wrapped_key(class_name, config, prefix):
     if isinstance(key, (int, str)):
         return ("shared", key)
     name = (inner.get("config") or {}).get("name") if isinstance(inner.get("config"), dict) else None
-    return ("name", prefix, name) if isinstance(name, str) else None
+    return ("name", scope, name) if isinstance(name, str) else None
 
 
 def _tensor_shapes(value, found, depth=0):
@@ -570,7 +579,8 @@ def _rule_outputs(layer, class_name, config, build_config, input_dtype=None):
     return output_list(shape, config.get("dtype") or input_dtype)
 
 
-def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_dtype=None):
+def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape=None,
+               input_dtype=None):
     """The row of a layer's first call and its outputs' `[(shape, dtype)]` (or `None`).
 
     `input_shape` is the call's input shape from the graph, used for the
@@ -587,12 +597,12 @@ def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_
             module=layer.get("module"),
         )
     except ValueError as error:
-        raise ValueError(f"Cannot count layer {path!r}: {error}") from None
+        raise ValueError(f"Cannot count layer '{path}': {error}") from None
     if count is None and str(layer.get("module", "")).startswith(("keras.src.ops", "keras.ops")):
         # A non-layer operation of a functional graph (`x + y`): no weights.
         count = ZERO
     if count is None:
-        return LayerRow(path, class_name, build_shape(build_config), ZERO, None, None,
+        return LayerRow(path, shown_class, build_shape(build_config), ZERO, None, None,
                         "unsupported"), None
     if frozen:
         count = count.frozen()
@@ -600,7 +610,7 @@ def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_
     macs = layer_macs(class_name, config, shapes, layer.get("registered_name"))
     outputs = _rule_outputs(layer, class_name, config, shapes, input_dtype)
     output_bytes = activation_bytes(outputs) if outputs else None
-    return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
+    return LayerRow(path, shown_class, build_shape(build_config), count, macs, output_bytes,
                     "formula"), outputs
 
 
@@ -648,4 +658,4 @@ def count_config(source):
     walk = _Walk()
     walk.model(config, "", config["config"].get("trainable") is False, 0)
     name = config["config"].get("name")
-    return ParamTable(walk.rows, name=name if isinstance(name, str) else None)
+    return ParamTable(walk.rows, name=shown(name, PATH_WIDTH) if isinstance(name, str) else None)
