@@ -590,3 +590,14 @@ def test_check_file_errors_show_the_file_names_escaped_and_bounded(class_name, m
         saving.check_file(path)
     _assert_printable(str(error.value))
     assert len(str(error.value)) <= MAX_LINE
+
+
+def test_telling_shared_layers_from_copies_is_bounded_work(monkeypatch):
+    """Many nested models holding same-named layers are compared within MAX_COMPARED, else refused."""
+    monkeypatch.setattr(_saved, "MAX_COMPARED", 50)
+    text = json.dumps(sequential(*[sequential(DENSE, name=f"m{i}") for i in range(40)]))
+    with pytest.raises(ValueError, match="at most 50 comparisons"):
+        count_config(text)
+    monkeypatch.setattr(_saved, "MAX_COMPARED", 10_000)
+    table = count_config(text)  # 40 copies of one Dense config, from a get_config()
+    assert [row.status for row in table.rows[:4]] == ["nested", "formula", "nested", "unsupported"]

@@ -198,10 +198,11 @@ def read_keras_file(path, argument="source"):
 
 
 def _load(source):
-    """The serialized model dict (`{"class_name", "config", ...}`) of `source`."""
-    if isinstance(source, (str, os.PathLike)) and not (
+    """The serialized model dict (`{"class_name", "config", ...}`) of `source`, and whether it was a file."""
+    from_file = isinstance(source, (str, os.PathLike)) and not (
         isinstance(source, str) and source.lstrip().startswith(("{", "["))
-    ):
+    )
+    if from_file:
         config = read_keras_file(os.fspath(source))
     elif isinstance(source, str):
         config = _parse_json(source, source)
@@ -224,13 +225,84 @@ def _load(source):
             "`model.to_json()` or a `.keras` file)",
             source,
         )
-    return config
+    return config, from_file
+
+
+MAX_COMPARED = 10_000_000
+"""Most values compared, in all, to tell a layer's second use from a copy."""
+
+# Not compared to tell a layer from a copy: Keras's sharing marks, and the
+# layer's place in a graph (a functional model's layers carry their name
+# and calls beside their config; a Sequential's do not).
+_MARK = frozenset({"shared_object_id"})
+_PLACE = frozenset({"shared_object_id", "inbound_nodes", "name"})
 
 
 class _Walk:
-    def __init__(self):
+    """One walk of a model config: its rows, and the layers met so far.
+
+    `marked` says whether the config was written by Keras's `.keras`
+    saving, which marks a layer used in more than one graph: its second
+    and later uses carry a `shared_object_id` (the first use keeps the mark
+    only at the top of the model: inside a nested model's config it is
+    lost). A plain `get_config()` marks nothing.
+    """
+
+    def __init__(self, marked):
         self.rows = []
         self.seen = {}
+        self.marked = marked
+        # (class name, name) -> [(scope, layer config, seen key)] of the
+        # layers counted at their first use, to find their later uses in
+        # other graphs.
+        self.first_uses = {}
+        self.ambiguous = set()
+        self.compared = 0
+
+    def link(self, layer, key, class_name, name, scope):
+        """Note a layer met for the first time under `key`; link it to an earlier use of the same layer.
+
+        A layer whose config equals that of a layer counted in another graph,
+        and that carries Keras's sharing mark, is that layer: its rows
+        become `shared`. Without the mark, a `.keras` file says it is
+        another layer; a config without marks cannot say, so the layer is
+        `ambiguous` (an unsupported row: its count is unknown).
+        """
+        uses = self.first_uses.setdefault((class_name, name), [])
+        earlier = None
+        for other_scope, other, other_key in uses:
+            if other_scope != scope and other_key in self.seen and self.same(other, layer):
+                earlier = other_key
+                break
+        if earlier is None:
+            uses.append((scope, layer, key))
+        elif key[0] == "shared":
+            self.seen[key] = self.seen[earlier]
+        elif not self.marked:
+            self.ambiguous.add(key)
+
+    def same(self, first, second, depth=0):
+        """Whether two serialized layers are equal but for their graph nodes and sharing marks."""
+        self.compared += 1
+        if self.compared > MAX_COMPARED:
+            raise ValueError(
+                "Invalid value for argument `source`: a model config whose shared "
+                f"layers can be told apart in at most {MAX_COMPARED:,} comparisons. "
+                "Received: a config with too many layers of one name"
+            )
+        if type(first) is not type(second) or depth > 100:
+            return False
+        if isinstance(first, dict):
+            ignored = _PLACE if depth == 0 else _MARK
+            keys = first.keys() - ignored
+            return keys == second.keys() - ignored and all(
+                self.same(first[item], second[item], depth + 1) for item in keys
+            )
+        if isinstance(first, list):
+            return len(first) == len(second) and all(
+                self.same(a, b, depth + 1) for a, b in zip(first, second)
+            )
+        return first == second
 
     def add(self, row):
         if len(self.rows) >= MAX_LAYERS:
@@ -310,6 +382,8 @@ class _Walk:
                 ]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
+            if key not in self.seen:
+                self.link(layer, key, class_name, name, scope)
             for call, call_outputs in enumerate(calls):
                 input_shape, input_dtype = inputs[call]
                 output_bytes = activation_bytes(call_outputs) if call_outputs else None
@@ -333,6 +407,15 @@ class _Walk:
                     self.add(LayerRow(path, shared.class_name, shared.build_shape, ZERO,
                                       shared.macs, output_bytes, "shared"))
                     previous = _record(outputs, graph_name, call, call_outputs or computed)
+                    continue
+                if key in self.ambiguous:
+                    # Perhaps a second use of a layer counted in another
+                    # graph, perhaps a copy: its count is unknown.
+                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
+                                   ZERO, None, output_bytes, "unsupported")
+                    self.add(row)
+                    self.seen[key] = row
+                    previous = _record(outputs, graph_name, call, call_outputs)
                     continue
                 if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
                     row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
@@ -374,6 +457,20 @@ class _Walk:
         if sequential:
             return model_outputs or previous and [previous]
         return _model_outputs(config.get("output_layers"), layers, outputs)
+
+
+def _has_marks(config):
+    """Whether a config holds any `shared_object_id`: it was written by `.keras` saving."""
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "shared_object_id" in value:
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _with_output_bytes(row, output_bytes):
@@ -624,10 +721,13 @@ def count_config(source):
     do not know gives an `"unsupported"` row, and then `table.total` raises
     instead of guessing.
 
-    Layers shared between nested models are recognised in `.keras` files
-    (Keras marks them with a `shared_object_id`); a plain `get_config()` has
-    no such mark, so there a layer shared across nested models is counted at
-    each place it appears.
+    A layer or model used more than once is counted at its first use and
+    each later use is a `"shared"` row of 0, as in `count_model`, also when
+    it is used in several nested models: a `.keras` file marks those uses
+    (`shared_object_id`). A plain `get_config()` marks nothing, so there a
+    layer in another nested model with the same name and config as one
+    already counted may be the same layer or a copy: its row is
+    `"unsupported"` and the total unknown, never a guess.
 
     Args:
         source: a model config dict (`model.get_config()`, or the
@@ -654,8 +754,10 @@ def count_config(source):
     >>> count_config(config).total
     ParamCount(trainable=9, non_trainable=0)
     """
-    config = _load(source)
-    walk = _Walk()
+    config, from_file = _load(source)
+    # A `.keras` file is written by Keras's saving, which marks shared
+    # layers; a dict or JSON string may be a `get_config()`, which does not.
+    walk = _Walk(marked=from_file or _has_marks(config))
     walk.model(config, "", config["config"].get("trainable") is False, 0)
     name = config["config"].get("name")
     return ParamTable(walk.rows, name=shown(name, PATH_WIDTH) if isinstance(name, str) else None)

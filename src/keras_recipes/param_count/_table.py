@@ -41,7 +41,9 @@ class LayerRow:
             counted at its first use), `"fallback"` (the live layer's
             `count_params()`, for a class the formulas do not know) or
             `"unsupported"` (a saved layer of a class the formulas do not
-            know; its count is unknown and shown as 0).
+            know, or, in a config without `.keras` sharing marks, a layer
+            that may be a later use of one counted in another nested
+            model; its count is unknown and shown as 0).
     """
 
     path: str
@@ -153,9 +155,11 @@ class ParamTable:
         if unsupported:
             raise ValueError(
                 "Cannot total the parameters: no formula for the layers "
-                f"{describe_rows(unsupported, 10)}. Count the model with `count_model` on the "
-                "loaded model instead, or register a count for the custom class "
-                "in `keras_recipes.param_count.REGISTERED`."
+                f"{describe_rows(unsupported, 10)} (or, in a `get_config()`, which "
+                "does not mark shared layers, they may be layers counted in another "
+                "nested model). Count the model with `count_model` on the "
+                "loaded model instead, count its `.keras` file, or register a count "
+                "for the custom class in `keras_recipes.param_count.REGISTERED`."
             )
         return sum((row.count for row in self.rows), ParamCount())
 
