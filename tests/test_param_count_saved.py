@@ -601,3 +601,19 @@ def test_telling_shared_layers_from_copies_is_bounded_work(monkeypatch):
     monkeypatch.setattr(_saved, "MAX_COMPARED", 10_000)
     table = count_config(text)  # 40 copies of one Dense config, from a get_config()
     assert [row.status for row in table.rows[:4]] == ["nested", "formula", "nested", "unsupported"]
+
+
+def test_count_shows_a_hostile_file_name_escaped(tmp_path):
+    """A file whose own name holds an escape sequence is named escaped, in the table's title and in errors."""
+    path = write_zip(tmp_path / "m\x1b]0;owned\x07.keras", {"config.json": json.dumps(sequential(DENSE))})
+    status, out, err = _run_count(path, "text")
+    assert status == 0 and "m\\x1b]0;owned\\x07.keras" in out
+    _assert_printable(out + err)
+    path.write_bytes(b"not a zip")
+    status, out, err = _run_count(path, "text")
+    assert status == 2 and "m\\x1b]0;owned\\x07.keras" in err
+    _assert_printable(out + err)
+    missing = tmp_path / "gone\r\x1b[2J.keras"
+    status, out, err = _run_count(missing, "text")
+    assert status == 2 and "gone\\x0d\\x1b[2J.keras" in err
+    _assert_printable(out + err)

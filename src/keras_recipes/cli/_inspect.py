@@ -169,25 +169,27 @@ def run_count(args):
     from keras_recipes.param_count._table import describe_rows
 
     path = args.path
+    # A file's name is untrusted too (`count downloads/*.keras`).
+    named = shown(path, 300)
     if os.path.isdir(path):
-        raise CommandError(f"{path} is a directory, not a .keras file")
+        raise CommandError(f"{named} is a directory, not a .keras file")
     if not os.path.exists(path):
-        raise CommandError(f"no such file: {path}")
+        raise CommandError(f"no such file: {named}")
     if not os.path.isfile(path):
         # Reading a named pipe or a device would wait for a writer: never answer.
-        raise CommandError(f"{path} is not a regular file (a pipe or a device), not a .keras file")
+        raise CommandError(f"{named} is not a regular file (a pipe or a device), not a .keras file")
     try:
         # A path object, so that a name starting with "{" is never read as JSON.
         table = param_count.count_config(pathlib.Path(path))
     except ValueError as error:
         # The library's messages show a file's strings escaped and cut.
-        raise CommandError(f"cannot count {shown(path, 300)}: {error}") from None
+        raise CommandError(f"cannot count {named}: {error}") from None
     if args.format == "json":
         print(json.dumps(table.to_dict(), indent=2))
     elif args.format == "markdown":
         print(table.to_markdown())
     else:
-        print(f"{table.name or 'model'} ({shown(path, 300)})\n")
+        print(f"{table.name or 'model'} ({named})\n")
         print(table)
     unsupported = table.unsupported
     if unsupported:
