@@ -401,6 +401,7 @@ ARCHIVE_EDITS = {
     "zip64_size_marker_without_extra": lambda data: _patch(data, 22, 24, 0xFFFFFFFF, 4),
     "local_header_offset_lie": lambda data: _patch(data, 0, 42, 3, 4),
     "file_name_length_lie": lambda data: _patch(data, 26, 28, 200, 2),
+    "compressed_size_too_small": lambda data: _patch(data, 18, 20, 10, 4),
 }
 
 
