@@ -398,3 +398,28 @@ def test_custom_objects_pass_only_the_objects_they_hold(kind, key, edits, passes
     else:
         with pytest.raises(ValueError, match="Its layer '[^']*custom'.*Nothing in the file was loaded"):
             saving.check_file(path, custom_objects)
+
+
+def test_check_file_keeps_deeply_nested_long_names_bounded(tmp_path):
+    """Long names nested a hundred deep cost check_file bounded memory and a bounded message."""
+    import tracemalloc
+
+    entry = {"module": "os", "class_name": "system", "config": {"name": "last"}}
+    for level in range(100):
+        entry = {"module": "keras.layers", "class_name": "TimeDistributed",
+                 "config": {"name": f"{level}" + "x" * 20_000, "layer": entry}}
+    config = {"module": "keras", "class_name": "Sequential",
+              "config": {"name": "m", "layers": [entry]}}
+    path = tmp_path / "deep.keras"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="class 'system'") as error:
+            saving.check_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(str(error.value)) < 1000
+    # The config itself is 2 MB; each level's full path would add up to 100 MB.
+    assert peak < 30 * 2**20

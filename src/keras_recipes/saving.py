@@ -26,6 +26,9 @@ _DATA_CLASSES = frozenset(
 
 _PACKAGE = "keras_recipes"
 
+_PATH_WIDTH = 200
+"""Most characters of a layer path in a message."""
+
 
 def _is_keras_module(module):
     return module == "keras" or module.startswith("keras.")
@@ -123,7 +126,9 @@ def _first_unsafe(node, path, custom_objects):
         config = node.get("config")
         name = config.get("name") if isinstance(config, dict) else None
         if isinstance(name, str):
-            path = f"{path}/{name}" if path else name
+            # Shown as it grows: a crafted file can nest long names deeply,
+            # and every level keeps its path alive.
+            path = shown(f"{path}/{shown(name, _PATH_WIDTH)}" if path else name, _PATH_WIDTH)
         reason = _unsafe(node, path, custom_objects)
         if reason is not None:
             return path, node, reason
@@ -179,7 +184,7 @@ def check_file(filepath, custom_objects=None):
         return
     path, node, reason = found
     # The names come from the file: escaped and cut, never printed raw.
-    layer = f"'{shown(path, 200)}'" if path else "at the top"
+    layer = f"'{path}'" if path else "at the top"
     module = node.get("module")
     origin = f" from module '{shown(module)}'" if isinstance(module, str) else ""
     function = node.get("config") if node["class_name"] == "function" else None
