@@ -567,7 +567,8 @@ def test_operator_add_has_the_macs_of_the_saved_config():
 # === One layer in several graphs ===
 # Each builder returns a model in which one Dense object is used in more
 # than one place: nested and direct (in both orders), in two nested models,
-# in a model nested in a model, and a nested model used twice. "copies" has
+# in a model nested in a model, a nested model in two models, wrapped in a
+# TimeDistributed inside a nested model, and a nested model used twice. "copies" has
 # two distinct layers of the same name and config in two nested models,
 # which Keras counts twice.
 
@@ -620,6 +621,29 @@ def _model_in_a_model_and_direct():
     return keras.Model(inputs, inner(outer(inputs)))
 
 
+def _model_in_two_models():
+    inner = _inner(L.Dense(4, name="d"), "i")
+    first, second = _inner(inner, "a"), _inner(inner, "b", L.Dense(3, name="e"))
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, second(first(inputs)))
+
+
+def _wrapped_in_a_nested_model(direct_first):
+    dense = L.Dense(4, name="d")
+    sequence = keras.Input((3, 4))
+    inner = keras.Model(sequence, L.TimeDistributed(dense, name="wrapper")(sequence), name="inner")
+    inputs = keras.Input((3, 4))
+    return keras.Model(inputs, inner(dense(inputs)) if direct_first else dense(inner(inputs)))
+
+
+def _wrapped_then_direct():
+    return _wrapped_in_a_nested_model(direct_first=False)
+
+
+def _direct_then_wrapped():
+    return _wrapped_in_a_nested_model(direct_first=True)
+
+
 def _nested_model_twice():
     inner = _inner(L.Dense(4, name="d"), "a")
     inputs = keras.Input((4,))
@@ -645,6 +669,9 @@ SHARING = [
     _nested_two_deep_and_direct,
     _sequential_then_direct,
     _model_in_a_model_and_direct,
+    _model_in_two_models,
+    _wrapped_then_direct,
+    _direct_then_wrapped,
     _nested_model_twice,
     _twice_in_one_graph,
     _copies,

@@ -384,6 +384,15 @@ class _Walk:
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
             if key not in self.seen:
                 self.link(layer, key, class_name, name, scope)
+                inner_key = _wrapped_key(class_name, layer_config, scope)
+                if inner_key is not None and inner_key not in self.seen:
+                    # The wrapped layer may be used in another graph too.
+                    inner = layer_config["layer"]
+                    inner_class = inner.get("class_name")
+                    if isinstance(inner_class, str):
+                        self.link(inner, inner_key, inner_class, _config_name(inner), scope)
+                    if inner_key in self.ambiguous:
+                        self.ambiguous.add(key)
             for call, call_outputs in enumerate(calls):
                 input_shape, input_dtype = inputs[call]
                 output_bytes = activation_bytes(call_outputs) if call_outputs else None
@@ -593,6 +602,13 @@ def _output_leaves(value, leaves, depth=0):
             _output_leaves(item, leaves, depth + 1)
 
 
+def _config_name(layer):
+    """The `name` in a serialized layer's config, or `None`."""
+    config = layer.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def _wrapped_key(class_name, config, scope):
     """The sharing key of the layer a TimeDistributed wraps.
 
@@ -607,8 +623,8 @@ def _wrapped_key(class_name, config, scope):
     key = inner.get("shared_object_id")
     if isinstance(key, (int, str)):
         return ("shared", key)
-    name = (inner.get("config") or {}).get("name") if isinstance(inner.get("config"), dict) else None
-    return ("name", scope, name) if isinstance(name, str) else None
+    name = _config_name(inner)
+    return ("name", scope, name) if name is not None else None
 
 
 def _tensor_shapes(value, found, depth=0):
