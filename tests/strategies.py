@@ -829,3 +829,45 @@ def invalid_split_brain_ae_calls():
     }
     base = {"input_shape": (16, 16, 3), "architecture": "small", "width_multiplier": 0.125}
     return _one_wrong(base, table, [_split_brain_mismatches()])
+
+
+# === Strings from untrusted files ===
+
+HOSTILE_TEXT = (
+    "\x1b[2J",  # ESC: clear the screen
+    "\x1b]0;title\x07",  # OSC: set the terminal's title
+    "\x1b]8;;http://x\x1b\\",  # OSC 8: a hyperlink
+    "\r",
+    "\n",
+    "\t",
+    "\x00",
+    "\x7f",
+    "\x9b",  # C1 control sequence introducer
+    "\u202e",  # right-to-left override
+    "\u2066",  # left-to-right isolate
+    "\u200b",  # zero-width space
+    "\u2028",  # line separator
+    "\ufeff",
+    "\ud800",  # a lone surrogate (JSON can encode one)
+    "e\u0301",  # a combining accent
+    "\u4e2d",  # a wide character
+    "|",
+    "\\",
+    "`",
+)
+"""Pieces of text that rewrite or hide a line on a terminal or break a table."""
+
+
+def untrusted_texts():
+    """Any string a crafted `.keras` file can hold: all of Unicode, lone
+    surrogates and control characters included, terminal escape sequences,
+    table separators, or tens of thousands of characters."""
+    characters = st.characters(exclude_categories=())
+    short = st.text(characters, max_size=12)
+    hostile = st.lists(st.sampled_from(HOSTILE_TEXT) | short, max_size=4).map("".join)
+    long = st.builds(
+        lambda text, times: text * times,
+        st.text(characters, min_size=1, max_size=3) | st.sampled_from(HOSTILE_TEXT),
+        st.integers(100, 20_000),
+    )
+    return short | hostile | long

@@ -290,10 +290,136 @@ def test_cli_count_exit_status(hostile, capsys):
     assert not marker.exists()
 
 
+def trusted_tanh(x):
+    """A user's own activation, trusted through `custom_objects`."""
+    return keras.activations.tanh(x)
+
+
+@keras.saving.register_keras_serializable(package="trusted")
+def registered_tanh(x):
+    """A user's own registered activation (`trusted>registered_tanh`)."""
+    return keras.activations.tanh(x)
+
+
+class TrustedDense(keras.layers.Dense):
+    """A user's own layer class, trusted through `custom_objects`."""
+
+
+@keras.saving.register_keras_serializable(package="trusted")
+class RegisteredDense(keras.layers.Dense):
+    """A user's own registered layer class (`trusted>RegisteredDense`)."""
+
+
 def test_library_loader_accepts_trusted_custom_objects(base_files, tmp_path, marker):
-    """A function the caller names in `custom_objects` passes the check, and Keras uses the caller's object."""
-    case = next(c for c in CASES if c[0] == "activation_attacker_function")
+    """A function the file names by its own module and name passes when `custom_objects` holds it, and Keras uses it."""
+    case = ("trusted_function", "mlp", "mlp_dense_1",
+            lambda layer, m: _set(layer, "activation", _function(trusted_tanh.__module__, "trusted_tanh")))
     path = craft(case, base_files, tmp_path, marker)
-    model = saving.load_model(path, custom_objects={"touch": keras.activations.tanh})
-    assert model.get_layer("mlp_dense_1").activation is keras.activations.tanh
+    model = saving.load_model(path, custom_objects={"trusted_tanh": trusted_tanh})
+    assert model.get_layer("mlp_dense_1").activation is trusted_tanh
     assert not marker.exists()
+
+
+def _entries(model, tmp_path):
+    """`(path, config)` of `model` saved, and its parsed `config.json`."""
+    path = tmp_path / "model.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        return path, json.loads(archive.read("config.json"))
+
+
+def _rewrite(path, config):
+    """Replace the `config.json` of the `.keras` file at `path`."""
+    with zipfile.ZipFile(path) as original:
+        files = {item.filename: original.read(item) for item in original.infolist()}
+    files["config.json"] = json.dumps(config)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+
+def _custom_model(kind):
+    """A model whose layer `custom` uses a custom function or class of kind `kind`."""
+    inputs = keras.Input((2,))
+    if kind.endswith("function"):
+        activation = trusted_tanh if kind == "function" else registered_tanh
+        layer = keras.layers.Dense(2, activation=activation, name="custom")
+    elif kind == "class":
+        layer = TrustedDense(2, name="custom")
+    else:
+        layer = RegisteredDense(2, name="custom")
+    return keras.Model(inputs, layer(inputs))
+
+
+# Each case: (kind, custom_objects key, edits of the entry, passes). The
+# entry is the function (the Dense's activation) or the layer as Keras
+# saved it; the edits replace its fields, as a crafted file would.
+CUSTOM_OBJECT_CASES = [
+    ("function", "trusted_tanh", {}, True),
+    ("function", "trusted_tanh", {"module": "os"}, False),
+    ("function", "my_act", {"module": "os", "config": "system", "registered_name": "my_act"}, False),
+    ("function", "my_act", {"config": "system", "registered_name": "my_act"}, False),
+    ("function", "my_act", {"module": "builtins", "config": "eval"}, False),
+    ("function", "trusted_tanh", {"config": "system"}, False),
+    ("function", "trusted_tanh", {"registered_name": "system"}, False),
+    ("registered_function", "trusted>registered_tanh", {}, True),
+    ("registered_function", "registered_tanh", {}, True),
+    ("registered_function", "trusted>registered_tanh", {"module": "os"}, False),
+    ("registered_function", "trusted>registered_tanh", {"config": "trusted>system"}, False),
+    ("class", "TrustedDense", {}, True),
+    ("class", "TrustedDense", {"module": "os"}, False),
+    ("class", "TrustedDense", {"class_name": "system"}, False),
+    ("class", "TrustedDense", {"module": "subprocess", "class_name": "Popen"}, False),
+    ("class", "TrustedDense", {"registered_name": "hostile>TrustedDense"}, False),
+    ("registered", "trusted>RegisteredDense", {}, True),
+    ("registered", "RegisteredDense", {}, True),
+    ("registered", "trusted>RegisteredDense", {"module": "os", "class_name": "system"}, False),
+    ("registered", "trusted>RegisteredDense", {"class_name": "Popen"}, False),
+]
+
+
+@pytest.mark.parametrize(
+    "kind, key, edits, passes", CUSTOM_OBJECT_CASES,
+    ids=[f"{case[0]}-{case[1]}-{'-'.join(case[2]) or 'as_saved'}" for case in CUSTOM_OBJECT_CASES],
+)
+def test_custom_objects_pass_only_the_objects_they_hold(kind, key, edits, passes, tmp_path):
+    """An entry passes `check_file` through `custom_objects` only with the trusted object's own module and names."""
+    objects = {"function": trusted_tanh, "registered_function": registered_tanh,
+               "class": TrustedDense, "registered": RegisteredDense}
+    path, config = _entries(_custom_model(kind), tmp_path)
+    layer = _find(config, "custom")
+    entry = layer["config"]["activation"] if kind.endswith("function") else layer
+    entry.update(edits)
+    _rewrite(path, config)
+    custom_objects = {key: objects[kind]}
+    if passes:
+        saving.check_file(path, custom_objects)
+        saving.load_model(path, custom_objects=custom_objects)
+    else:
+        with pytest.raises(ValueError, match="Its layer '[^']*custom'.*Nothing in the file was loaded"):
+            saving.check_file(path, custom_objects)
+
+
+def test_check_file_keeps_deeply_nested_long_names_bounded(tmp_path):
+    """Long names nested a hundred deep cost check_file bounded memory and a bounded message."""
+    import tracemalloc
+
+    entry = {"module": "os", "class_name": "system", "config": {"name": "last"}}
+    for level in range(100):
+        entry = {"module": "keras.layers", "class_name": "TimeDistributed",
+                 "config": {"name": f"{level}" + "x" * 20_000, "layer": entry}}
+    config = {"module": "keras", "class_name": "Sequential",
+              "config": {"name": "m", "layers": [entry]}}
+    path = tmp_path / "deep.keras"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="class 'system'") as error:
+            saving.check_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(str(error.value)) < 1000
+    # The config itself is 2 MB; each level's full path would add up to 100 MB.
+    assert peak < 30 * 2**20

@@ -6,17 +6,22 @@ inside, a `RecursionError`, or a guessed total. Every recipe of the library,
 saved to `.keras`, must count in a fresh interpreter without Keras.
 """
 
+import contextlib
 import functools
+import io
 import json
+import re
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import keras
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import pytest
+import strategies
 from test_recipes import RECIPES, _id
 
 import keras_recipes
@@ -354,3 +359,262 @@ def test_absurd_sizes_are_refused_quickly(config, build):
     """Sizes beyond any real tensor, or thousands of axes, are a ValueError, not a huge product."""
     with pytest.raises(ValueError, match="Cannot count layer 'd'"):
         count_config(sequential({**DENSE, "config": config, "build_config": build}))
+
+
+# === Broken and crafted archives ===
+# Each edit takes the bytes of a valid `.keras` zip (one `config.json` and a
+# weights entry) and returns crafted bytes; zipfile raises a different
+# exception for each (RuntimeError, NotImplementedError, BadZipFile,
+# zlib.error, EOFError...), and every reader must turn each into one
+# ValueError naming the file.
+
+
+def _headers(data):
+    """Offsets of every local header and central directory record."""
+    local = [i for i in range(len(data)) if data.startswith(b"PK\x03\x04", i)]
+    central = [i for i in range(len(data)) if data.startswith(b"PK\x01\x02", i)]
+    return local, central
+
+
+def _patch(data, local_offset, central_offset, value, size):
+    """Write `value` at a field of every local header and central record."""
+    data = bytearray(data)
+    local, central = _headers(data)
+    for start in local:
+        data[start + local_offset : start + local_offset + size] = value.to_bytes(size, "little")
+    for start in central:
+        data[start + central_offset : start + central_offset + size] = value.to_bytes(size, "little")
+    return bytes(data)
+
+
+def _encrypted(data):
+    flags = int.from_bytes(data[_headers(data)[0][0] + 6 :][:2], "little")
+    return _patch(data, 6, 8, flags | 0x1, 2)
+
+
+ARCHIVE_EDITS = {
+    "encrypted": _encrypted,
+    "compression_method_99": lambda data: _patch(data, 8, 10, 99, 2),
+    "deflate64": lambda data: _patch(data, 8, 10, 9, 2),
+    "bad_crc": lambda data: _patch(data, 14, 16, 0x12345678, 4),
+    "corrupt_deflate_stream": lambda data: data.replace(data[_headers(data)[0][0] + 60 :][:8], b"\xff" * 8, 1),
+    "zip64_size_marker_without_extra": lambda data: _patch(data, 22, 24, 0xFFFFFFFF, 4),
+    "local_header_offset_lie": lambda data: _patch(data, 0, 42, 3, 4),
+    "file_name_length_lie": lambda data: _patch(data, 26, 28, 200, 2),
+    "compressed_size_too_small": lambda data: _patch(data, 18, 20, 10, 4),
+}
+
+
+def _crafted_archive(tmp_path, edit):
+    """A `.keras`-like zip edited by `edit`; its path."""
+    path = tmp_path / "crafted.keras"
+    config = json.dumps(sequential(DENSE)) + " " * 200
+    write_zip(path, {"config.json": config, "model.weights.h5": b"w" * 300})
+    path.write_bytes(edit(path.read_bytes()))
+    return path
+
+
+def _duplicate_archive(tmp_path):
+    """A zip holding two different `config.json` entries."""
+    path = tmp_path / "crafted.keras"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("config.json", json.dumps(sequential(DENSE)))
+            archive.writestr("config.json", json.dumps(sequential(DENSE, DENSE)))
+    return path
+
+
+@pytest.fixture(params=[*ARCHIVE_EDITS, "duplicate_config_json"])
+def broken_archive(request, tmp_path):
+    """The path of one crafted archive."""
+    if request.param == "duplicate_config_json":
+        return _duplicate_archive(tmp_path)
+    return _crafted_archive(tmp_path, ARCHIVE_EDITS[request.param])
+
+
+def test_a_broken_archive_is_a_value_error_naming_the_file(broken_archive):
+    """count_config, check_file and load_model refuse each crafted archive with a ValueError naming it."""
+    from keras_recipes import saving
+
+    with pytest.raises(ValueError, match=r"`source`.*Received: source=.*crafted\.keras"):
+        count_config(broken_archive)
+    for load in (saving.check_file, saving.load_model):
+        with pytest.raises(ValueError, match=r"`filepath`.*Received: filepath=.*crafted\.keras"):
+            load(broken_archive)
+
+
+def test_cli_count_exits_2_on_a_broken_archive(broken_archive, capsys):
+    """`keras-recipes count` on each crafted archive prints one error line and exits 2."""
+    from keras_recipes import cli
+
+    assert cli.main(["count", str(broken_archive)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "crafted.keras" in captured.err
+
+
+def test_load_model_names_the_file_when_only_the_weights_entry_is_damaged(tmp_path):
+    """A `.keras` file whose weights entry fails its CRC is a ValueError naming the file, from load_model."""
+    from keras_recipes import saving
+
+    path = tmp_path / "damaged.keras"
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]).save(path)
+    data = bytearray(path.read_bytes())
+    name = b"model.weights.h5"
+    _, central = _headers(data)
+    for start in central:
+        if data[start + 46 : start + 46 + len(name)] == name:
+            local = int.from_bytes(data[start + 42 : start + 46], "little")
+            for crc in (start + 16, local + 14):
+                data[crc : crc + 4] = bytes(4)
+    path.write_bytes(bytes(data))
+    saving.check_file(path)  # config.json and the headers are sound
+    with pytest.raises(ValueError, match=r"`filepath`.*Bad CRC-32.*Received: filepath=.*damaged\.keras"):
+        saving.load_model(path)
+
+
+# === Untrusted strings in what is printed ===
+# A crafted file's names reach the terminal through `keras-recipes count`
+# (and programs through `to_dict`): they must never carry a control
+# character, widen a line without bound, or break a table's columns.
+
+# The widest line printed: a table's eight cells at their widths
+# (`_table.PATH_WIDTH` ...) with the separators come to under 500; a
+# message naming a few layers to under 1,000.
+MAX_LINE = 1000
+MAX_BYTES_PER_ROW = 1000
+
+
+def _dense(name, units=2):
+    return {"module": "keras.layers", "class_name": "Dense",
+            "config": {"name": name, "units": units},
+            "build_config": {"input_shape": [None, 2]}}
+
+
+def _untrusted_model(draw):
+    """A Sequential config whose every name and class name is drawn.
+
+    Names are unique within each model, as Keras makes them; a layer of an
+    unknown (drawn) class and a nested model are among the layers.
+    """
+    names = draw(st.lists(strategies.untrusted_texts(), min_size=3, max_size=6, unique=True))
+    *dense_names, unknown, nested = names
+    layers = [_dense(name) for name in dense_names]
+    layers.append({**_dense(unknown), "module": "x",
+                   "class_name": "X" + draw(strategies.untrusted_texts())})
+    layers.append(sequential(_dense(draw(strategies.untrusted_texts())), name=nested))
+    return sequential(*layers, name=draw(strategies.untrusted_texts()))
+
+
+def _run_count(path, output_format):
+    """`(exit status, stdout, stderr)` of `keras-recipes count PATH --format FORMAT`."""
+    from keras_recipes import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(["count", str(path), "--format", output_format])
+    return status, out.getvalue(), err.getvalue()
+
+
+def _assert_printable(text):
+    """No character but printable ones and the newlines between lines; no line wider than MAX_LINE."""
+    bad = {character for character in text if not (character.isprintable() or character == "\n")}
+    assert not bad, sorted(bad)
+    assert max(map(len, text.split("\n"))) <= MAX_LINE
+
+
+@settings(max_examples=40)
+@given(data=st.data(), output_format=st.sampled_from(["text", "markdown", "json"]))
+def test_count_prints_any_names_escaped_bounded_and_aligned(data, output_format, tmp_path_factory):
+    """Whatever names a file holds, `count` prints only printable text, bounded lines and size, and an intact table."""
+    config = _untrusted_model(data.draw)
+    path = write_zip(tmp_path_factory.mktemp("untrusted") / "m.keras", {"config.json": json.dumps(config)})
+    rows = len(count_config(path).rows)
+    status, out, err = _run_count(path, output_format)
+    assert status == 1  # the drawn class has no formula
+    _assert_printable(out + err)
+    assert len(out) <= MAX_BYTES_PER_ROW * (rows + 5)
+    assert len(err.splitlines()) == 1
+    if output_format == "json":
+        document = json.loads(out)
+        assert len(document["rows"]) == rows
+    elif output_format == "markdown":
+        lines = out.rstrip("\n").split("\n")
+        assert len(lines) == rows + 3  # header, alignment, rows, total
+        # Nine unescaped bars on every line: eight cells, none split or merged.
+        assert {len(re.findall(r"(?<!\\)\|", line)) for line in lines} == {9}
+    else:
+        lines = out.rstrip("\n").split("\n")[2:]  # after the title and a blank line
+        assert len(lines) == rows + 4  # header, rule, rows, rule, total
+        rule = lines[1]
+        assert set(rule) <= {"-", " "} and lines[-2] == rule
+        # Every line has a space wherever the rule has its column gaps.
+        gaps = [i for i, character in enumerate(rule) if character == " "]
+        for line in lines:
+            assert all(i >= len(line) or line[i] == " " for i in gaps), line
+
+
+def test_a_huge_name_costs_one_bounded_cell_per_row(tmp_path):
+    """A model named with 100,000 characters around 2,000 layers gives an output linear in the rows, not 500 MB."""
+    inner = sequential(*[_dense(f"d{i}") for i in range(2000)], name="x" * 100_000)
+    path = write_zip(tmp_path / "m.keras", {"config.json": json.dumps(sequential(inner, name="m"))})
+    for output_format in ("text", "markdown", "json"):
+        status, out, err = _run_count(path, output_format)
+        assert status == 0
+        assert len(out) <= MAX_BYTES_PER_ROW * 2005
+        assert max(map(len, out.split("\n"))) <= MAX_LINE
+    table = count_config(path)
+    assert max(len(row.path) for row in table.rows) <= MAX_LINE
+
+
+@given(name=strategies.untrusted_texts())
+def test_errors_quoting_a_file_show_its_strings_escaped_and_bounded(name):
+    """A refused layer's name, class and value reach the error message escaped and cut short."""
+    layer = {**_dense(name, units=name), "class_name": "Dense"}
+    with pytest.raises(ValueError) as error:
+        count_config(sequential(layer, name=name))
+    _assert_printable(str(error.value))
+    assert len(str(error.value)) <= MAX_LINE
+
+
+@given(class_name=strategies.untrusted_texts(), module=strategies.untrusted_texts(),
+       name=strategies.untrusted_texts())
+def test_check_file_errors_show_the_file_names_escaped_and_bounded(class_name, module, name, tmp_path_factory):
+    """check_file's refusal names the layer, class and module of a file escaped, cut short, on one line."""
+    from keras_recipes import saving
+
+    layer = {**_dense(name), "class_name": class_name, "module": module}
+    path = write_zip(tmp_path_factory.mktemp("untrusted") / "m.keras",
+                     {"config.json": json.dumps(sequential(layer))})
+    with pytest.raises(ValueError, match="Nothing in the file was loaded or run") as error:
+        saving.check_file(path)
+    _assert_printable(str(error.value))
+    assert len(str(error.value)) <= MAX_LINE
+
+
+def test_telling_shared_layers_from_copies_is_bounded_work(monkeypatch):
+    """Many nested models holding same-named layers are compared within MAX_COMPARED, else refused."""
+    monkeypatch.setattr(_saved, "MAX_COMPARED", 50)
+    text = json.dumps(sequential(*[sequential(DENSE, name=f"m{i}") for i in range(40)]))
+    with pytest.raises(ValueError, match="at most 50 comparisons"):
+        count_config(text)
+    monkeypatch.setattr(_saved, "MAX_COMPARED", 10_000)
+    table = count_config(text)  # 40 copies of one Dense config, from a get_config()
+    assert [row.status for row in table.rows[:4]] == ["nested", "formula", "nested", "unsupported"]
+
+
+def test_count_shows_a_hostile_file_name_escaped(tmp_path):
+    """A file whose own name holds an escape sequence is named escaped, in the table's title and in errors."""
+    path = write_zip(tmp_path / "m\x1b]0;owned\x07.keras", {"config.json": json.dumps(sequential(DENSE))})
+    status, out, err = _run_count(path, "text")
+    assert status == 0 and "m\\x1b]0;owned\\x07.keras" in out
+    _assert_printable(out + err)
+    path.write_bytes(b"not a zip")
+    status, out, err = _run_count(path, "text")
+    assert status == 2 and "m\\x1b]0;owned\\x07.keras" in err
+    _assert_printable(out + err)
+    missing = tmp_path / "gone\r\x1b[2J.keras"
+    status, out, err = _run_count(missing, "text")
+    assert status == 2 and "gone\\x0d\\x1b[2J.keras" in err
+    _assert_printable(out + err)

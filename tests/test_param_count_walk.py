@@ -562,3 +562,151 @@ def test_operator_add_has_the_macs_of_the_saved_config():
     live, saved = count_model(model), count_config(model.get_config())
     assert [row.macs for row in live.rows] == [row.macs for row in saved.rows] == [12, 12, 0]
     assert live.macs == 24
+
+
+# === One layer in several graphs ===
+# Each builder returns a model in which one Dense object is used in more
+# than one place: nested and direct (in both orders), in two nested models,
+# in a model nested in a model, a nested model in two models, wrapped in a
+# TimeDistributed inside a nested model, and a nested model used twice. "copies" has
+# two distinct layers of the same name and config in two nested models,
+# which Keras counts twice.
+
+
+def _inner(layer, name, extra=None):
+    inputs = keras.Input((4,))
+    outputs = layer(inputs)
+    if extra is not None:
+        outputs = extra(outputs)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _nested_then_direct():
+    dense = L.Dense(4, name="d")
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, dense(_inner(dense, "inner")(inputs)))
+
+
+def _direct_then_nested():
+    dense = L.Dense(4, name="d")
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, _inner(dense, "inner")(dense(inputs)))
+
+
+def _two_nested_models():
+    dense = L.Dense(4, name="d")
+    first, second = _inner(dense, "a"), _inner(dense, "b", L.Dense(3, name="e"))
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, second(first(inputs)))
+
+
+def _nested_two_deep_and_direct():
+    dense = L.Dense(4, name="d")
+    inputs = keras.Input((4,))
+    outer = _inner(_inner(dense, "a"), "b")
+    return keras.Model(inputs, dense(outer(inputs)))
+
+
+def _sequential_then_direct():
+    dense = L.Dense(4, name="d")
+    inputs = keras.Input((4,))
+    nested = keras.Sequential([keras.Input((4,)), dense], name="s")
+    return keras.Model(inputs, dense(nested(inputs)))
+
+
+def _model_in_a_model_and_direct():
+    inner = _inner(L.Dense(4, name="d"), "a")
+    outer = _inner(inner, "b", L.Dense(4, name="e"))
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, inner(outer(inputs)))
+
+
+def _model_in_two_models():
+    inner = _inner(L.Dense(4, name="d"), "i")
+    first, second = _inner(inner, "a"), _inner(inner, "b", L.Dense(3, name="e"))
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, second(first(inputs)))
+
+
+def _wrapped_in_a_nested_model(direct_first):
+    dense = L.Dense(4, name="d")
+    sequence = keras.Input((3, 4))
+    inner = keras.Model(sequence, L.TimeDistributed(dense, name="wrapper")(sequence), name="inner")
+    inputs = keras.Input((3, 4))
+    return keras.Model(inputs, inner(dense(inputs)) if direct_first else dense(inner(inputs)))
+
+
+def _wrapped_then_direct():
+    return _wrapped_in_a_nested_model(direct_first=False)
+
+
+def _direct_then_wrapped():
+    return _wrapped_in_a_nested_model(direct_first=True)
+
+
+def _nested_model_twice():
+    inner = _inner(L.Dense(4, name="d"), "a")
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, inner(inner(inputs)))
+
+
+def _twice_in_one_graph():
+    dense = L.Dense(4, name="d")
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, dense(dense(inputs)))
+
+
+def _copies():
+    inputs = keras.Input((4,))
+    first, second = _inner(L.Dense(4, name="d"), "a"), _inner(L.Dense(4, name="d"), "b")
+    return keras.Model(inputs, second(first(inputs)))
+
+
+SHARING = [
+    _nested_then_direct,
+    _direct_then_nested,
+    _two_nested_models,
+    _nested_two_deep_and_direct,
+    _sequential_then_direct,
+    _model_in_a_model_and_direct,
+    _model_in_two_models,
+    _wrapped_then_direct,
+    _direct_then_wrapped,
+    _nested_model_twice,
+    _twice_in_one_graph,
+    _copies,
+]
+
+
+@pytest.mark.parametrize("build", SHARING, ids=[build.__name__.strip("_") for build in SHARING])
+def test_a_layer_in_several_graphs_counts_once_live_and_from_its_file(build, tmp_path):
+    """count_model and count_config of the saved file equal Keras's count_params() (and the reloaded model's, where Keras can reload it)."""
+    model = build()
+    expected = keras_count(model)
+    assert count_model(model).total == expected
+    path = tmp_path / "model.keras"
+    model.save(path)
+    table = count_config(path)
+    assert table.total == expected
+    assert [row.status for row in table.rows] == [row.status for row in count_model(model).rows]
+    try:
+        reloaded = keras.saving.load_model(path)
+    except ValueError:
+        # Keras 3.15 cannot load most of these files back (a layer shared
+        # into a nested model loses its weights' link); the live model's
+        # count is the reference then.
+        return
+    assert reloaded.count_params() == expected.total
+
+
+@pytest.mark.parametrize("build", SHARING, ids=[build.__name__.strip("_") for build in SHARING])
+def test_a_config_without_sharing_marks_never_guesses_a_total(build):
+    """From a plain get_config(), a layer that may be shared across graphs is unsupported: the total is Keras's or refused."""
+    model = build()
+    table = count_config(model.get_config())
+    try:
+        total = table.total
+    except ValueError:
+        assert any(row.status == "unsupported" for row in table.rows)
+        return
+    assert total == keras_count(model)

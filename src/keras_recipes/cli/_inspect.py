@@ -164,35 +164,38 @@ def run_summary(args):
 
 def run_count(args):
     from keras_recipes import param_count
+    from keras_recipes._untrusted import shown
     from keras_recipes.cli import PROG, CommandError
+    from keras_recipes.param_count._table import describe_rows
 
     path = args.path
+    # A file's name is untrusted too (`count downloads/*.keras`).
+    named = shown(path, 300)
     if os.path.isdir(path):
-        raise CommandError(f"{path} is a directory, not a .keras file")
+        raise CommandError(f"{named} is a directory, not a .keras file")
     if not os.path.exists(path):
-        raise CommandError(f"no such file: {path}")
+        raise CommandError(f"no such file: {named}")
     if not os.path.isfile(path):
         # Reading a named pipe or a device would wait for a writer: never answer.
-        raise CommandError(f"{path} is not a regular file (a pipe or a device), not a .keras file")
+        raise CommandError(f"{named} is not a regular file (a pipe or a device), not a .keras file")
     try:
         # A path object, so that a name starting with "{" is never read as JSON.
         table = param_count.count_config(pathlib.Path(path))
     except ValueError as error:
-        raise CommandError(f"cannot count {path}: {error}") from None
+        # The library's messages show a file's strings escaped and cut.
+        raise CommandError(f"cannot count {named}: {error}") from None
     if args.format == "json":
         print(json.dumps(table.to_dict(), indent=2))
     elif args.format == "markdown":
         print(table.to_markdown())
     else:
-        print(f"{table.name or 'model'} ({path})\n")
+        print(f"{table.name or 'model'} ({named})\n")
         print(table)
     unsupported = table.unsupported
     if unsupported:
-        names = ", ".join(f"{row.path} ({row.class_name})" for row in unsupported[:5])
-        more = f" and {len(unsupported) - 5} more" if len(unsupported) > 5 else ""
         print(
             f"{PROG} count: total unknown: no formula for {len(unsupported)} "
-            f"layer(s), marked unsupported: {names}{more}",
+            f"layer(s), marked unsupported: {describe_rows(unsupported, 5)}",
             file=sys.stderr,
         )
         return EXIT_INCOMPLETE

@@ -15,6 +15,7 @@ that it knows but whose config is inconsistent raises `ValueError`.
 import math
 import re
 
+from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _layers
 from keras_recipes.param_count._count import ZERO, ParamCount
 
@@ -95,13 +96,11 @@ class ConfigError(ValueError):
 
 
 def _fail(class_name, what, value):
-    # A hostile file can hold a value of megabytes: name it, cut short.
-    text = repr(value)
-    if len(text) > 200:
-        text = text[:200] + "..."
+    # A hostile file can hold a value of megabytes, or escape sequences, in
+    # any of these: name them escaped and cut short.
     return ConfigError(
-        f"Invalid config for layer class `{class_name}`: expected {what}. "
-        f"Received: {text}"
+        f"Invalid config for layer class `{shown(class_name, 80)}`: expected "
+        f"{shown(what, 300)}. Received: {shown(repr(value), 200)}"
     )
 
 

@@ -12,9 +12,12 @@ file. Untrusted files get bounded work: the JSON is read only up to
 import json
 import os
 
+from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO
 from keras_recipes.param_count._table import (
+    CLASS_WIDTH,
+    PATH_WIDTH,
     LayerRow,
     ParamTable,
     activation_bytes,
@@ -49,9 +52,7 @@ def _is_graph_model(entry):
 
 
 def _invalid_source(what, source, argument="source"):
-    text = repr(source)
-    if len(text) > 200:
-        text = text[:200] + "..."
+    text = shown(repr(source), 200)
     return ValueError(
         f"Invalid value for argument `{argument}`: {what}. Received: {argument}={text}"
     )
@@ -71,7 +72,76 @@ def _parse_json(text, source, argument="source"):
             "JSON nested too deeply to be a model config", source, argument
         ) from None
     except ValueError as error:
-        raise _invalid_source(f"valid JSON ({error})", source, argument) from None
+        raise _invalid_source(f"valid JSON ({shown(str(error), 200)})", source, argument) from None
+
+
+class _ArchiveError(Exception):
+    """What a `.keras` archive should have been, raised inside the reader."""
+
+
+def _zip_errors(zipfile):
+    """The exceptions zipfile and its decompressors raise for a broken archive."""
+    import struct
+    import zlib
+
+    errors = [zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError,
+              EOFError, OSError, ValueError, OverflowError, struct.error, zlib.error]
+    try:
+        import lzma
+
+        errors.append(lzma.LZMAError)
+    except ImportError:  # Python built without lzma: zipfile cannot use it either.
+        pass
+    return tuple(errors)
+
+
+# What `zipfile` can unpack without a password.
+_COMPRESSIONS = frozenset({0, 8, 12, 14})  # stored, deflated, bzip2, lzma
+
+
+def _read_config_member(zipfile, file):
+    """The bytes of `config.json`, read at most `MAX_CONFIG_BYTES + 1` deep.
+
+    Every entry of the archive is checked from its header, without
+    unpacking it, for what Keras's own reading would trip on later:
+    encryption, a compression method zipfile lacks, a name given twice.
+    """
+    if not zipfile.is_zipfile(file):
+        raise _ArchiveError("a `.keras` file (a zip archive); this is not a zip")
+    with zipfile.ZipFile(file) as archive:
+        infos = archive.infolist()
+        names = set()
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise _ArchiveError(
+                    f"a `.keras` archive without encrypted entries; "
+                    f"'{shown(info.filename)}' is encrypted"
+                )
+            if info.compress_type not in _COMPRESSIONS:
+                raise _ArchiveError(
+                    f"a `.keras` archive of stored, deflated, bzip2 or lzma entries; "
+                    f"'{shown(info.filename)}' uses compression method {info.compress_type}"
+                )
+            if info.filename in names:
+                # Readers disagree on which copy counts: the check could pass
+                # one copy and Keras load the other.
+                raise _ArchiveError(
+                    f"a `.keras` archive naming each entry once; "
+                    f"'{shown(info.filename)}' appears twice"
+                )
+            names.add(info.filename)
+        if "config.json" not in names:
+            raise _ArchiveError("a `.keras` file with a `config.json`")
+        info = archive.getinfo("config.json")
+        if info.file_size > MAX_CONFIG_BYTES:
+            raise _ArchiveError(
+                f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes; the archive "
+                f"declares {info.file_size:,}"
+            )
+        # The declared size can lie (a zip bomb), so read one byte past
+        # the limit and refuse if it is there.
+        with archive.open(info) as stream:
+            return stream.read(MAX_CONFIG_BYTES + 1)
 
 
 def read_keras_file(path, argument="source"):
@@ -95,27 +165,25 @@ def read_keras_file(path, argument="source"):
     # time, which only reading a file needs.
     import zipfile
 
-    if not zipfile.is_zipfile(path):
-        raise _invalid_source("a `.keras` file (a zip archive); this is not a zip", path, argument)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            try:
-                info = archive.getinfo("config.json")
-            except KeyError:
-                raise _invalid_source("a `.keras` file with a `config.json`", path, argument) from None
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise _invalid_source(
-                    f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes; the archive "
-                    f"declares {info.file_size:,}",
-                    path,
-            argument,
-                )
-            # The declared size can lie (a zip bomb), so read one byte past
-            # the limit and refuse if it is there.
-            with archive.open(info) as stream:
-                data = stream.read(MAX_CONFIG_BYTES + 1)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
-        raise _invalid_source(f"a readable `.keras` archive ({error})", path, argument) from None
+    # An error of the file itself (not of the disk) names the file. zipfile
+    # raises many kinds for a broken or crafted archive: its own BadZipFile
+    # and LargeZipFile, RuntimeError for an encrypted entry,
+    # NotImplementedError for an unknown compression method, EOFError for a
+    # cut stream, zlib.error, OSError from bz2, LZMAError, and ValueError,
+    # struct.error or OverflowError for impossible offsets and sizes.
+    with open(path, "rb") as file:
+        try:
+            data = _read_config_member(zipfile, file)
+        except _ArchiveError as error:
+            raise _invalid_source(str(error), path, argument) from None
+        except _zip_errors(zipfile) as error:
+            # The message can quote the archive's own entry names.
+            raise _invalid_source(
+                f"a readable `.keras` archive ({type(error).__name__}: "
+                f"{shown(str(error), 200)})",
+                path,
+                argument,
+            ) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise _invalid_source(
             f"a `config.json` of at most {MAX_CONFIG_BYTES:,} bytes once unpacked",
@@ -130,10 +198,11 @@ def read_keras_file(path, argument="source"):
 
 
 def _load(source):
-    """The serialized model dict (`{"class_name", "config", ...}`) of `source`."""
-    if isinstance(source, (str, os.PathLike)) and not (
+    """The serialized model dict (`{"class_name", "config", ...}`) of `source`, and whether it was a file."""
+    from_file = isinstance(source, (str, os.PathLike)) and not (
         isinstance(source, str) and source.lstrip().startswith(("{", "["))
-    ):
+    )
+    if from_file:
         config = read_keras_file(os.fspath(source))
     elif isinstance(source, str):
         config = _parse_json(source, source)
@@ -142,7 +211,7 @@ def _load(source):
     else:
         raise TypeError(
             "Invalid type for argument `source`: expected a model config dict, a JSON "
-            f"string or a path to a `.keras` file. Received: source={source!r}"
+            f"string or a path to a `.keras` file. Received: source={shown(repr(source), 200)}"
         )
     if not isinstance(config, dict):
         raise _invalid_source("a JSON object describing a model", source)
@@ -156,13 +225,84 @@ def _load(source):
             "`model.to_json()` or a `.keras` file)",
             source,
         )
-    return config
+    return config, from_file
+
+
+MAX_COMPARED = 10_000_000
+"""Most values compared, in all, to tell a layer's second use from a copy."""
+
+# Not compared to tell a layer from a copy: Keras's sharing marks, and the
+# layer's place in a graph (a functional model's layers carry their name
+# and calls beside their config; a Sequential's do not).
+_MARK = frozenset({"shared_object_id"})
+_PLACE = frozenset({"shared_object_id", "inbound_nodes", "name"})
 
 
 class _Walk:
-    def __init__(self):
+    """One walk of a model config: its rows, and the layers met so far.
+
+    `marked` says whether the config was written by Keras's `.keras`
+    saving, which marks a layer used in more than one graph: its second
+    and later uses carry a `shared_object_id` (the first use keeps the mark
+    only at the top of the model: inside a nested model's config it is
+    lost). A plain `get_config()` marks nothing.
+    """
+
+    def __init__(self, marked):
         self.rows = []
         self.seen = {}
+        self.marked = marked
+        # (class name, name) -> [(scope, layer config, seen key)] of the
+        # layers counted at their first use, to find their later uses in
+        # other graphs.
+        self.first_uses = {}
+        self.ambiguous = set()
+        self.compared = 0
+
+    def link(self, layer, key, class_name, name, scope):
+        """Note a layer met for the first time under `key`; link it to an earlier use of the same layer.
+
+        A layer whose config equals that of a layer counted in another graph,
+        and that carries Keras's sharing mark, is that layer: its rows
+        become `shared`. Without the mark, a `.keras` file says it is
+        another layer; a config without marks cannot say, so the layer is
+        `ambiguous` (an unsupported row: its count is unknown).
+        """
+        uses = self.first_uses.setdefault((class_name, name), [])
+        earlier = None
+        for other_scope, other, other_key in uses:
+            if other_scope != scope and other_key in self.seen and self.same(other, layer):
+                earlier = other_key
+                break
+        if earlier is None:
+            uses.append((scope, layer, key))
+        elif key[0] == "shared":
+            self.seen[key] = self.seen[earlier]
+        elif not self.marked:
+            self.ambiguous.add(key)
+
+    def same(self, first, second, depth=0):
+        """Whether two serialized layers are equal but for their graph nodes and sharing marks."""
+        self.compared += 1
+        if self.compared > MAX_COMPARED:
+            raise ValueError(
+                "Invalid value for argument `source`: a model config whose shared "
+                f"layers can be told apart in at most {MAX_COMPARED:,} comparisons. "
+                "Received: a config with too many layers of one name"
+            )
+        if type(first) is not type(second) or depth > 100:
+            return False
+        if isinstance(first, dict):
+            ignored = _PLACE if depth == 0 else _MARK
+            keys = first.keys() - ignored
+            return keys == second.keys() - ignored and all(
+                self.same(first[item], second[item], depth + 1) for item in keys
+            )
+        if isinstance(first, list):
+            return len(first) == len(second) and all(
+                self.same(a, b, depth + 1) for a, b in zip(first, second)
+            )
+        return first == second
 
     def add(self, row):
         if len(self.rows) >= MAX_LAYERS:
@@ -173,17 +313,25 @@ class _Walk:
         self.rows.append(row)
 
     def model(self, entry, prefix, frozen, depth, model_outputs=None):
-        """Add the rows of a model's layers; return its outputs' `[(shape, dtype)]` or `None`."""
+        """Add the rows of a model's layers; return its outputs' `[(shape, dtype)]` or `None`.
+
+        `prefix` is the shown (escaped, bounded) path of the model, ending
+        in `/`, or `""` at the top.
+        """
+        where = f"'{prefix}'" if prefix else "the top"
         if depth > MAX_DEPTH:
             raise ValueError(
                 f"Invalid value for argument `source`: models nested at most {MAX_DEPTH} "
-                f"deep. Received: deeper nesting at {prefix!r}"
+                f"deep. Received: deeper nesting at {where}"
             )
         config = entry["config"]
+        # Layer names are unique within one graph: `scope` tells graphs
+        # apart (the shown prefixes, cut short, may not).
+        scope = id(config)
         layers = config.get("layers")
         if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
             raise ValueError(
-                f"Invalid model config at {prefix or 'the top'!r}: expected `layers` to be a "
+                f"Invalid model config at {where}: expected `layers` to be a "
                 f"list of layer configs. Received: {type(layers).__name__}"
             )
         sequential = entry.get("class_name") == "Sequential"
@@ -195,8 +343,8 @@ class _Walk:
             class_name = layer.get("class_name")
             if not isinstance(class_name, str):
                 raise ValueError(
-                    f"Invalid layer config in {prefix or 'the model'!r}: expected a "
-                    f"`class_name` string. Received: {class_name!r}"
+                    f"Invalid layer config in {where}: expected a "
+                    f"`class_name` string. Received: {shown(repr(class_name), 200)}"
                 )
             if class_name == "InputLayer":
                 continue
@@ -207,7 +355,8 @@ class _Walk:
             if not isinstance(name, str):
                 name = f"layer_{index}"
             graph_name = layer.get("name") if isinstance(layer.get("name"), str) else name
-            path = f"{prefix}{name}"
+            path = shown(prefix + shown(name, PATH_WIDTH), PATH_WIDTH)
+            shown_class = shown(class_name, CLASS_WIDTH)
             if sequential:
                 calls = [_sequential_output(layers, index)]
                 if index == len(layers) - 1 and calls == [None]:
@@ -233,6 +382,17 @@ class _Walk:
                 ]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
+            if key not in self.seen:
+                self.link(layer, key, class_name, name, scope)
+                inner_key = _wrapped_key(class_name, layer_config, scope)
+                if inner_key is not None and inner_key not in self.seen:
+                    # The wrapped layer may be used in another graph too.
+                    inner = layer_config["layer"]
+                    inner_class = inner.get("class_name")
+                    if isinstance(inner_class, str):
+                        self.link(inner, inner_key, inner_class, _config_name(inner), scope)
+                    if inner_key in self.ambiguous:
+                        self.ambiguous.add(key)
             for call, call_outputs in enumerate(calls):
                 input_shape, input_dtype = inputs[call]
                 output_bytes = activation_bytes(call_outputs) if call_outputs else None
@@ -241,7 +401,7 @@ class _Walk:
                 computed = None
                 shared = self.seen.get(key)
                 if shared is None and class_name != "TimeDistributed":
-                    shared = self.seen.get(("name", prefix, name))
+                    shared = self.seen.get(("name", scope, name))
                 if shared is not None:
                     if call_outputs is None and shared.status != "nested":
                         # Its own input this time: a shared layer may be
@@ -257,8 +417,17 @@ class _Walk:
                                       shared.macs, output_bytes, "shared"))
                     previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
+                if key in self.ambiguous:
+                    # Perhaps a second use of a layer counted in another
+                    # graph, perhaps a copy: its count is unknown.
+                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
+                                   ZERO, None, output_bytes, "unsupported")
+                    self.add(row)
+                    self.seen[key] = row
+                    previous = _record(outputs, graph_name, call, call_outputs)
+                    continue
                 if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
-                    row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
                                    ZERO, None, output_bytes, "nested")
                     self.add(row)
                     start = len(self.rows)
@@ -274,16 +443,16 @@ class _Walk:
                     self.rows[start - 1] = self.seen[key] = row
                     previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
-                inner_key = _wrapped_key(class_name, layer_config, prefix)
+                inner_key = _wrapped_key(class_name, layer_config, scope)
                 if inner_key is not None and inner_key in self.seen:
                     # A TimeDistributed around a layer already counted.
-                    row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
                                    ZERO, None, output_bytes, "shared")
                     self.add(row)
                     self.seen[key] = row
                     previous = _record(outputs, graph_name, call, call_outputs)
                     continue
-                row, computed = _layer_row(layer, class_name, layer_config, path, frozen,
+                row, computed = _layer_row(layer, class_name, shown_class, layer_config, path, frozen,
                                            input_shape, input_dtype)
                 if row.output_bytes is None and output_bytes is not None:
                     row = _with_output_bytes(row, output_bytes)
@@ -293,10 +462,24 @@ class _Walk:
                 if inner_key is not None:
                     self.seen[inner_key] = row
                 if isinstance(name, str):
-                    self.seen.setdefault(("name", prefix, name), row)
+                    self.seen.setdefault(("name", scope, name), row)
         if sequential:
             return model_outputs or previous and [previous]
         return _model_outputs(config.get("output_layers"), layers, outputs)
+
+
+def _has_marks(config):
+    """Whether a config holds any `shared_object_id`: it was written by `.keras` saving."""
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "shared_object_id" in value:
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _with_output_bytes(row, output_bytes):
@@ -419,7 +602,14 @@ def _output_leaves(value, leaves, depth=0):
             _output_leaves(item, leaves, depth + 1)
 
 
-def _wrapped_key(class_name, config, prefix):
+def _config_name(layer):
+    """The `name` in a serialized layer's config, or `None`."""
+    config = layer.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _wrapped_key(class_name, config, scope):
     """The sharing key of the layer a TimeDistributed wraps.
 
     Keras does not mark the wrapped layer with a `shared_object_id` even when
@@ -433,8 +623,8 @@ def _wrapped_key(class_name, config, prefix):
     key = inner.get("shared_object_id")
     if isinstance(key, (int, str)):
         return ("shared", key)
-    name = (inner.get("config") or {}).get("name") if isinstance(inner.get("config"), dict) else None
-    return ("name", prefix, name) if isinstance(name, str) else None
+    name = _config_name(inner)
+    return ("name", scope, name) if name is not None else None
 
 
 def _tensor_shapes(value, found, depth=0):
@@ -502,7 +692,8 @@ def _rule_outputs(layer, class_name, config, build_config, input_dtype=None):
     return output_list(shape, config.get("dtype") or input_dtype)
 
 
-def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_dtype=None):
+def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape=None,
+               input_dtype=None):
     """The row of a layer's first call and its outputs' `[(shape, dtype)]` (or `None`).
 
     `input_shape` is the call's input shape from the graph, used for the
@@ -519,12 +710,12 @@ def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_
             module=layer.get("module"),
         )
     except ValueError as error:
-        raise ValueError(f"Cannot count layer {path!r}: {error}") from None
+        raise ValueError(f"Cannot count layer '{path}': {error}") from None
     if count is None and str(layer.get("module", "")).startswith(("keras.src.ops", "keras.ops")):
         # A non-layer operation of a functional graph (`x + y`): no weights.
         count = ZERO
     if count is None:
-        return LayerRow(path, class_name, build_shape(build_config), ZERO, None, None,
+        return LayerRow(path, shown_class, build_shape(build_config), ZERO, None, None,
                         "unsupported"), None
     if frozen:
         count = count.frozen()
@@ -532,7 +723,7 @@ def _layer_row(layer, class_name, config, path, frozen, input_shape=None, input_
     macs = layer_macs(class_name, config, shapes, layer.get("registered_name"))
     outputs = _rule_outputs(layer, class_name, config, shapes, input_dtype)
     output_bytes = activation_bytes(outputs) if outputs else None
-    return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
+    return LayerRow(path, shown_class, build_shape(build_config), count, macs, output_bytes,
                     "formula"), outputs
 
 
@@ -546,10 +737,13 @@ def count_config(source):
     do not know gives an `"unsupported"` row, and then `table.total` raises
     instead of guessing.
 
-    Layers shared between nested models are recognised in `.keras` files
-    (Keras marks them with a `shared_object_id`); a plain `get_config()` has
-    no such mark, so there a layer shared across nested models is counted at
-    each place it appears.
+    A layer or model used more than once is counted at its first use and
+    each later use is a `"shared"` row of 0, as in `count_model`, also when
+    it is used in several nested models: a `.keras` file marks those uses
+    (`shared_object_id`). A plain `get_config()` marks nothing, so there a
+    layer in another nested model with the same name and config as one
+    already counted may be the same layer or a copy: its row is
+    `"unsupported"` and the total unknown, never a guess.
 
     Args:
         source: a model config dict (`model.get_config()`, or the
@@ -562,7 +756,8 @@ def count_config(source):
     Raises:
         TypeError: `source` is none of these.
         ValueError: the file is not a `.keras` zip or has no `config.json`;
-            the JSON is malformed, larger than `MAX_CONFIG_BYTES`, nested
+            the archive is damaged, encrypted, compressed in a way zipfile
+            cannot read, or names an entry twice; the JSON is malformed, larger than `MAX_CONFIG_BYTES`, nested
             deeper than the parser allows or than `MAX_DEPTH` models, or has
             more than `MAX_LAYERS` layers; or a known layer's config is one
             Keras could not have built.
@@ -575,8 +770,10 @@ def count_config(source):
     >>> count_config(config).total
     ParamCount(trainable=9, non_trainable=0)
     """
-    config = _load(source)
-    walk = _Walk()
+    config, from_file = _load(source)
+    # A `.keras` file is written by Keras's saving, which marks shared
+    # layers; a dict or JSON string may be a `get_config()`, which does not.
+    walk = _Walk(marked=from_file or _has_marks(config))
     walk.model(config, "", config["config"].get("trainable") is False, 0)
     name = config["config"].get("name")
-    return ParamTable(walk.rows, name=name if isinstance(name, str) else None)
+    return ParamTable(walk.rows, name=shown(name, PATH_WIDTH) if isinstance(name, str) else None)

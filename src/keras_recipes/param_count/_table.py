@@ -2,10 +2,20 @@
 
 from dataclasses import dataclass
 
+from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _macs
 from keras_recipes.param_count._count import ParamCount
 
 STATUSES = ("formula", "nested", "shared", "fallback", "unsupported")
+
+# Widths of the text cells that come from a model (and so from a file
+# anyone wrote): each is `shown`, escaped and cut, so one line of a table
+# has a bounded width and a table's size grows with its rows only.
+PATH_WIDTH = 120
+CLASS_WIDTH = 60
+SHAPE_WIDTH = 60
+NUMBER_WIDTH = 40
+SHAPE_JSON_WIDTH = 1000
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,9 @@ class LayerRow:
             counted at its first use), `"fallback"` (the live layer's
             `count_params()`, for a class the formulas do not know) or
             `"unsupported"` (a saved layer of a class the formulas do not
-            know; its count is unknown and shown as 0).
+            know, or, in a config without `.keras` sharing marks, a layer
+            that may be a later use of one counted in another nested
+            model; its count is unknown and shown as 0).
     """
 
     path: str
@@ -44,16 +56,19 @@ class LayerRow:
 
     def to_dict(self):
         """The row as plain Python values (ints, strings, lists, `None`)."""
+        shape = _as_lists(self.build_shape)
+        if len(_shape_text(self.build_shape)) > SHAPE_JSON_WIDTH:
+            shape = None  # an absurd shape from a crafted file: not shown
         return {
-            "path": self.path,
-            "class_name": self.class_name,
-            "build_shape": _as_lists(self.build_shape),
+            "path": shown(self.path, PATH_WIDTH),
+            "class_name": shown(self.class_name, CLASS_WIDTH),
+            "build_shape": shape,
             "trainable": self.count.trainable,
             "non_trainable": self.count.non_trainable,
             "total": self.count.total,
             "macs": self.macs,
             "output_bytes": self.output_bytes,
-            "status": self.status,
+            "status": shown(self.status),
         }
 
 
@@ -65,14 +80,49 @@ def _as_lists(shape):
 
 def _shape_text(shape):
     if not isinstance(shape, tuple):
-        return "" if shape is None else str(shape)
+        return "" if shape is None else shown(shape, SHAPE_JSON_WIDTH + 1)
     if shape and all(isinstance(dim, tuple) for dim in shape):
-        return ", ".join(_shape_text(dim) for dim in shape)
-    return "(" + ", ".join("None" if dim is None else str(dim) for dim in shape) + ")"
+        return _joined((_shape_text(dim) for dim in shape), ", ")
+    return "(" + _joined(("None" if dim is None else _number(dim, "") for dim in shape), ", ") + ")"
 
 
-def _number(value):
-    return "?" if value is None else f"{value:,}"
+def _joined(texts, separator):
+    """`separator.join(texts)`, stopped once past `SHAPE_JSON_WIDTH` characters.
+
+    A crafted file can give a shape of a million sizes; nothing prints more
+    than this, so nothing longer is made.
+    """
+    parts, length = [], 0
+    for text in texts:
+        parts.append(text)
+        length += len(text) + len(separator)
+        if length > SHAPE_JSON_WIDTH:
+            break
+    return separator.join(parts)
+
+
+def _number(value, thousands=","):
+    """A count as text, with thousands separators; `?` when unknown."""
+    if value is None:
+        return "?"
+    try:
+        return shown(f"{value:{thousands}}", NUMBER_WIDTH)
+    except ValueError:  # more digits than Python converts (4,300)
+        return shown(f"about 2**{value.bit_length()}", NUMBER_WIDTH)
+
+
+def describe_rows(rows, most):
+    """`"path (Class), ..."` for the first `most` of `rows`, and how many more.
+
+    For messages: each name is cut shorter than in a table, so that the
+    sentence stays a readable line.
+    """
+    names = ", ".join(
+        f"{shown(row.path, PATH_WIDTH // 2)} ({shown(row.class_name, CLASS_WIDTH // 2)})"
+        for row in rows[:most]
+    )
+    more = f" and {len(rows) - most} more" if len(rows) > most else ""
+    return names + more
 
 
 class ParamTable:
@@ -103,13 +153,13 @@ class ParamTable:
         """
         unsupported = self.unsupported
         if unsupported:
-            names = ", ".join(f"{row.path} ({row.class_name})" for row in unsupported[:10])
-            more = f" and {len(unsupported) - 10} more" if len(unsupported) > 10 else ""
             raise ValueError(
                 "Cannot total the parameters: no formula for the layers "
-                f"{names}{more}. Count the model with `count_model` on the "
-                "loaded model instead, or register a count for the custom class "
-                "in `keras_recipes.param_count.REGISTERED`."
+                f"{describe_rows(unsupported, 10)} (or, in a `get_config()`, which "
+                "does not mark shared layers, they may be layers counted in another "
+                "nested model). Count the model with `count_model` on the "
+                "loaded model instead, count its `.keras` file, or register a count "
+                "for the custom class in `keras_recipes.param_count.REGISTERED`."
             )
         return sum((row.count for row in self.rows), ParamCount())
 
@@ -123,21 +173,21 @@ class ParamTable:
                   "output bytes", "status")
         body = [
             (
-                row.path,
-                row.class_name,
-                _shape_text(row.build_shape),
-                f"{row.count.trainable:,}",
-                f"{row.count.non_trainable:,}",
+                shown(row.path, PATH_WIDTH),
+                shown(row.class_name, CLASS_WIDTH),
+                shown(_shape_text(row.build_shape), SHAPE_WIDTH),
+                _number(row.count.trainable),
+                _number(row.count.non_trainable),
                 _number(row.macs),
                 _number(row.output_bytes),
-                row.status,
+                shown(row.status),
             )
             for row in self.rows
         ]
         try:
             total = self.total
-            totals = (f"{total.trainable:,}", f"{total.non_trainable:,}",
-                      f"total {total.total:,}")
+            totals = (_number(total.trainable), _number(total.non_trainable),
+                      f"total {_number(total.total)}")
         except ValueError:
             totals = ("?", "?", f"total unknown: {len(self.unsupported)} unsupported")
         footer = ("total", "", "", totals[0], totals[1], _number(self.macs), "", totals[2])
@@ -160,7 +210,8 @@ class ParamTable:
         return "\n".join([render(header), rule, *map(render, body), rule, render(footer)])
 
     def __repr__(self):
-        return f"<ParamTable {self.name!r}: {len(self.rows)} rows>"
+        name = "None" if self.name is None else f"'{shown(self.name, PATH_WIDTH)}'"
+        return f"<ParamTable {name}: {len(self.rows)} rows>"
 
     def to_markdown(self):
         """The table as GitHub Markdown, one line per row and a total line."""
@@ -181,7 +232,7 @@ class ParamTable:
         except ValueError:
             totals = None
         return {
-            "name": self.name,
+            "name": None if self.name is None else shown(self.name, PATH_WIDTH),
             "rows": [row.to_dict() for row in self.rows],
             "total": totals,
             "macs": self.macs,
