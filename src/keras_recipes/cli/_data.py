@@ -293,8 +293,14 @@ def _read_data(path, stream, header):
     count = math.prod(header.shape)
     if count == 0 or header.dtype.itemsize == 0:
         return np.zeros(header.shape, header.dtype)
-    data = _read_exactly(path, stream, count * header.dtype.itemsize, f"the data of {header.what}")
-    array = np.frombuffer(data, dtype=header.dtype, count=count)
+    try:
+        data = _read_exactly(
+            path, stream, count * header.dtype.itemsize, f"the data of {header.what}"
+        )
+        array = np.frombuffer(data, dtype=header.dtype, count=count)
+    except MemoryError as error:
+        # Memory the check above counted on was taken by something else.
+        raise _data_error(path, f"too large to load into memory ({error})") from None
     if header.fortran_order:
         return array.reshape(header.shape[::-1]).transpose()
     return array.reshape(header.shape)
