@@ -157,7 +157,7 @@ def test_force_still_replaces_a_previous_runs_partial_files(tmp_path):
     """The files an interrupted run leaves (`.model.partial.keras`, `loss.partial.png`) are replaced."""
     for name in ("model.keras", _runs.PARTIAL_MODEL_FILE, "loss.partial.png"):
         (tmp_path / name).write_bytes(b"old")
-    _runs.prepare_directory(str(tmp_path), force=True)
+    _runs.prepare_directory(str(tmp_path), force=True).release()
     assert os.listdir(tmp_path) == ["model.keras"]  # replaced by the first checkpoint only
 
 

@@ -177,6 +177,77 @@ def test_ctrl_c_during_training_keeps_the_best_checkpoint_and_exits_130(grey_ima
     assert png_size(out / "loss.png") == _figures.SIZES["loss.png"]
 
 
+# === Two runs, one --out ===
+
+
+def _popen_cli(*args, stdout=subprocess.PIPE):
+    """`python -m keras_recipes ARGS` started, not waited for, with Python's Ctrl-C handler."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.Popen([sys.executable, "-c", _WITH_CTRL_C, *args], stdout=stdout,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_two_runs_started_together_on_one_new_out_one_runs_and_one_is_refused(grey_images,
+                                                                             tmp_path):
+    """Of two `train vae` started at once with the same new --out, one writes its run, the other exits 2 in one line."""
+    out = str(tmp_path / "shared")
+    argv = ["train", "vae", "--data", grey_images, "--out", out, *TINY_VAE]
+    processes = [_popen_cli(*argv), _popen_cli(*argv)]
+    results = []
+    try:
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=300)
+            results.append((process.returncode, stdout, stderr))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    assert sorted(status for status, _, _ in results) == [0, 2], results
+    (_, winner_out, _), = [result for result in results if result[0] == 0]
+    (_, _, refused), = [result for result in results if result[0] == 2]
+    # Refused while the other runs (the lock), or, had it started late, because
+    # the other's run is there: never both writing.
+    assert ("another run is writing to the run directory" in refused
+            or "already exists" in refused), refused
+    assert len(refused.splitlines()) == 1 and "Traceback" not in refused
+    assert sorted(os.listdir(out)) == sorted(VAE_FILES)
+    assert len(history_rows(out)) == 2
+    assert f"run: {out}" in winner_out
+
+
+def test_a_second_run_is_refused_while_the_first_runs_even_with_force(grey_images, tmp_path):
+    """While a run trains in --out, `train vae --force` on it exits 2 in one line and changes nothing; the first keeps going."""
+    out = tmp_path / "busy"
+    stdout_path = tmp_path / "stdout.txt"
+    with open(stdout_path, "w") as stdout:
+        first = _popen_cli("train", "vae", "--data", grey_images, "--out", str(out),
+                           *TINY_VAE[2:], "--epochs", "100000", stdout=stdout)
+        try:
+            deadline = time.monotonic() + 120
+            # "Epoch 2/": epoch 1 has ended and model.keras is written.
+            while "Epoch 2/" not in stdout_path.read_text():
+                assert first.poll() is None, first.communicate()
+                assert time.monotonic() < deadline, "no epoch ended within 120 s"
+                time.sleep(0.1)
+            second = run_cli("train", "vae", "--data", grey_images, "--out", str(out),
+                             "--force", *TINY_VAE)
+            assert first.poll() is None, "the first run stopped"
+            first.send_signal(signal.SIGINT)
+            _, first_stderr = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+    assert second.returncode == 2, second.stderr
+    assert second.stderr.startswith("keras-recipes train vae: error: another run is writing "
+                                    f"to the run directory {str(out)!r}")
+    assert len(second.stderr.splitlines()) == 1 and second.stdout == ""
+    # The first run ended as an interrupted run does, its files its own.
+    assert first.returncode == 130, first_stderr
+    assert "kept in" in first_stderr and "model.keras" in first_stderr
+    assert (out / "model.keras").exists()
+    keras.saving.load_model(out / "model.keras", safe_mode=True)
+
+
 # === Failures before Keras: bad data, bad --out ===
 
 # Runs each command line through `main()` in ONE fresh interpreter and

@@ -18,6 +18,7 @@ there (the best checkpoint so far and the history), then exits with status
 130. A second Ctrl-C stops at once.
 """
 
+import functools
 import json
 import os
 import statistics
@@ -128,7 +129,22 @@ def _start(args, kind):
     if hasattr(sys.stdout, "reconfigure"):  # not on a replaced stdout, e.g. io.StringIO
         sys.stdout.reconfigure(line_buffering=True)
     args.out = args.out or _runs.default_directory(kind)
-    args.previous_model = _runs.prepare_directory(args.out, force=args.force)
+    args.run_directory = _runs.prepare_directory(args.out, force=args.force)
+    args.previous_model = args.run_directory.previous_model
+
+
+def _owning_the_run_directory(run):
+    """`run(args)`, then the run directory `_start` took is released, however `run` ends."""
+
+    @functools.wraps(run)
+    def owning(args):
+        try:
+            return run(args)
+        finally:
+            if getattr(args, "run_directory", None) is not None:
+                args.run_directory.release()
+
+    return owning
 
 
 def _verbosity():
@@ -258,6 +274,7 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
 # === train vae ===
 
 
+@_owning_the_run_directory
 def run_vae(args):
     if args.data != "digits" and not os.path.exists(args.data) and "." not in args.data:
         raise CommandError(
@@ -378,6 +395,7 @@ def _vae_pictures(keras, model, x_val, labels_val, history, args):
 # === train split-brain ===
 
 
+@_owning_the_run_directory
 def run_split_brain(args):
     if args.data != "shapes" and not os.path.exists(args.data) and "." not in args.data:
         raise CommandError(
