@@ -5,6 +5,7 @@ test pins a defect the review found (a hang, a traceback, a deleted user
 file, memory exhausted) and now guards its fix.
 """
 
+import argparse
 import errno
 import os
 import threading
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from keras_recipes import cli
-from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs
+from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs, _train
 
 
 def run_main(argv, capsys, timeout=30):
@@ -395,3 +396,89 @@ def _fail_if_reading(path, stream, header):
 def test_an_array_that_fits_in_memory_is_read():
     """Control: with the real memory size, a small array passes the size check."""
     assert _data._memory_bytes() is None or _data._memory_bytes() > 10**6
+
+
+# === Numbers beyond range, on every numeric option ===
+
+# Values no numeric option takes: beyond int64 and float64, infinities, NaN.
+OUT_OF_RANGE = ["1" + "0" * 400, "-1" + "0" * 400, str(2**63), "1e309", "-inf", "nan",
+                "[1e309]", "8,8,1e400"]
+# Values some options take: each is refused in one line or reaches the builder.
+EDGES = ["-1", "0", "1e300", str(2**62)]
+
+
+class ReachedTheBackend(Exception):
+    """Raised instead of creating a run directory or importing Keras."""
+
+
+def _subparser(parser, name):
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices[name]
+
+
+def _commands():
+    """`(argv prefix, parser)` of every subcommand that takes numeric options."""
+    parser = cli.build_parser()
+    train = _subparser(parser, "train")
+    commands = [(["train", recipe], _subparser(train, recipe)) for recipe in ("vae", "split-brain")]
+    for command in ("summary", "plot"):
+        recipes = _subparser(parser, command)
+        commands += [([command, recipe], _subparser(recipes, recipe)) for recipe in _inspect.RECIPES]
+    return commands
+
+
+def _numeric_options(parser):
+    """`(option, default)` of each option whose type turns "1" into a number or numbers."""
+    options = []
+    for action in parser._actions:
+        if not action.option_strings or action.type is None:
+            continue
+        try:
+            parsed = action.type("1")
+        except (argparse.ArgumentTypeError, ValueError, TypeError):
+            continue
+        parts = parsed if isinstance(parsed, (list, tuple)) else [parsed]
+        if parts and all(isinstance(part, (int, float)) for part in parts):
+            options.append((action.option_strings[-1], action.default))
+    return options
+
+
+_COMMANDS = _commands()
+
+
+@pytest.mark.parametrize(("prefix", "parser"), _COMMANDS,
+                         ids=[" ".join(prefix) for prefix, _ in _COMMANDS])
+def test_every_numeric_option_refuses_numbers_beyond_range_before_anything_is_made(
+        prefix, parser, tmp_path, capsys, monkeypatch):
+    """Every numeric option (read from the parsers) given a number beyond range exits 2 in one line naming it, before a run directory or Keras."""
+
+    def reached(*args, **kwargs):
+        raise ReachedTheBackend
+
+    monkeypatch.setattr(_runs, "prepare_directory", reached)
+    monkeypatch.setattr(cli, "import_keras", reached)
+    monkeypatch.setattr(_train, "import_keras", reached)
+    options = _numeric_options(parser)
+    assert options, f"no numeric option found in {' '.join(prefix)}"
+    extra = ["-o", str(tmp_path / "model.png")] if prefix[0] == "plot" else []
+    for option, default in options:
+        for value in OUT_OF_RANGE + EDGES:
+            argv = [*prefix, f"{option}={value}", *extra]
+            try:
+                status, _, stderr = run_main(argv, capsys)
+            except SystemExit as exit:  # argparse refused it
+                status, stderr = exit.code, capsys.readouterr().err
+            except ReachedTheBackend:
+                # Only a value in range may get this far; on `train` a negative
+                # value, or zero where the default is not zero, may not.
+                assert value in EDGES, f"{' '.join(argv)} was accepted"
+                assert prefix[0] != "train" or value != "-1", argv
+                assert prefix[0] != "train" or value != "0" or default == 0, argv
+                continue
+            assert status == 2, (argv, stderr)
+            assert "Traceback" not in stderr
+            last = stderr.strip().splitlines()[-1]
+            assert "error:" in last, (argv, stderr)
+            if value in OUT_OF_RANGE:
+                # The option, or the builder argument it sets.
+                assert option in last or option[2:].replace("-", "_") in last, (argv, stderr)

@@ -45,7 +45,9 @@ def add_arguments(parser):
         "split among the replicas (default: none)",
     )
     parser.add_argument(
-        "--cpu-replicas", type=_builder_options.positive_int("--cpu-replicas"), default=None,
+        "--cpu-replicas",
+        type=_builder_options.positive_int("--cpu-replicas", maximum=MAX_CPU_REPLICAS),
+        default=None,
         metavar="N",
         help="with --distribute: split the CPU into N devices, for a machine without "
         "GPUs (default: the devices there are)",
@@ -100,11 +102,6 @@ def check(args):
             f"Received: --distribute={args.distribute}"
         )
     if args.cpu_replicas is not None:
-        if args.cpu_replicas > MAX_CPU_REPLICAS:
-            raise CommandError(
-                f"Invalid value for argument `--cpu-replicas`: expected at most "
-                f"{MAX_CPU_REPLICAS}. Received: --cpu-replicas={args.cpu_replicas}"
-            )
         _check_divides(args.batch_size, args.cpu_replicas)
 
 

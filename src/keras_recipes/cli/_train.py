@@ -112,10 +112,10 @@ def _units(text):
         units = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         units = (0,)
-    if any(unit < 1 for unit in units):
+    if not all(1 <= unit <= _builder_options.MAX_OPTION_INT for unit in units):
         raise argparse.ArgumentTypeError(
-            "expected comma-separated positive integers, e.g. 256 or 512,256. "
-            f"Received: --hidden-units={text!r}"
+            "expected comma-separated positive integers, e.g. 256 or 512,256, each at most "
+            f"{_builder_options.MAX_OPTION_INT:,}. Received: --hidden-units={text!r}"
         )
     return units
 
