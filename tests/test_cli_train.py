@@ -248,6 +248,29 @@ def test_a_second_run_is_refused_while_the_first_runs_even_with_force(grey_image
     keras.saving.load_model(out / "model.keras", safe_mode=True)
 
 
+# === The environment ===
+
+
+@pytest.mark.parametrize("redirections", [">&-", "<&- >&- 2>&-"],
+                         ids=["stdout closed", "all three closed"])
+def test_train_vae_with_standard_streams_closed_writes_its_run(redirections, grey_images,
+                                                                tmp_path):
+    """With stdout (or stdin, stdout and stderr) closed, as under cron, `train vae` exits 0 and writes its whole run."""
+    out = tmp_path / "run"
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        ["bash", "-c", f'"$@" {redirections}', "bash", sys.executable, "-m", "keras_recipes",
+         "train", "vae", "--data", grey_images, "--out", str(out), *TINY_VAE],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    if "2>&-" not in redirections:
+        assert result.stderr == ""
+    assert sorted(os.listdir(out)) == sorted(VAE_FILES)
+    assert len(history_rows(out)) == 2
+
+
 # === Failures before Keras: bad data, bad --out ===
 
 # Runs each command line through `main()` in ONE fresh interpreter and
