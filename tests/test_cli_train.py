@@ -271,6 +271,63 @@ def test_train_vae_with_standard_streams_closed_writes_its_run(redirections, gre
     assert len(history_rows(out)) == 2
 
 
+_BACKEND_PROBE = """
+import contextlib, io, json, os, sys
+from keras_recipes.cli import main
+results = []
+for backend, argv in json.loads(sys.argv[1]):
+    os.environ["KERAS_BACKEND"] = backend
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        status = main(argv)
+    loaded = sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules)
+    results.append({"status": status, "stderr": stderr.getvalue(), "loaded": loaded})
+print(json.dumps(results))
+"""
+
+# Keras's numpy backend (installed, cannot train), OpenVINO (not installed
+# here, inference only), and a name Keras does not know.
+UNTRAINABLE_BACKENDS = ["numpy", "openvino", "mxnet"]
+
+
+def test_a_backend_that_cannot_train_is_refused_in_one_line_before_keras(grey_images,
+                                                                        tmp_path):
+    """KERAS_BACKEND numpy, openvino or an unknown name: exit 2, one line naming the backends that train, no Keras, no run directory."""
+    cases = [(backend, [command, recipe, "--data", data, "--out", str(tmp_path / backend)])
+             for backend in UNTRAINABLE_BACKENDS
+             for command, recipe, data in [("train", "vae", grey_images),
+                                           ("train", "split-brain", "shapes")]]
+    completed = subprocess.run([sys.executable, "-c", _BACKEND_PROBE, json.dumps(cases)],
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    for (backend, argv), result in zip(cases, json.loads(completed.stdout)):
+        assert result["status"] == 2, (backend, argv, result)
+        assert result["loaded"] == [], (backend, result)
+        assert result["stderr"].startswith(f"keras-recipes train {argv[1]}: error: "), result
+        assert len(result["stderr"].splitlines()) == 1
+        assert "runs on tensorflow, jax or torch" in result["stderr"]
+        assert f"Received: KERAS_BACKEND={backend}" in result["stderr"]
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_training_backend_that_is_not_installed_is_refused_in_one_line(grey_images, tmp_path,
+                                                                        monkeypatch, capsys):
+    """KERAS_BACKEND naming a backend that trains but whose package is missing: exit 2, one line, no run directory."""
+    from keras_recipes.cli import _distribute, main
+
+    find_spec = _distribute.importlib.util.find_spec
+    monkeypatch.setattr(_distribute, "backend", lambda: "jax")
+    monkeypatch.setattr(_distribute.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "jax" else find_spec(name, *args))
+    out = tmp_path / "run"
+    status = main(["train", "vae", "--data", grey_images, "--out", str(out)])
+    stderr = capsys.readouterr().err
+    assert status == 2
+    assert "jax is not installed here (no module 'jax')" in stderr
+    assert "Received: KERAS_BACKEND=jax" in stderr and len(stderr.splitlines()) == 1
+    assert not out.exists()
+
+
 # === Failures before Keras: bad data, bad --out ===
 
 # Runs each command line through `main()` in ONE fresh interpreter and

@@ -84,9 +84,21 @@ class RunDirectory(NamedTuple):
     path: str
     previous_model: bool
     lock: object
+    created: bool = False
 
-    def release(self):
-        """Ends the ownership; the kernel ends it too when the process ends, however."""
+    def release(self, refused=False):
+        """Ends the ownership; the kernel ends it too when the process ends, however.
+
+        Args:
+            refused: whether the run was refused before it wrote anything: a
+                directory it created is then removed if still empty.
+                Defaults to `False`.
+        """
+        if refused and self.created:
+            try:
+                os.rmdir(self.path)  # only if empty
+            except OSError:
+                pass
         if self.lock is not None:
             os.close(self.lock)
 
@@ -145,12 +157,14 @@ def prepare_directory(path, *, force):
     """
     if os.path.exists(path) and not os.path.isdir(path):
         raise CommandError(f"--out {path!r} exists and is not a directory")
+    created = False
     try:
         if not os.path.isdir(path):
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
             try:
                 os.mkdir(path)
+                created = True
             except FileExistsError:
                 pass  # another run made it just now: the lock decides which one runs
         lock = _lock(path)
@@ -165,7 +179,7 @@ def prepare_directory(path, *, force):
     except BaseException:
         RunDirectory(path, False, lock).release()
         raise
-    return RunDirectory(path, MODEL_FILE in entries, lock)
+    return RunDirectory(path, MODEL_FILE in entries, lock, created)
 
 
 def _claim(path, *, force):

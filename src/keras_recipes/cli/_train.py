@@ -134,17 +134,34 @@ def _start(args, kind):
 
 
 def _owning_the_run_directory(run):
-    """`run(args)`, then the run directory `_start` took is released, however `run` ends."""
+    """`run(args)`, then the run directory `_start` took is released, however `run` ends,
+    and removed if the run made it and was refused with it still empty."""
 
     @functools.wraps(run)
     def owning(args):
+        refused = True
         try:
-            return run(args)
+            status = run(args)
+            refused = False
+            return status
+        except (KeyboardInterrupt, OSError, MemoryError):
+            refused = False
+            raise
         finally:
             if getattr(args, "run_directory", None) is not None:
-                args.run_directory.release()
+                # A check that needs the backend (the replicas there are)
+                # refused the run: the directory it made goes too.
+                args.run_directory.release(refused=refused)
 
     return owning
+
+
+def _sets(train, held_out):
+    """The sizes of the training and held-out sets, by description, for messages."""
+    return {
+        f"the training set ({1 - _data.VALIDATION_FRACTION:.0%} of the data)": len(train),
+        f"the held-out set ({_data.VALIDATION_FRACTION:.0%} of the data)": len(held_out),
+    }
 
 
 def _verbosity():
@@ -289,8 +306,10 @@ def run_vae(args):
          "hidden_units": args.hidden_units},
     )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
-    _start(args, "vae")
     x_train, _, x_val, labels_val = _data.shuffle_split(x, labels, seed=args.seed)
+    sets = _sets(x_train, x_val)
+    _distribute.check_sample_counts(args, sets)
+    _start(args, "vae")
 
     _distribute.prepare(args)
     keras = import_keras()
@@ -298,6 +317,7 @@ def run_vae(args):
 
     keras.utils.set_random_seed(args.seed)
     with _distribute.scope(args) as distribution:
+        _distribute.check_sample_counts(args, sets, _distribute.replicas(args))
         model = keras_recipes.vae(
             x.shape[1:],
             latent_dim=args.latent_dim,
@@ -412,10 +432,12 @@ def run_split_brain(args):
          "width_multiplier": args.width_multiplier},
     )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
-    _start(args, "split-brain")
     rgb_train, labels_train, rgb_val, labels_val = _data.shuffle_split(
         rgb, labels, seed=args.seed
     )
+    sets = _sets(rgb_train, rgb_val)
+    _distribute.check_sample_counts(args, sets)
+    _start(args, "split-brain")
 
     _distribute.prepare(args)
     keras = import_keras()
@@ -426,6 +448,7 @@ def run_split_brain(args):
     lab_train = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_train))
     lab_val = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_val))
     with _distribute.scope(args) as distribution:
+        _distribute.check_sample_counts(args, sets, _distribute.replicas(args))
         model = keras_recipes.split_brain_ae(
             rgb.shape[1:],
             architecture="small",
