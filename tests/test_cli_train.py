@@ -177,6 +177,55 @@ def test_ctrl_c_during_training_keeps_the_best_checkpoint_and_exits_130(grey_ima
     assert png_size(out / "loss.png") == _figures.SIZES["loss.png"]
 
 
+# `python -m keras_recipes ARGS` in which, as epoch 1 ends, Ctrl-C lands
+# while a garbage-collection callback runs, as it can while JAX's runs: the
+# SIGINT handler's KeyboardInterrupt is raised inside the callback, where
+# Python reports it as "Exception ignored" and goes on. Deterministic: the
+# signal is raised at that point, not sent at a lucky moment.
+_CTRL_C_IN_A_GC_CALLBACK = (
+    "import gc, runpy, signal\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "from keras_recipes.cli import _runs\n"
+    "armed = []\n"
+    "def in_gc(phase, info):\n"
+    "    if phase == 'start' and armed:\n"
+    "        armed.clear()\n"
+    "        signal.raise_signal(signal.SIGINT)\n"
+    "gc.callbacks.append(in_gc)\n"
+    "best_checkpoint = _runs.best_checkpoint\n"
+    "def armed_checkpoint(keras, directory):\n"
+    "    checkpoint = best_checkpoint(keras, directory)\n"
+    "    epoch_end = checkpoint.on_epoch_end\n"
+    "    def on_epoch_end(epoch, logs=None):\n"
+    "        epoch_end(epoch, logs)\n"
+    "        if epoch == 0:\n"
+    "            armed.append(True)\n"
+    "            gc.collect()\n"
+    "            assert not armed, 'the gc callback did not run'\n"
+    "    checkpoint.on_epoch_end = on_epoch_end\n"
+    "    return checkpoint\n"
+    "_runs.best_checkpoint = armed_checkpoint\n"
+    "runpy.run_module('keras_recipes', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def test_ctrl_c_swallowed_by_a_gc_callback_still_stops_the_run_with_130(grey_images, tmp_path):
+    """Ctrl-C raised inside a garbage-collection callback at the end of epoch 1 stops the run: exit 130, epoch 1's model kept."""
+    out = tmp_path / "interrupted"
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_IN_A_GC_CALLBACK, "train", "vae", "--data", grey_images,
+         "--out", str(out), *TINY_VAE[2:], "--epochs", "5"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == (f"keras-recipes train vae: interrupted after 1 epoch; kept in {out}: "
+                             "model.keras (the best, epoch 1), history.csv, "
+                             "reconstructions.png, latent.png, samples.png, loss.png\n")
+    assert len(history_rows(out)) == 1
+    keras.saving.load_model(out / "model.keras", safe_mode=True)
+
+
 # === Two runs, one --out ===
 
 

@@ -21,8 +21,10 @@ there (the best checkpoint so far and the history), then exits with status
 import functools
 import json
 import os
+import signal
 import statistics
 import sys
+import threading
 
 import numpy as np
 
@@ -120,6 +122,74 @@ def _units(text):
     return units
 
 
+# === Ctrl-C ===
+
+
+class _Interrupts:
+    """Remembers Ctrl-C during a run, so that no interrupt is lost.
+
+    Python raises `KeyboardInterrupt` from its SIGINT handler wherever the
+    main thread is. When that is a garbage-collection callback (JAX
+    registers one, and Keras imports JAX even on TensorFlow), the
+    interpreter reports "Exception ignored in: gc callback" and the run
+    goes on to its end, exit status 0. So, while a run lasts, the handler
+    also records the interrupt, `check()` (after every batch and epoch, and
+    before the report) raises it again, and the swallowed one's report is
+    not printed. Off the main thread, or where SIGINT is not Python's
+    default handler (ignored in a background job, or a program's own),
+    nothing is changed.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        self.requested = True
+        raise KeyboardInterrupt
+
+    def _unraisable(self, unraisable):
+        if self.requested and isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return  # recorded: check() raises it where it can stop the run
+        self._previous_hook(unraisable)
+
+    def __enter__(self):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+            self._previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._unraisable
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            sys.unraisablehook = self._previous_hook
+
+    def check(self):
+        """Raises `KeyboardInterrupt` if Ctrl-C was pressed, even if it was swallowed."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def callback(self, keras):
+        """A Keras callback that calls `check()` after every batch and epoch."""
+        interrupts = self
+
+        class StopOnInterrupt(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                interrupts.check()
+
+            def on_test_batch_end(self, batch, logs=None):
+                interrupts.check()
+
+            def on_epoch_end(self, epoch, logs=None):
+                interrupts.check()
+
+        return StopOnInterrupt()
+
+
 # === Shared steps ===
 
 
@@ -141,7 +211,8 @@ def _owning_the_run_directory(run):
     def owning(args):
         refused = True
         try:
-            status = run(args)
+            with _Interrupts() as args.interrupts:
+                status = run(args)
             refused = False
             return status
         except (KeyboardInterrupt, OSError, MemoryError):
@@ -175,6 +246,8 @@ def _fit(keras, model, x_train, x_val, args):
     callbacks = [
         checkpoint,
         keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE)),
+        # Last, so that the epoch's checkpoint and history row are written first.
+        args.interrupts.callback(keras),
     ]
     print(
         f"training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
@@ -191,6 +264,7 @@ def _fit(keras, model, x_train, x_val, args):
             callbacks=callbacks,
             verbose=_verbosity(),
         )
+        args.interrupts.check()  # one swallowed after the last check
     except KeyboardInterrupt:
         interrupted = True
         print()
@@ -265,6 +339,7 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
     lines.extend(extra_lines)
     lines.append("wrote: " + (", ".join(files) if files else "nothing"))
     print("\n".join(lines))
+    interrupted = interrupted or args.interrupts.requested
     if not interrupted:
         return 0
     if checkpoint.best_epoch is None:
