@@ -7,6 +7,11 @@ older run's pictures beside a new model. The one exception is the older
 run's `model.keras`: it stays until the new run's first checkpoint replaces
 it (an atomic rename), so a new run that fails or is interrupted before it
 has a model of its own leaves the older model as it was.
+
+A run owns its directory while it lasts (`prepare_directory`): a new one is
+made with an exclusive `os.mkdir`, and every one is `flock`-ed, so a second
+run given the same `--out` is refused at once instead of writing over the
+first one's files. The lock dies with the process, so none is ever stale.
 """
 
 import csv
@@ -117,7 +122,10 @@ def _lock(path):
     """
     if fcntl is None:
         return None
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None  # unreadable: listing it reports that in one line
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

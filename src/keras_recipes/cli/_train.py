@@ -15,7 +15,9 @@ Both subcommands share one life cycle:
 
 Ctrl-C during training stops it and goes on with steps 4 and 5 on what is
 there (the best checkpoint so far and the history), then exits with status
-130. A second Ctrl-C stops at once.
+130, even when the interrupt lands where Python would swallow it (a
+garbage-collection callback; see `_Interrupts`). A second Ctrl-C stops at
+once.
 """
 
 import functools
