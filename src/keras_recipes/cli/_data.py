@@ -139,7 +139,7 @@ def _read_npz(path):
             raise _data_error(
                 path,
                 f"a .npz file needs the samples under the key {SAMPLES_KEY!r}; "
-                f"it holds {keys}",
+                f"it holds {_shortened(keys, limit=200)}",  # names from the file: bounded
                 f"Save it with numpy.savez(path, {SAMPLES_KEY}=samples, "
                 f"{LABELS_KEY}=labels), labels optional",
             )
