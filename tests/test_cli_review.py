@@ -7,6 +7,7 @@ file, memory exhausted) and now guards its fix.
 
 import argparse
 import errno
+import importlib.util
 import os
 import threading
 import warnings
@@ -482,3 +483,21 @@ def test_every_numeric_option_refuses_numbers_beyond_range_before_anything_is_ma
             if value in OUT_OF_RANGE:
                 # The option, or the builder argument it sets.
                 assert option in last or option[2:].replace("-", "_") in last, (argv, stderr)
+
+
+# === A backend that is not installed ===
+
+
+def test_summary_on_a_backend_that_is_not_installed_is_one_error_line(tmp_path):
+    """`KERAS_BACKEND=openvino` without openvino installed: `summary` exits 2 with one line naming the missing module."""
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("openvino") is not None:
+        pytest.skip("openvino is installed here")
+    env = {**os.environ, "KERAS_BACKEND": "openvino"}
+    result = subprocess.run([sys.executable, "-m", "keras_recipes", "summary", "mlp"],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 2, result.stderr
+    assert_one_error_line(result.stderr, "summary")
+    assert "Keras cannot start its backend: No module named 'openvino'" in result.stderr

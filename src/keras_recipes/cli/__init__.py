@@ -121,7 +121,16 @@ def import_keras():
     # Python's logging, not `tf.*`, so nothing here needs TensorFlow.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     with quiet_file_descriptor_2():
-        import keras
+        try:
+            import keras
+        except ImportError as error:
+            # The backend's package is missing (KERAS_BACKEND=openvino without
+            # openvino): one line, not the traceback of Keras's import.
+            raise CommandError(
+                f"Keras cannot start its backend: {error}. Install that package, or "
+                "choose another backend with KERAS_BACKEND (or keras.json's "
+                "\"backend\")"
+            ) from None
 
         # On the JAX and PyTorch backends Keras still imports TensorFlow,
         # when it is installed, the first time it serializes anything
