@@ -5,6 +5,9 @@ Test modules `import helpers` (`tests/conftest.py` puts this folder on
 in `tests/conftest.py`.
 """
 
+import os
+import shutil
+
 import keras
 import numpy as np
 import pytest
@@ -119,3 +122,22 @@ def png_size(path):
     assert head[:8] == PNG_SIGNATURE, f"{path} is not a PNG: {head[:8]!r}"
     assert head[12:16] == b"IHDR"
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+# === Graphviz ===
+
+# Graphviz's `dot` is a system program that pip cannot install, so a fresh
+# machine has none. A test that draws (runs `dot`) is marked `needs_graphviz`:
+# without `dot` it is skipped with a reason that starts "dot missing", which
+# `.ci/run`'s no-Graphviz leg looks for. Where KERAS_RECIPES_REQUIRE_GRAPHVIZ=1
+# (`.ci/run`'s other legs, which install Graphviz) it always runs, and fails
+# if `dot` is missing. Tests of what `plot` refuses before drawing need no
+# `dot` and are not marked.
+GRAPHVIZ_MISSING_REASON = (
+    "dot missing: Graphviz's dot program is not on PATH (apt-get install graphviz, "
+    "brew install graphviz); KERAS_RECIPES_REQUIRE_GRAPHVIZ=1 makes this a failure"
+)
+needs_graphviz = pytest.mark.skipif(
+    shutil.which("dot") is None and not os.environ.get("KERAS_RECIPES_REQUIRE_GRAPHVIZ"),
+    reason=GRAPHVIZ_MISSING_REASON,
+)

@@ -3,7 +3,6 @@
 import inspect
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ import zipfile
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from helpers import png_size
+from helpers import needs_graphviz, png_size
 from test_cli import run_cli
 
 import keras_recipes
@@ -340,14 +339,6 @@ def test_count_bad_files_give_one_line_and_status_2(files, fragment, tmp_path):
 
 
 # === plot ===
-
-# Graphviz's `dot` is a system program that pip cannot install. Without it the
-# drawing tests are skipped, except where KERAS_RECIPES_REQUIRE_GRAPHVIZ is set
-# (`.ci/run` sets it after installing Graphviz), so CI never skips them.
-needs_graphviz = pytest.mark.skipif(
-    shutil.which("dot") is None and not os.environ.get("KERAS_RECIPES_REQUIRE_GRAPHVIZ"),
-    reason="Graphviz's dot program is not installed (apt-get install graphviz)",
-)
 
 
 @needs_graphviz

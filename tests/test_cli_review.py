@@ -9,11 +9,13 @@ import argparse
 import errno
 import importlib.util
 import os
+import sys
 import threading
 import warnings
 
 import numpy as np
 import pytest
+from helpers import needs_graphviz
 
 from keras_recipes import cli
 from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs, _train
@@ -301,6 +303,7 @@ def test_ctrl_c_while_drawing_keeps_the_model_and_says_where(images, tmp_path, c
 # === plot ===
 
 
+@needs_graphviz
 def test_plot_to_an_upper_case_suffix_writes_that_file(tmp_path, capsys):
     """`-o MODEL.PNG`, which the suffix check accepts, writes a PNG there (Graphviz refused `-TPNG`: a traceback)."""
     output = tmp_path / "MLP.PNG"
@@ -399,6 +402,34 @@ def test_an_array_that_fits_in_memory_is_read():
     assert _data._memory_bytes() is None or _data._memory_bytes() > 10**6
 
 
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["plot", "mlp", "--units", "100000,100000", "-o", "{tmp}/m.png"], "parameters"),
+        (["plot", "mlp", "--units", "0", "-o", "{tmp}/m.png"], "units"),
+        (["plot", "mlp", "-o", "{tmp}/m.gif"], "expected a file name ending in"),
+        (["plot", "mlp", "-o", "{tmp}/no/such/folder/m.png"], "does not exist"),
+    ],
+)
+@pytest.mark.parametrize("missing", ["dot", "pydot"])
+def test_plot_refuses_the_users_mistakes_before_missing_tools(argv, fragment, missing, tmp_path,
+                                                              capsys, monkeypatch, no_building):
+    """Bad arguments, a model too big to build and a bad output are refused as such, with or without Graphviz and pydot."""
+    if missing == "dot":
+        empty = tmp_path / "bin"
+        empty.mkdir()
+        monkeypatch.setenv("PATH", str(empty))  # shutil.which("dot") finds nothing
+    else:
+        monkeypatch.setitem(sys.modules, "pydot", None)  # makes `import pydot` fail
+    argv = [part.replace("{tmp}", str(tmp_path)) for part in argv]
+    status, _, stderr = run_main(argv, capsys)
+    assert status == 2
+    assert_one_error_line(stderr, "plot")
+    assert fragment in stderr
+    assert "dot" not in stderr.replace(str(tmp_path), "") and "pip install" not in stderr
+    assert sorted(os.listdir(tmp_path)) == (["bin"] if missing == "dot" else [])
+
+
 # === Numbers beyond range, on every numeric option ===
 
 # Values no numeric option takes: beyond int64 and float64, infinities, NaN.
@@ -491,7 +522,6 @@ def test_every_numeric_option_refuses_numbers_beyond_range_before_anything_is_ma
 def test_summary_on_a_backend_that_is_not_installed_is_one_error_line(tmp_path):
     """`KERAS_BACKEND=openvino` without openvino installed: `summary` exits 2 with one line naming the missing module."""
     import subprocess
-    import sys
 
     if importlib.util.find_spec("openvino") is not None:
         pytest.skip("openvino is installed here")

@@ -170,3 +170,55 @@ def test_importing_layers_registers_every_class_of_the_library():
         """
     )
     assert output.strip().splitlines()[-1] == repr(registered)
+
+
+# === The declared floors, as .ci/run's lowest-versions leg installs them ===
+
+_REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _lowest_constraints():
+    """.ci/lowest_constraints.py as a module (.ci/ is not a package)."""
+    import importlib.util
+
+    path = os.path.join(_REPOSITORY, ".ci", "lowest_constraints.py")
+    spec = importlib.util.spec_from_file_location("lowest_constraints", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pyproject(dependencies, test):
+    return {"project": {"dependencies": dependencies, "optional-dependencies": {"test": test}}}
+
+
+def test_lowest_constraints_pin_every_declared_floor():
+    """Each `>=` floor of the dependencies and the test extra becomes `name==floor`; unfloored ones are left to pip."""
+    import tomllib
+
+    with open(os.path.join(_REPOSITORY, "pyproject.toml"), "rb") as file:
+        pyproject = tomllib.load(file)
+    pins = _lowest_constraints().lowest_constraints(pyproject)
+    project = pyproject["project"]
+    floored = [
+        requirement
+        for requirement in (*project["dependencies"], *project["optional-dependencies"]["test"])
+        if ">=" in requirement
+    ]
+    assert len(pins) == len(floored) > 0
+    for requirement in floored:
+        name, floor = (part.strip() for part in requirement.split(">="))
+        assert f"{name.lower()}=={floor}" in pins
+    assert _lowest_constraints().lowest_constraints(
+        _pyproject(["Keras[extra] >= 3.15", "numpy"], ["pytest>=8"])
+    ) == ["keras==3.15", "pytest==8"]
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    ["keras>=3.15,<4", "keras<4", "keras==3.15", "keras>=3.15; python_version>'3.11'", "keras~=3.15"],
+)
+def test_lowest_constraints_refuse_a_bound_they_cannot_pin(requirement):
+    """A requirement other than `name` or `name>=floor` stops the script, so no stated bound goes untested unnoticed."""
+    with pytest.raises(SystemExit, match="is not `name` or `name>=floor`"):
+        _lowest_constraints().lowest_constraints(_pyproject([requirement], []))

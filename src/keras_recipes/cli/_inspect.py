@@ -227,15 +227,19 @@ def run_plot(args):
     from keras_recipes.cli import CommandError, require
 
     recipe = args.recipe_name
+    # The user's own mistakes (a bad output, bad arguments, a model too big to
+    # build) are refused first, whatever is installed: they need fixing on
+    # every machine, and the answer must not depend on Graphviz being there.
+    # The missing tools come next, still before anything is built or written.
     _check_output(args.output, args.force)
+    arguments = _builder_options.builder_arguments(args, recipe)
+    _builder_options.check_buildable(recipe, arguments)
     require("pydot", purpose="keras-recipes plot")
     if shutil.which("dot") is None:
         raise CommandError(
             "Graphviz's `dot` program, which draws the diagram, is not on PATH; "
             + _GRAPHVIZ_HINT
         )
-    arguments = _builder_options.builder_arguments(args, recipe)
-    _builder_options.check_buildable(recipe, arguments)
     model = _build(recipe, arguments)
     import keras
 

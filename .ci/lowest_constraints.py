@@ -1,0 +1,53 @@
+"""Print pip constraints that pin every declared floor of pyproject.toml exactly.
+
+`.ci/run`'s lowest-versions leg installs the project with these constraints
+(`pip install -c FILE -e ".[test]"`), so the floors the package states (`>=`)
+are what it is tested with. The runtime dependencies and the `test` extra are
+read: the extras CI installs in that leg. A requirement without a floor is
+left to pip, which then installs the current release, as a user gets.
+Anything but one plain `>=` floor (an upper bound, `==`, a marker) is refused,
+so that no stated bound goes untested without notice.
+
+Usage: python3 .ci/lowest_constraints.py [pyproject.toml] > constraints.txt
+"""
+
+import re
+import sys
+import tomllib
+
+# `name`, optional `[extras]`, optional `>= version`, nothing else.
+_REQUIREMENT = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?"
+    r"\s*(?:>=\s*(?P<floor>[0-9][0-9A-Za-z.]*))?\s*$"
+)
+
+
+def lowest_constraints(pyproject):
+    """`name==floor` lines for the floors of the dependencies and the `test` extra."""
+    project = pyproject["project"]
+    requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    lines = {}
+    for requirement in requirements:
+        match = _REQUIREMENT.match(requirement)
+        if match is None:
+            raise SystemExit(
+                f"lowest_constraints.py: {requirement!r} is not `name` or `name>=floor`; "
+                "teach this script its lowest version before declaring it"
+            )
+        name, floor = match["name"].lower(), match["floor"]
+        if floor is None:
+            continue
+        if lines.get(name, f"{name}=={floor}") != f"{name}=={floor}":
+            raise SystemExit(f"lowest_constraints.py: {name} has two floors: {lines[name]}, {floor}")
+        lines[name] = f"{name}=={floor}"
+    return list(lines.values())
+
+
+def main(argv):
+    path = argv[1] if len(argv) > 1 else "pyproject.toml"
+    with open(path, "rb") as file:
+        print("\n".join(lowest_constraints(tomllib.load(file))))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
