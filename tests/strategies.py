@@ -8,6 +8,8 @@ This module imports neither Keras nor the library: the strategies draw plain
 Python values (ints, bools, tuples) that the tests turn into layers.
 """
 
+import struct
+
 from hypothesis import strategies as st
 
 MAX_SIZE = 8
@@ -871,3 +873,91 @@ def untrusted_texts():
         st.integers(100, 20_000),
     )
     return short | hostile | long
+
+
+# === Hostile numpy files ===
+
+NPY_MAGIC = b"\x93NUMPY"
+"""The first bytes of every `.npy` file, before the format version."""
+
+
+def _literals():
+    """Python literals of every kind a `.npy` header could hold in place of a value."""
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.sampled_from([10**400, 2**63, 2**64 - 1, -1, 0]),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=8),
+        st.sampled_from(["<f4", "|u1", "<i8", ">f8", "|b1", "O", "|O", "V0", "S0", "<U0",
+                         "(2,)f4", "f4,f4", "<M8[s]", "c16", "x", "<f4)", "(10**30,)f4"]),
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=3),
+            st.lists(children, max_size=3).map(tuple),
+            st.dictionaries(st.text(max_size=3), children, max_size=3),
+        ),
+        max_leaves=6,
+    )
+
+
+def npy_headers():
+    """Header dicts of a `.npy` file: right keys with any values, or keys added and missing."""
+    right = st.fixed_dictionaries(
+        {
+            "descr": st.one_of(_literals(), st.sampled_from(["<f4", "|u1", "<i8"])),
+            "fortran_order": _literals(),
+            "shape": st.one_of(
+                _literals(),
+                st.lists(st.one_of(st.integers(min_value=-3, max_value=5), st.booleans(),
+                                   st.sampled_from([10**400, 2**63, 1.0])), max_size=4).map(tuple),
+            ),
+        }
+    )
+    return st.one_of(right, st.dictionaries(st.text(max_size=14), _literals(), max_size=4))
+
+
+def npy_files():
+    """Bytes of a would-be `.npy` file: any version, header and data, valid or not."""
+    version = st.one_of(
+        st.sampled_from([b"\x01\x00", b"\x02\x00", b"\x03\x00"]), st.binary(min_size=2, max_size=2)
+    )
+    header_text = st.one_of(
+        npy_headers().map(repr),
+        st.text(max_size=40),
+        st.sampled_from(["{'descr': '<f4', 'fortran_order': False, 'shape': (2,",
+                         "{'descr': '<f4' 'fortran_order': False, 'shape': (2, 2)}",
+                         "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\x00",
+                         "{'descr': '''", "{1L: 2}", "{'shape': (2L, 2L)}"]),
+    )
+
+    def assemble(version, text, encoding_fails, length_error, data):
+        header = text.encode("utf8", "surrogatepass") + b"\n"
+        if encoding_fails:
+            header = b"\xff\xfe" + header
+        length_format = "<H" if version == b"\x01\x00" else "<I"
+        length = max(0, len(header) + length_error)
+        return NPY_MAGIC + version + struct.pack(length_format, min(length, 2**16 - 1)) + header + data
+
+    return st.builds(
+        assemble,
+        version,
+        header_text,
+        st.booleans(),
+        st.sampled_from([0, 0, 0, -1, 1, -30, 10_000]),
+        st.binary(max_size=64),
+    )
+
+
+def npz_members():
+    """Lists of `(member name, content)` for a zip archive named `.npz`."""
+    names = st.one_of(
+        st.sampled_from(["x", "x.npy", "y", "y.npy", "x.npy.npy", "z.npy", "X"]),
+        # zipfile cuts a name at its first NUL and cannot write an empty one.
+        st.text(min_size=1, max_size=6).filter(lambda name: not name.startswith("\x00")),
+    )
+    return st.lists(st.tuples(names, st.one_of(npy_files(), st.binary(max_size=40))),
+                    max_size=4)

@@ -15,10 +15,13 @@ one of its own.
 
 import errno
 import os
+import warnings
 import zipfile
 
 import numpy as np
 import pytest
+import strategies
+from hypothesis import given
 from test_cli_review import assert_one_error_line, run_main
 
 from keras_recipes.cli import _data, _runs
@@ -264,3 +267,187 @@ def test_force_keeps_the_previous_model_until_the_new_run_has_one(failure, statu
     assert not (previous_run / _runs.PARTIAL_MODEL_FILE).exists()
     monkeypatch.undo()
     keras.saving.load_model(previous_run / _runs.MODEL_FILE, safe_mode=True)
+
+
+# === Every member numpy reads, every header numpy parses ===
+
+
+def _npy_bytes(array):
+    """`array` as the bytes of a `.npy` file."""
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _zip(path, members, compression=zipfile.ZIP_STORED):
+    """A zip archive at `path` holding `members`, a list of `(name, bytes)`."""
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, content in members:
+            archive.writestr(name, content)
+    return str(path)
+
+
+@pytest.mark.parametrize("x_name", ["x", "x.npy"])
+@pytest.mark.parametrize("y_name", [None, "y", "y.npy"])
+def test_npz_members_are_read_as_numpy_resolves_their_keys(x_name, y_name, tmp_path):
+    """A member named `x` or `x.npy` (and `y` or `y.npy`) is read exactly as `numpy.load` reads it."""
+    members = [(x_name, _npy_bytes(_rgb()))]
+    if y_name:
+        members.append((y_name, _npy_bytes(np.arange(4))))
+    path = _zip(tmp_path / "data.npz", members)
+    x, y = _data.load_array_file(path)
+    with np.load(path) as expected:
+        np.testing.assert_array_equal(x, expected["x"])
+        if y_name:
+            np.testing.assert_array_equal(y, expected["y"])
+        else:
+            assert y is None
+
+
+def test_a_bare_x_member_wins_over_x_npy_as_in_numpy(tmp_path):
+    """With members `x.npy` and `x`, the one `numpy.load(path)["x"]` returns is read."""
+    path = _zip(tmp_path / "both.npz",
+                [("x.npy", _npy_bytes(np.zeros((2, 3)))), ("x", _npy_bytes(np.ones((2, 3))))])
+    x, _ = _data.load_array_file(path)
+    with np.load(path) as loaded:
+        np.testing.assert_array_equal(x, loaded["x"])
+    np.testing.assert_array_equal(x, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("key", ["x", "y"])
+@pytest.mark.parametrize("suffix", ["", ".npy"])
+def test_every_member_read_gets_the_memory_check(key, suffix, tmp_path, monkeypatch):
+    """An `x` or `y` member, with or without `.npy`, too big for memory is refused before its data is read."""
+    monkeypatch.setattr(_data, "_memory_bytes", lambda: 10_000)
+    members = {"x": _npy_bytes(np.zeros((4, 3), "float32")), "y": _npy_bytes(np.arange(4))}
+    members[key] = _npy_bytes(np.zeros((4, 1000), "float32" if key == "x" else "int64"))
+    path = _zip(tmp_path / "big.npz",
+                [(name + (suffix if name == key else ".npy"), content)
+                 for name, content in members.items()],
+                compression=zipfile.ZIP_DEFLATED)
+    read = []
+    monkeypatch.setattr(_data, "_read_data", lambda *args: read.append(args))
+    with pytest.raises(ValueError, match="too large to load into memory"):
+        _data.load_array_file(path)
+    assert read == []
+
+
+@pytest.mark.parametrize("name", ["x", "x.npy"])
+def test_a_member_declaring_more_than_it_holds_is_refused_as_truncated(name, tmp_path):
+    """A member whose header declares terabytes it does not hold is refused without allocating them."""
+    claim = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }"
+    path = _zip(tmp_path / "lies.npz", [(name, _npy_with_header(claim, bytes(16)))])
+    with pytest.raises(ValueError, match="truncated"):
+        _data.load_array_file(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"raw bytes, not an array", b"", b"\x93NUMPY"],
+    ids=["raw bytes", "empty", "magic only"],
+)
+def test_an_x_member_that_is_not_an_array_is_one_error_naming_data(content, tmp_path):
+    """An `x` member holding raw bytes (numpy returns them as `bytes`) is one `--data` error."""
+    path = _zip(tmp_path / "raw.npz", [("x", content)])
+    with pytest.raises(ValueError, match="--data"):
+        _data.load_array_file(path)
+
+
+def _npy_with_header(text, data=b"", version=b"\x01\x00"):
+    import struct
+
+    header = text.encode("latin1") + b"\n"
+    length = struct.pack("<H" if version == b"\x01\x00" else "<I", len(header))
+    return b"\x93NUMPY" + version + length + header + data
+
+
+BAD_HEADERS = [
+    ("unterminated", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,"),
+    ("unterminated string", "{'descr': '''"),
+    ("bool shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (True, False), }"),
+    ("negative shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 2), }"),
+    ("huge shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (2**63, 0), }"),
+    ("huge shape 2", "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 10**400), }"),
+    ("float shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (2.0, 2), }"),
+    ("nested shape", "{'descr': '<f4', 'fortran_order': False, 'shape': ((2,), 2), }"),
+    ("list shape", "{'descr': '<f4', 'fortran_order': False, 'shape': [2, 2], }"),
+    ("wrong keys", "{'descr': '<f4', 'fortran': False, 'shape': (2, 2), }"),
+    ("extra key", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'x': 1}"),
+    ("not a dict", "[1, 2]"),
+    ("unhashable key", "{[1]: 2}"),
+    ("bad descr", "{'descr': 'not a dtype', 'fortran_order': False, 'shape': (2, 2), }"),
+    ("descr int", "{'descr': 5, 'fortran_order': False, 'shape': (2, 2), }"),
+    ("descr fields junk", "{'descr': [(1, 2, 3, 4)], 'fortran_order': False, 'shape': (2, 2), }"),
+    ("descr subarray", "{'descr': ('<f4', (2,)), 'fortran_order': False, 'shape': (2, 2), }"),
+    ("descr object", "{'descr': '|O', 'fortran_order': False, 'shape': (2, 2), }"),
+    ("fortran junk", "{'descr': '<f4', 'fortran_order': 'yes', 'shape': (2, 2), }"),
+    ("fortran int", "{'descr': '<f4', 'fortran_order': 1, 'shape': (2, 2), }"),
+    ("null byte", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\x00"),
+]
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_a_python_2_header_is_read_as_numpy_reads_it(suffix, tmp_path):
+    """A header written by Python 2 (`(2L, 3L)`), which numpy reads, is read to the same array."""
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': (2L, 3L), }"
+    content = _npy_with_header(text, np.arange(6, dtype="<f4").tobytes())
+    path = tmp_path / f"old{suffix}"
+    if suffix == ".npy":
+        path.write_bytes(content)
+    else:
+        _zip(path, [("x.npy", content)])
+    x, _ = _data.load_array_file(str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns that the header is Python 2's
+        expected = np.load(path)
+        expected = expected if suffix == ".npy" else expected["x"]
+    np.testing.assert_array_equal(x, expected)
+    assert x.shape == (2, 3)
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+@pytest.mark.parametrize(("case", "text"), BAD_HEADERS, ids=[row[0] for row in BAD_HEADERS])
+def test_a_header_numpy_would_not_read_is_one_error_naming_data(suffix, case, text, tmp_path):
+    """Every malformed `.npy` header, alone or as an `.npz` member, is one `ValueError` naming `--data`."""
+    content = _npy_with_header(text, bytes(64))
+    if suffix == ".npy":
+        path = tmp_path / "bad.npy"
+        path.write_bytes(content)
+        path = str(path)
+    else:
+        path = _zip(tmp_path / "bad.npz", [("x", content)])
+    with pytest.raises(ValueError, match="--data") as raised:
+        _data.load_array_file(path)
+    assert type(raised.value) is ValueError
+
+
+def _read_or_refuse(path):
+    """Reads `path` with the `--data` reader; a refusal must be one plain `ValueError` naming `--data`."""
+    try:
+        x, y = _data.load_array_file(path)
+    except ValueError as error:
+        assert type(error) is ValueError and "--data" in str(error), repr(error)
+        assert "\n" not in " ".join(str(error).split())
+        return None
+    assert isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray))
+    return x, y
+
+
+@given(content=strategies.npy_files())
+def test_any_npy_bytes_are_read_or_refused_with_one_value_error(content, tmp_path_factory):
+    """Whatever a `.npy` file's version, header and data, reading it returns arrays or raises one `ValueError`."""
+    path = tmp_path_factory.mktemp("npy") / "any.npy"
+    path.write_bytes(content)
+    _read_or_refuse(str(path))
+
+
+@given(members=strategies.npz_members())
+def test_any_npz_members_are_read_or_refused_with_one_value_error(members, tmp_path_factory):
+    """Whatever an `.npz` archive's members are named and hold, reading it returns arrays or raises one `ValueError`."""
+    path = tmp_path_factory.mktemp("npz") / "any.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of duplicate names
+        _zip(path, members)
+    _read_or_refuse(str(path))

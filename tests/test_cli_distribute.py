@@ -54,7 +54,7 @@ NEEDS_AN_ENGINE = pytest.mark.skipif(OWN_ENGINE is None,
         (["--distribute", OTHER_ENGINE[BACKEND]], f"this process uses {BACKEND}"),
         (["--cpu-replicas", "2"], "it splits the CPU for --distribute"),
         (["--distribute", "mirrored", "--cpu-replicas", "0"], "Received: --cpu-replicas='0'"),
-        pytest.param(["--distribute", OWN_ENGINE, "--cpu-replicas", "65"], "expected at most 64",
+        pytest.param(["--distribute", OWN_ENGINE, "--cpu-replicas", "65"], "at most 64",
                      marks=NEEDS_AN_ENGINE),
         (["--distribute", "parameter-server"], "invalid choice: 'parameter-server'"),
     ],
@@ -149,3 +149,53 @@ def test_distributed_vae_run_trains_on_two_cpu_replicas_and_saves_a_loadable_mod
     assert "nan" not in last_epoch
     loaded = keras.saving.load_model(out / "model.keras", safe_mode=True)
     assert loaded.count_params() > 0
+
+
+# === Fewer samples than replicas ===
+
+
+@pytest.fixture(scope="module")
+def six_images(tmp_path_factory):
+    """A `.npy` of 6 grey 8x8 images: 5 to train on and 1 held out."""
+    import numpy as np
+
+    path = tmp_path_factory.mktemp("six") / "six.npy"
+    np.save(path, np.random.default_rng(0).uniform(0, 1, (6, 8, 8)).astype("float32"))
+    return str(path)
+
+
+@NEEDS_AN_ENGINE
+def test_a_set_smaller_than_the_cpu_replicas_is_refused_before_anything_is_made(six_images,
+                                                                               tmp_path):
+    """With --cpu-replicas 4 and 1 held-out sample, the run exits 2 in one line naming the set, and no run directory exists."""
+    out = tmp_path / "run"
+    status, stdout, stderr = _main("train", "vae", "--data", six_images, "--out", str(out),
+                                   "--epochs", "1", "--batch-size", "4",
+                                   "--distribute", OWN_ENGINE, "--cpu-replicas", "4")
+    assert status == 2 and stdout == ""
+    assert stderr.startswith("keras-recipes train vae: error: Invalid value for argument `--data`")
+    assert "each set needs at least 4 samples, but the held-out set (20% of the data) has 1" in stderr
+    assert len(stderr.splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs JAX")
+def test_replicas_found_when_the_backend_starts_refuse_a_smaller_set_before_training(
+        six_images, tmp_path):
+    """On 4 JAX devices (XLA_FLAGS, no --cpu-replicas), 1 held-out sample is refused in one line before training; no run directory is left."""
+    out = tmp_path / "run"
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_recipes", "train", "vae", "--data", six_images,
+         "--out", str(out), "--epochs", "1", "--batch-size", "4",
+         "--distribute", "data-parallel"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "Traceback" not in result.stderr
+    assert "its 4 replicas" in errors[0] and "the held-out set (20% of the data) has 1" in errors[0]
+    assert "training for" not in result.stdout
+    assert not out.exists()

@@ -5,7 +5,9 @@ test pins a defect the review found (a hang, a traceback, a deleted user
 file, memory exhausted) and now guards its fix.
 """
 
+import argparse
 import errno
+import importlib.util
 import os
 import sys
 import threading
@@ -16,7 +18,7 @@ import pytest
 from helpers import needs_graphviz
 
 from keras_recipes import cli
-from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs
+from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs, _train
 
 
 def run_main(argv, capsys, timeout=30):
@@ -109,19 +111,10 @@ def test_an_npz_member_too_large_for_memory_is_one_error_line(tmp_path, capsys, 
     path = str(tmp_path / "data.npz")
     np.savez(path, x=np.zeros((4, 8, 8), "float32"))
 
-    class Archive:
-        files = ("x",)
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 36.4 TiB")
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def __getitem__(self, key):
-            raise MemoryError("Unable to allocate 36.4 TiB")
-
-    monkeypatch.setattr(_data.np, "load", lambda *args, **kwargs: Archive())
+    monkeypatch.setattr(_data.np, "frombuffer", out_of_memory)
     with pytest.raises(ValueError, match=r"`--data`.*memory"):
         _data.load_array_file(path)
 
@@ -168,7 +161,7 @@ def test_force_still_replaces_a_previous_runs_partial_files(tmp_path):
     """The files an interrupted run leaves (`.model.partial.keras`, `loss.partial.png`) are replaced."""
     for name in ("model.keras", _runs.PARTIAL_MODEL_FILE, "loss.partial.png"):
         (tmp_path / name).write_bytes(b"old")
-    _runs.prepare_directory(str(tmp_path), force=True)
+    _runs.prepare_directory(str(tmp_path), force=True).release()
     assert os.listdir(tmp_path) == ["model.keras"]  # replaced by the first checkpoint only
 
 
@@ -394,36 +387,14 @@ def test_an_array_larger_than_the_machines_memory_is_refused_before_reading(suff
     else:
         np.savez_compressed(path, x=samples)
     monkeypatch.setattr(_data, "_memory_bytes", lambda: 10_000)
-    monkeypatch.setattr(_data.np, "load", _fail_if_reading(_data.np.load))
+    monkeypatch.setattr(_data, "_read_data", _fail_if_reading)
     with pytest.raises(ValueError, match=r"`--data`: too large to load into memory.*\(20, 8, 8\)"):
         _data.load_array_file(path)
 
 
-def _fail_if_reading(load):
-    """np.load whose arrays may not be read: only headers may be looked at."""
-
-    def guarded(*args, **kwargs):
-        loaded = load(*args, **kwargs)
-        if isinstance(loaded, np.ndarray):
-            raise AssertionError("the .npy data was read")
-
-        class Guarded:
-            files = loaded.files
-            zip = loaded.zip
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                loaded.close()
-                return False
-
-            def __getitem__(self, key):
-                raise AssertionError(f"the .npz member {key!r} was read")
-
-        return Guarded()
-
-    return guarded
+def _fail_if_reading(path, stream, header):
+    """`_data._read_data` for a test where only headers may be looked at."""
+    raise AssertionError(f"the data of {header.what} was read")
 
 
 def test_an_array_that_fits_in_memory_is_read():
@@ -457,3 +428,106 @@ def test_plot_refuses_the_users_mistakes_before_missing_tools(argv, fragment, mi
     assert fragment in stderr
     assert "dot" not in stderr.replace(str(tmp_path), "") and "pip install" not in stderr
     assert sorted(os.listdir(tmp_path)) == (["bin"] if missing == "dot" else [])
+
+
+# === Numbers beyond range, on every numeric option ===
+
+# Values no numeric option takes: beyond int64 and float64, infinities, NaN.
+OUT_OF_RANGE = ["1" + "0" * 400, "-1" + "0" * 400, str(2**63), "1e309", "-inf", "nan",
+                "[1e309]", "8,8,1e400"]
+# Values some options take: each is refused in one line or reaches the builder.
+EDGES = ["-1", "0", "1e300", str(2**62)]
+
+
+class ReachedTheBackend(Exception):
+    """Raised instead of creating a run directory or importing Keras."""
+
+
+def _subparser(parser, name):
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices[name]
+
+
+def _commands():
+    """`(argv prefix, parser)` of every subcommand that takes numeric options."""
+    parser = cli.build_parser()
+    train = _subparser(parser, "train")
+    commands = [(["train", recipe], _subparser(train, recipe)) for recipe in ("vae", "split-brain")]
+    for command in ("summary", "plot"):
+        recipes = _subparser(parser, command)
+        commands += [([command, recipe], _subparser(recipes, recipe)) for recipe in _inspect.RECIPES]
+    return commands
+
+
+def _numeric_options(parser):
+    """`(option, default)` of each option whose type turns "1" into a number or numbers."""
+    options = []
+    for action in parser._actions:
+        if not action.option_strings or action.type is None:
+            continue
+        try:
+            parsed = action.type("1")
+        except (argparse.ArgumentTypeError, ValueError, TypeError):
+            continue
+        parts = parsed if isinstance(parsed, (list, tuple)) else [parsed]
+        if parts and all(isinstance(part, (int, float)) for part in parts):
+            options.append((action.option_strings[-1], action.default))
+    return options
+
+
+_COMMANDS = _commands()
+
+
+@pytest.mark.parametrize(("prefix", "parser"), _COMMANDS,
+                         ids=[" ".join(prefix) for prefix, _ in _COMMANDS])
+def test_every_numeric_option_refuses_numbers_beyond_range_before_anything_is_made(
+        prefix, parser, tmp_path, capsys, monkeypatch):
+    """Every numeric option (read from the parsers) given a number beyond range exits 2 in one line naming it, before a run directory or Keras."""
+
+    def reached(*args, **kwargs):
+        raise ReachedTheBackend
+
+    monkeypatch.setattr(_runs, "prepare_directory", reached)
+    monkeypatch.setattr(cli, "import_keras", reached)
+    monkeypatch.setattr(_train, "import_keras", reached)
+    options = _numeric_options(parser)
+    assert options, f"no numeric option found in {' '.join(prefix)}"
+    extra = ["-o", str(tmp_path / "model.png")] if prefix[0] == "plot" else []
+    for option, default in options:
+        for value in OUT_OF_RANGE + EDGES:
+            argv = [*prefix, f"{option}={value}", *extra]
+            try:
+                status, _, stderr = run_main(argv, capsys)
+            except SystemExit as exit:  # argparse refused it
+                status, stderr = exit.code, capsys.readouterr().err
+            except ReachedTheBackend:
+                # Only a value in range may get this far; on `train` a negative
+                # value, or zero where the default is not zero, may not.
+                assert value in EDGES, f"{' '.join(argv)} was accepted"
+                assert prefix[0] != "train" or value != "-1", argv
+                assert prefix[0] != "train" or value != "0" or default == 0, argv
+                continue
+            assert status == 2, (argv, stderr)
+            assert "Traceback" not in stderr
+            last = stderr.strip().splitlines()[-1]
+            assert "error:" in last, (argv, stderr)
+            if value in OUT_OF_RANGE:
+                # The option, or the builder argument it sets.
+                assert option in last or option[2:].replace("-", "_") in last, (argv, stderr)
+
+
+# === A backend that is not installed ===
+
+
+def test_summary_on_a_backend_that_is_not_installed_is_one_error_line(tmp_path):
+    """`KERAS_BACKEND=openvino` without openvino installed: `summary` exits 2 with one line naming the missing module."""
+    import subprocess
+
+    if importlib.util.find_spec("openvino") is not None:
+        pytest.skip("openvino is installed here")
+    env = {**os.environ, "KERAS_BACKEND": "openvino"}
+    result = subprocess.run([sys.executable, "-m", "keras_recipes", "summary", "mlp"],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 2, result.stderr
+    assert_one_error_line(result.stderr, "summary")
+    assert "Keras cannot start its backend: No module named 'openvino'" in result.stderr

@@ -177,6 +177,206 @@ def test_ctrl_c_during_training_keeps_the_best_checkpoint_and_exits_130(grey_ima
     assert png_size(out / "loss.png") == _figures.SIZES["loss.png"]
 
 
+# `python -m keras_recipes ARGS` in which, as epoch 1 ends, Ctrl-C lands
+# while a garbage-collection callback runs, as it can while JAX's runs: the
+# SIGINT handler's KeyboardInterrupt is raised inside the callback, where
+# Python reports it as "Exception ignored" and goes on. Deterministic: the
+# signal is raised at that point, not sent at a lucky moment.
+_CTRL_C_IN_A_GC_CALLBACK = (
+    "import gc, runpy, signal\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "from keras_recipes.cli import _runs\n"
+    "armed = []\n"
+    "def in_gc(phase, info):\n"
+    "    if phase == 'start' and armed:\n"
+    "        armed.clear()\n"
+    "        signal.raise_signal(signal.SIGINT)\n"
+    "gc.callbacks.append(in_gc)\n"
+    "best_checkpoint = _runs.best_checkpoint\n"
+    "def armed_checkpoint(keras, directory):\n"
+    "    checkpoint = best_checkpoint(keras, directory)\n"
+    "    epoch_end = checkpoint.on_epoch_end\n"
+    "    def on_epoch_end(epoch, logs=None):\n"
+    "        epoch_end(epoch, logs)\n"
+    "        if epoch == 0:\n"
+    "            armed.append(True)\n"
+    "            gc.collect()\n"
+    "            assert not armed, 'the gc callback did not run'\n"
+    "    checkpoint.on_epoch_end = on_epoch_end\n"
+    "    return checkpoint\n"
+    "_runs.best_checkpoint = armed_checkpoint\n"
+    "runpy.run_module('keras_recipes', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def test_ctrl_c_swallowed_by_a_gc_callback_still_stops_the_run_with_130(grey_images, tmp_path):
+    """Ctrl-C raised inside a garbage-collection callback at the end of epoch 1 stops the run: exit 130, epoch 1's model kept."""
+    out = tmp_path / "interrupted"
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_IN_A_GC_CALLBACK, "train", "vae", "--data", grey_images,
+         "--out", str(out), *TINY_VAE[2:], "--epochs", "5"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == (f"keras-recipes train vae: interrupted after 1 epoch; kept in {out}: "
+                             "model.keras (the best, epoch 1), history.csv, "
+                             "reconstructions.png, latent.png, samples.png, loss.png\n")
+    assert len(history_rows(out)) == 1
+    keras.saving.load_model(out / "model.keras", safe_mode=True)
+
+
+# === Two runs, one --out ===
+
+
+def _popen_cli(*args, stdout=subprocess.PIPE):
+    """`python -m keras_recipes ARGS` started, not waited for, with Python's Ctrl-C handler."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.Popen([sys.executable, "-c", _WITH_CTRL_C, *args], stdout=stdout,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_two_runs_started_together_on_one_new_out_one_runs_and_one_is_refused(grey_images,
+                                                                             tmp_path):
+    """Of two `train vae` started at once with the same new --out, one writes its run, the other exits 2 in one line."""
+    out = str(tmp_path / "shared")
+    argv = ["train", "vae", "--data", grey_images, "--out", out, *TINY_VAE]
+    processes = [_popen_cli(*argv), _popen_cli(*argv)]
+    results = []
+    try:
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=300)
+            results.append((process.returncode, stdout, stderr))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    assert sorted(status for status, _, _ in results) == [0, 2], results
+    (_, winner_out, _), = [result for result in results if result[0] == 0]
+    (_, _, refused), = [result for result in results if result[0] == 2]
+    # Refused while the other runs (the lock), or, had it started late, because
+    # the other's run is there: never both writing.
+    assert ("another run is writing to the run directory" in refused
+            or "already exists" in refused), refused
+    assert len(refused.splitlines()) == 1 and "Traceback" not in refused
+    assert sorted(os.listdir(out)) == sorted(VAE_FILES)
+    assert len(history_rows(out)) == 2
+    assert f"run: {out}" in winner_out
+
+
+def test_a_second_run_is_refused_while_the_first_runs_even_with_force(grey_images, tmp_path):
+    """While a run trains in --out, `train vae --force` on it exits 2 in one line and changes nothing; the first keeps going."""
+    out = tmp_path / "busy"
+    stdout_path = tmp_path / "stdout.txt"
+    with open(stdout_path, "w") as stdout:
+        first = _popen_cli("train", "vae", "--data", grey_images, "--out", str(out),
+                           *TINY_VAE[2:], "--epochs", "100000", stdout=stdout)
+        try:
+            deadline = time.monotonic() + 120
+            # "Epoch 2/": epoch 1 has ended and model.keras is written.
+            while "Epoch 2/" not in stdout_path.read_text():
+                assert first.poll() is None, first.communicate()
+                assert time.monotonic() < deadline, "no epoch ended within 120 s"
+                time.sleep(0.1)
+            second = run_cli("train", "vae", "--data", grey_images, "--out", str(out),
+                             "--force", *TINY_VAE)
+            assert first.poll() is None, "the first run stopped"
+            first.send_signal(signal.SIGINT)
+            _, first_stderr = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+    assert second.returncode == 2, second.stderr
+    assert second.stderr.startswith("keras-recipes train vae: error: another run is writing "
+                                    f"to the run directory {str(out)!r}")
+    assert len(second.stderr.splitlines()) == 1 and second.stdout == ""
+    # The first run ended as an interrupted run does, its files its own.
+    assert first.returncode == 130, first_stderr
+    assert "kept in" in first_stderr and "model.keras" in first_stderr
+    assert (out / "model.keras").exists()
+    keras.saving.load_model(out / "model.keras", safe_mode=True)
+
+
+# === The environment ===
+
+
+@pytest.mark.parametrize("redirections", [">&-", "<&- >&- 2>&-"],
+                         ids=["stdout closed", "all three closed"])
+def test_train_vae_with_standard_streams_closed_writes_its_run(redirections, grey_images,
+                                                                tmp_path):
+    """With stdout (or stdin, stdout and stderr) closed, as under cron, `train vae` exits 0 and writes its whole run."""
+    out = tmp_path / "run"
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        ["bash", "-c", f'"$@" {redirections}', "bash", sys.executable, "-m", "keras_recipes",
+         "train", "vae", "--data", grey_images, "--out", str(out), *TINY_VAE],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    if "2>&-" not in redirections:
+        assert result.stderr == ""
+    assert sorted(os.listdir(out)) == sorted(VAE_FILES)
+    assert len(history_rows(out)) == 2
+
+
+_BACKEND_PROBE = """
+import contextlib, io, json, os, sys
+from keras_recipes.cli import main
+results = []
+for backend, argv in json.loads(sys.argv[1]):
+    os.environ["KERAS_BACKEND"] = backend
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        status = main(argv)
+    loaded = sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules)
+    results.append({"status": status, "stderr": stderr.getvalue(), "loaded": loaded})
+print(json.dumps(results))
+"""
+
+# Keras's numpy backend (installed, cannot train), OpenVINO (not installed
+# here, inference only), and a name Keras does not know.
+UNTRAINABLE_BACKENDS = ["numpy", "openvino", "mxnet"]
+
+
+def test_a_backend_that_cannot_train_is_refused_in_one_line_before_keras(grey_images,
+                                                                        tmp_path):
+    """KERAS_BACKEND numpy, openvino or an unknown name: exit 2, one line naming the backends that train, no Keras, no run directory."""
+    cases = [(backend, [command, recipe, "--data", data, "--out", str(tmp_path / backend)])
+             for backend in UNTRAINABLE_BACKENDS
+             for command, recipe, data in [("train", "vae", grey_images),
+                                           ("train", "split-brain", "shapes")]]
+    completed = subprocess.run([sys.executable, "-c", _BACKEND_PROBE, json.dumps(cases)],
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    for (backend, argv), result in zip(cases, json.loads(completed.stdout)):
+        assert result["status"] == 2, (backend, argv, result)
+        assert result["loaded"] == [], (backend, result)
+        assert result["stderr"].startswith(f"keras-recipes train {argv[1]}: error: "), result
+        assert len(result["stderr"].splitlines()) == 1
+        assert "runs on tensorflow, jax or torch" in result["stderr"]
+        assert f"Received: KERAS_BACKEND={backend}" in result["stderr"]
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_training_backend_that_is_not_installed_is_refused_in_one_line(grey_images, tmp_path,
+                                                                        monkeypatch, capsys):
+    """KERAS_BACKEND naming a backend that trains but whose package is missing: exit 2, one line, no run directory."""
+    from keras_recipes.cli import _distribute, main
+
+    find_spec = _distribute.importlib.util.find_spec
+    monkeypatch.setattr(_distribute, "backend", lambda: "jax")
+    monkeypatch.setattr(_distribute.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "jax" else find_spec(name, *args))
+    out = tmp_path / "run"
+    status = main(["train", "vae", "--data", grey_images, "--out", str(out)])
+    stderr = capsys.readouterr().err
+    assert status == 2
+    assert "jax is not installed here (no module 'jax')" in stderr
+    assert "Received: KERAS_BACKEND=jax" in stderr and len(stderr.splitlines()) == 1
+    assert not out.exists()
+
+
 # === Failures before Keras: bad data, bad --out ===
 
 # Runs each command line through `main()` in ONE fresh interpreter and

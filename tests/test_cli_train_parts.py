@@ -41,17 +41,33 @@ def test_a_valid_npz_gives_float32_samples_and_int32_labels(tmp_path):
 def test_prepare_directory_creates_refuses_and_replaces(tmp_path):
     """A new --out is created; a used one is refused without force and emptied of run files with it."""
     out = str(tmp_path / "runs" / "a")
-    _runs.prepare_directory(out, force=False)
+    _runs.prepare_directory(out, force=False).release()
     assert os.path.isdir(out) and os.listdir(out) == []
-    _runs.prepare_directory(out, force=False)  # an empty directory holds no run
+    _runs.prepare_directory(out, force=False).release()  # an empty directory holds no run
     for name in ("model.keras", "latent.png", "latent.partial.png"):
         open(os.path.join(out, name), "w").close()
     with pytest.raises(CommandError, match="already exists"):
         _runs.prepare_directory(out, force=False)
     assert len(os.listdir(out)) == 3
     # The older model.keras stays until the new run's first checkpoint replaces it.
-    assert _runs.prepare_directory(out, force=True) is True
+    owned = _runs.prepare_directory(out, force=True)
+    owned.release()
+    assert owned.previous_model is True
     assert os.listdir(out) == ["model.keras"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_run_directory_owned_by_a_run_is_refused_to_another_until_released(force, tmp_path):
+    """While one run owns --out, another is refused at once (--force too) and nothing in it changes."""
+    out = str(tmp_path / "a")
+    owned = _runs.prepare_directory(out, force=False)
+    (tmp_path / "a" / "history.csv").write_text("epoch\n0\n")
+    with pytest.raises(CommandError, match="another run is writing to the run directory"):
+        _runs.prepare_directory(out, force=force)
+    assert (tmp_path / "a" / "history.csv").read_text() == "epoch\n0\n"
+    owned.release()
+    _runs.prepare_directory(out, force=True).release()  # its run ended: --force may replace it
+    assert os.listdir(out) == []
 
 
 def test_prepare_directory_with_force_keeps_foreign_files(tmp_path):

@@ -121,7 +121,16 @@ def import_keras():
     # Python's logging, not `tf.*`, so nothing here needs TensorFlow.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     with quiet_file_descriptor_2():
-        import keras
+        try:
+            import keras
+        except ImportError as error:
+            # The backend's package is missing (KERAS_BACKEND=openvino without
+            # openvino): one line, not the traceback of Keras's import.
+            raise CommandError(
+                f"Keras cannot start its backend: {error}. Install that package, or "
+                "choose another backend with KERAS_BACKEND (or keras.json's "
+                "\"backend\")"
+            ) from None
 
         # On the JAX and PyTorch backends Keras still imports TensorFlow,
         # when it is installed, the first time it serializes anything
@@ -135,6 +144,27 @@ def import_keras():
         importlib.import_module("keras_recipes.layers")
         keras.ops.convert_to_numpy(keras.ops.zeros((1,)))
     return keras
+
+
+def _reopen_closed_standard_streams():
+    """Points a closed stdin, stdout or stderr at the null device.
+
+    A command started with a stream closed (`>&-`, as some cron setups and
+    daemons do) has `sys.stdout` set to `None`, and the next file the
+    process opens takes the free descriptor: a progress bar would then fail,
+    or TensorFlow's output land in a checkpoint. On the null device, what
+    would have been printed there is dropped, and the command runs as usual.
+    """
+    for descriptor, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(descriptor, mode, closefd=False))
 
 
 def build_parser():
@@ -170,6 +200,7 @@ def main(argv=None):
         0 on success, 1 when a file cannot be written or memory runs out,
         2 on a usage error or bad input, 130 on Ctrl-C, 141 on a closed pipe.
     """
+    _reopen_closed_standard_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     # A file name that is not UTF-8 (Python holds its bytes as surrogates)
@@ -179,8 +210,7 @@ def main(argv=None):
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
         status = args.run(args) or EXIT_OK
-        if sys.stdout is not None:  # None when the shell closed it (`>&-`)
-            sys.stdout.flush()
+        sys.stdout.flush()
         return status
     except (CommandError, ValueError, TypeError) as error:
         message = " ".join(str(error).split()) or type(error).__name__

@@ -20,6 +20,7 @@ import argparse
 import ast
 import functools
 import importlib.util
+import math
 import re
 import textwrap
 
@@ -184,6 +185,12 @@ def default_arguments(recipe, defaults=None):
 # === Values ===
 
 
+# No builder argument takes a number this large or an infinity or NaN; such a
+# value is refused where it is typed, before any builder, count or backend
+# sees it (Python's float() would raise OverflowError on the integers).
+MAX_OPTION_MAGNITUDE = 2**63
+
+
 def _scalar(text):
     lowered = text.lower()
     if lowered == "none":
@@ -196,6 +203,23 @@ def _scalar(text):
         except ValueError:
             pass
     return text
+
+
+def _check_numbers(value, text):
+    """Refuses a number, anywhere in `value`, that is not finite or not below 2**63 in size."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _check_numbers(item, text)
+    elif isinstance(value, dict):
+        for item in (*value.keys(), *value.values()):
+            _check_numbers(item, text)
+    elif isinstance(value, (int, float, complex)) and not isinstance(value, bool):
+        parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+        # abs() first: math.isfinite(10**400) itself raises OverflowError.
+        if not all(abs(part) < MAX_OPTION_MAGNITUDE and math.isfinite(part) for part in parts):
+            raise ValueError(
+                f"expected finite numbers of magnitude below 2**63; got {text!r}"
+            )
 
 
 def parse_value(text, like=None):
@@ -211,7 +235,8 @@ def parse_value(text, like=None):
         An int, float, bool, `None`, string, list or tuple.
 
     Raises:
-        ValueError: a bracketed value is not a Python literal.
+        ValueError: a bracketed value is not a Python literal, or a number
+            in the value is infinite, NaN, or of magnitude 2**63 or more.
 
     Example:
 
@@ -235,6 +260,7 @@ def parse_value(text, like=None):
         value = _scalar(stripped)
         if sequence:
             value = [value]
+    _check_numbers(value, text)
     if isinstance(like, tuple) and isinstance(value, list):
         value = tuple(value)
     return value
@@ -291,17 +317,27 @@ def check_buildable(recipe, arguments):
     return formula
 
 
-def positive_int(name):
-    """An argparse type for a positive integer, with the library's message."""
+# The largest integer an option takes unless it says otherwise: the int32
+# that TensorFlow, JAX and PyTorch index and size tensors with.
+MAX_OPTION_INT = 2**31 - 1
+
+
+def positive_int(name, maximum=MAX_OPTION_INT):
+    """An argparse type for a positive integer up to `maximum`, with the library's message.
+
+    `maximum` keeps `--batch-size 2**63` or `--epochs 10**400` on the
+    command line, where one line can refuse them, instead of letting them
+    reach the backend after the run directory exists.
+    """
 
     def parse(text):
         try:
             value = int(text)
-        except ValueError:
+        except ValueError:  # not an integer, or more digits than Python converts
             value = 0
-        if value < 1:
+        if not 1 <= value <= maximum:
             raise argparse.ArgumentTypeError(
-                f"expected a positive integer. Received: {name}={text!r}"
+                f"expected a positive integer, at most {maximum:,}. Received: {name}={text!r}"
             )
         return value
 

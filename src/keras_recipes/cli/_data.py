@@ -11,9 +11,16 @@ split-brain linear probe). Files are read with `allow_pickle=False`, so an
 object array is refused rather than unpickled.
 """
 
+import ast
+import lzma
 import math
 import os
+import re
+import struct
+import sys
 import zipfile
+import zlib
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,12 +49,21 @@ def _data_error(path, problem, hint=""):
 def load_array_file(path):
     """Reads samples and optional labels from a `.npy` or `.npz` file.
 
+    The arrays are read here, not by `numpy.load`: every header is checked
+    (a Python literal, the three keys with values of the right types, a dtype
+    numpy can make, no Python objects) and every array's size is checked
+    against the file and the machine's memory before its data is read, so a
+    crafted file gives one `ValueError`, never a traceback, an unpickled
+    object or a machine out of memory.
+
     Returns:
         A tuple `(x, y)`: the samples as read, and the labels or `None`.
 
     Raises:
-        ValueError: the file is missing, is not a numpy array file, holds
-            an object array, or is an `.npz` without an `x` array.
+        ValueError: the file is missing, is not a numpy array file, has a
+            header numpy would not read, holds an object array, declares
+            more data than it holds or than memory holds, or is an `.npz`
+            without an `x` array.
     """
     if not os.path.exists(path):
         raise _data_error(path, "no such file")
@@ -68,50 +84,226 @@ def load_array_file(path):
         kind = ".npz (zip)" if path.endswith(".npz") else ".npy"
         raise _data_error(path, f"not a numpy array file: it lacks the {kind} header")
     if path.endswith(".npy"):
-        _check_npy_size(path)
+        try:
+            with open(path, "rb") as file:
+                header = _read_header(path, file, "the array")
+                _check_sizes(path, [header], os.path.getsize(path) - file.tell())
+                return _read_data(path, file, header), None
+        except OSError as error:
+            raise _data_error(path, f"not a readable numpy array file ({error})") from None
+    return _read_npz(path)
+
+
+# What reading a damaged or crafted zip archive can raise: zipfile's own
+# error, a corrupt compressed stream (zlib, lzma; bz2 raises OSError), an
+# unsupported compression method, an encrypted member (RuntimeError), a
+# member cut short.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+)
+
+
+def _npz_member(names, key):
+    """The member of an `.npz` archive that `numpy.load(path)[key]` reads, or `None`.
+
+    numpy's `NpzFile` maps `key` to a member named `key` itself if there is
+    one, else to `key.npy`; of members with the same name, the last.
+    """
+    if key in names:
+        return key
+    if f"{key}.npy" in names:
+        return f"{key}.npy"
+    return None
+
+
+def _read_npz(path):
+    """`(x, y)` from an `.npz`: both headers and sizes checked before either's data is read."""
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except MemoryError as error:
-        raise _data_error(path, f"too large to load into memory ({error})") from None
-    except ValueError as error:
-        # An object array ("Object arrays cannot be loaded when
-        # allow_pickle=False") or a truncated file.
-        raise _data_error(path, f"cannot read the arrays ({error})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as error:
-        # A truncated .npz still starts with the zip magic, and numpy lets
-        # zipfile's BadZipFile through.
+        archive = zipfile.ZipFile(path)
+    except _ZIP_ERRORS as error:
+        # A truncated .npz still starts with the zip magic.
         raise _data_error(path, f"not a readable numpy array file ({error})") from None
-    if isinstance(loaded, np.ndarray):
-        return loaded, None
-    with loaded:
-        keys = sorted(loaded.files)
-        if SAMPLES_KEY not in keys:
+    with archive:
+        names = archive.namelist()
+        members = {key: _npz_member(names, key) for key in (SAMPLES_KEY, LABELS_KEY)}
+        if members[SAMPLES_KEY] is None:
+            keys = sorted({name.removesuffix(".npy") for name in names})
             raise _data_error(
                 path,
                 f"a .npz file needs the samples under the key {SAMPLES_KEY!r}; "
-                f"it holds {keys}",
+                f"it holds {_shortened(keys, limit=200)}",  # names from the file: bounded
                 f"Save it with numpy.savez(path, {SAMPLES_KEY}=samples, "
                 f"{LABELS_KEY}=labels), labels optional",
             )
-        _check_npz_sizes(path, loaded, [key for key in (SAMPLES_KEY, LABELS_KEY) if key in keys])
+        members = {key: name for key, name in members.items() if name is not None}
+        headers = {}
+        for key, name in members.items():
+            with _Member(path, archive, name) as member:
+                headers[key] = _read_header(path, member, f"{key!r}")
+                offset = member.tell()
+            info = archive.getinfo(name)
+            _check_sizes(path, [headers[key]], info.file_size - offset)
+        # Both arrays are held at once, so together they must fit.
+        _check_sizes(path, list(headers.values()), None)
+        arrays = {}
+        for key, name in members.items():
+            with _Member(path, archive, name) as member:
+                _read_header(path, member, f"{key!r}")
+                arrays[key] = _read_data(path, member, headers[key])
+    return arrays[SAMPLES_KEY], arrays.get(LABELS_KEY)
+
+
+class _Member:
+    """An open `.npz` member whose reads turn zip errors into the `--data` error."""
+
+    def __init__(self, path, archive, name):
+        self.path, self.name = path, name
+        self.stream = self._guard(archive.open, name)
+
+    def _guard(self, function, *args):
         try:
-            x = loaded[SAMPLES_KEY]
-            y = loaded[LABELS_KEY] if LABELS_KEY in keys else None
-        except MemoryError as error:
-            raise _data_error(path, f"too large to load into memory ({error})") from None
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            raise _data_error(path, f"cannot read the arrays ({error})") from None
-    return x, y
+            return function(*args)
+        except _ZIP_ERRORS as error:
+            raise _data_error(
+                self.path, f"not a readable numpy array file ({error}, in {self.name!r})"
+            ) from None
+
+    def read(self, size):
+        return self._guard(self.stream.read, size)
+
+    def tell(self):
+        return self._guard(self.stream.tell)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stream.close()
 
 
-def _read_header(file):
-    """`(shape, dtype)` from the header of a `.npy` stream, without reading the data."""
-    version = np.lib.format.read_magic(file)
-    if version == (1, 0):
-        shape, _, dtype = np.lib.format.read_array_header_1_0(file)
-    else:
-        shape, _, dtype = np.lib.format.read_array_header_2_0(file)
-    return shape, dtype
+class _Header(NamedTuple):
+    """What a `.npy` header declares."""
+
+    shape: tuple
+    fortran_order: bool
+    dtype: np.dtype
+    what: str
+
+
+# `.npy` format versions: how the header's length is stored, and its encoding.
+_HEADER_FORMATS = {(1, 0): ("<H", "latin1"), (2, 0): ("<I", "latin1"), (3, 0): ("<I", "utf8")}
+# numpy's own limit on a header's length, past which it refuses to parse it.
+_MAX_HEADER_SIZE = 10_000
+# An integer written by Python 2 with its `L` suffix, outside a string.
+_PYTHON_2_LONG = re.compile(r"\b(\d+)L\b")
+_HEADER_KEYS = frozenset({"descr", "fortran_order", "shape"})
+# numpy's limit on the number of dimensions (NPY_MAXDIMS in numpy 2).
+_MAX_DIMENSIONS = 64
+
+
+def _read_exactly(path, stream, size, what):
+    data = stream.read(size)
+    if len(data) != size:
+        raise _data_error(
+            path, f"cannot read the arrays: the file is truncated ({what} is cut short)"
+        )
+    return data
+
+
+def _read_header(path, stream, what):
+    """Reads and checks a `.npy` header from `stream`, left at the start of the data.
+
+    As numpy's `read_array_header_*` reads it, but every departure from the
+    format is one `--data` error: numpy itself lets `tokenize.TokenError`,
+    `TypeError` and others through for crafted headers, and takes booleans
+    and negative numbers in the shape.
+    """
+
+    def bad(problem):
+        return _data_error(path, f"cannot read the .npy header of {what}: {problem}")
+
+    magic = _read_exactly(path, stream, len(_NPY_MAGIC) + 2, f"the header of {what}")
+    if not magic.startswith(_NPY_MAGIC):
+        raise bad("it is not a .npy array (it lacks the .npy magic bytes)")
+    version = (magic[-2], magic[-1])
+    if version not in _HEADER_FORMATS:
+        raise bad(f"unknown format version {version[0]}.{version[1]}")
+    length_format, encoding = _HEADER_FORMATS[version]
+    length_bytes = _read_exactly(
+        path, stream, struct.calcsize(length_format), f"the header of {what}"
+    )
+    (length,) = struct.unpack(length_format, length_bytes)
+    if length > _MAX_HEADER_SIZE:
+        raise bad(f"it declares {length:,} bytes, numpy reads at most {_MAX_HEADER_SIZE:,}")
+    raw = _read_exactly(path, stream, length, f"the header of {what}")
+    try:
+        text = raw.decode(encoding)
+        if version < (3, 0):
+            # Python 2 wrote long integers with an `L` (`(2L, 3L)`), and
+            # numpy still reads such files: as numpy's `_filter_header`.
+            text = _PYTHON_2_LONG.sub(r"\1", text)
+        header = ast.literal_eval(text)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        raise bad("it is not a Python dict literal") from None
+    if not isinstance(header, dict) or header.keys() != _HEADER_KEYS:
+        raise bad("expected a dict with exactly the keys 'descr', 'fortran_order' and 'shape'")
+    shape, fortran_order = header["shape"], header["fortran_order"]
+    if (
+        type(shape) is not tuple
+        or len(shape) > _MAX_DIMENSIONS
+        or not all(type(size) is int and 0 <= size <= sys.maxsize for size in shape)
+    ):
+        raise bad(
+            f"expected the shape to be a tuple of at most {_MAX_DIMENSIONS} non-negative "
+            f"integers below 2**63; it is {_shortened(shape)}"
+        )
+    if type(fortran_order) is not bool:
+        raise bad(f"expected fortran_order True or False; it is {_shortened(fortran_order)}")
+    try:
+        dtype = np.lib.format.descr_to_dtype(header["descr"])
+    # numpy's dtype parser answers a crafted descriptor with TypeError,
+    # ValueError, KeyError, IndexError, RecursionError and more, none
+    # documented: whatever it raises, the header is refused.
+    except Exception:  # noqa: BLE001
+        raise bad(f"descr {_shortened(header['descr'])} is not a numpy dtype") from None
+    if dtype.hasobject:
+        # The words of numpy's own refusal, which users search for.
+        raise bad("Object arrays cannot be loaded when allow_pickle=False; "
+                  "a Python object is never unpickled from --data")
+    if dtype.subdtype is not None:
+        raise bad(f"expected a dtype of plain numbers; it is {dtype}")
+    return _Header(shape, fortran_order, dtype, what)
+
+
+def _shortened(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _read_data(path, stream, header):
+    """The array `header` declares, read from `stream` (sizes checked already)."""
+    count = math.prod(header.shape)
+    if count == 0 or header.dtype.itemsize == 0:
+        return np.zeros(header.shape, header.dtype)
+    try:
+        data = _read_exactly(
+            path, stream, count * header.dtype.itemsize, f"the data of {header.what}"
+        )
+        array = np.frombuffer(data, dtype=header.dtype, count=count)
+    except MemoryError as error:
+        # Memory the check above counted on was taken by something else.
+        raise _data_error(path, f"too large to load into memory ({error})") from None
+    if header.fortran_order:
+        return array.reshape(header.shape[::-1]).transpose()
+    return array.reshape(header.shape)
 
 
 def _memory_bytes():
@@ -122,62 +314,35 @@ def _memory_bytes():
         return None
 
 
-def _check_fits_in_memory(path, what, shape, dtype):
-    """Refuses an array that, with its float32 copy, needs more than the machine's memory.
+def _check_sizes(path, headers, held):
+    """Refuses arrays the file cannot hold (`held` bytes after the header, if given),
+    or that, with their float32 copies, need more than the machine's memory.
 
-    A compressed `.npz` of 40 MB can hold 40 GB of zeros, and numpy would
-    try to unpack all of it: the machine, not just the command, would run
-    out of memory.
+    numpy allocates what a header declares before reading, so a small file
+    claiming terabytes would fail with a `MemoryError` (or, claiming a few
+    gigabytes, take them) before finding the data missing; and a compressed
+    `.npz` of 40 MB can hold 40 GB of zeros.
     """
+    for header in headers:
+        declared = math.prod(header.shape) * header.dtype.itemsize
+        if held is not None and declared > held:
+            raise _data_error(
+                path,
+                f"cannot read the arrays: the file is truncated or its header is wrong: "
+                f"{header.what} declares shape {_shortened(header.shape)} of "
+                f"{header.dtype}, {declared:,} bytes, but the file holds {max(held, 0):,}",
+            )
     memory = _memory_bytes()
-    needed = math.prod(shape) * (dtype.itemsize + 4)
+    needed = sum(math.prod(h.shape) * (h.dtype.itemsize + 4) for h in headers)
     if memory is not None and needed > memory:
+        described = " and ".join(
+            f"{h.what} of shape {_shortened(h.shape)} and dtype {h.dtype}" for h in headers
+        )
         raise _data_error(
             path,
-            f"too large to load into memory: {what} of shape {shape} and dtype "
-            f"{dtype} needs {needed / 1e9:.1f} GB with its float32 copy; this "
-            f"machine has {memory / 1e9:.1f} GB",
+            f"too large to load into memory: {described} needs {needed / 1e9:.3g} GB "
+            f"with its float32 copy; this machine has {memory / 1e9:.1f} GB",
         )
-
-
-def _check_npz_sizes(path, loaded, keys):
-    """`_check_fits_in_memory` for each array the command reads from an `.npz`."""
-    archive = getattr(loaded, "zip", None)
-    for key in keys if archive is not None else ():
-        try:
-            with archive.open(f"{key}.npy") as member:
-                shape, dtype = _read_header(member)
-        except (KeyError, ValueError, OSError, EOFError):
-            continue  # reading it reports the problem
-        if not dtype.hasobject:
-            _check_fits_in_memory(path, f"{key!r}", shape, dtype)
-
-
-def _check_npy_size(path):
-    """Refuses a `.npy` whose header declares more data than the file holds.
-
-    numpy allocates what the header declares before reading, so a small
-    file claiming terabytes would fail with a `MemoryError` (or, claiming a
-    few gigabytes, take them) before finding the data missing.
-    """
-    try:
-        with open(path, "rb") as file:
-            shape, dtype = _read_header(file)
-            offset = file.tell()
-    except (ValueError, OSError, EOFError) as error:
-        raise _data_error(path, f"cannot read the .npy header ({error})") from None
-    if dtype.hasobject:
-        return  # np.load refuses it without reading the data
-    declared = math.prod(shape) * dtype.itemsize
-    held = os.path.getsize(path) - offset
-    if declared > held:
-        raise _data_error(
-            path,
-            f"cannot read the arrays: the file is truncated or its header is wrong: "
-            f"it declares shape "
-            f"{shape} of {dtype}, {declared:,} bytes, but holds {held:,}",
-        )
-    _check_fits_in_memory(path, "the array", shape, dtype)
 
 
 def check_samples(path, x, *, min_rank, max_rank, what, unit_interval=True):

@@ -20,6 +20,7 @@ asked for: the library itself stays backend-neutral.
 """
 
 import contextlib
+import importlib.util
 import json
 import os
 import sys
@@ -31,6 +32,8 @@ CHOICES = ("none", "mirrored", "data-parallel")
 BACKENDS = {"mirrored": "tensorflow", "data-parallel": "jax"}
 # More logical CPUs than this is a typo, and each costs memory and threads.
 MAX_CPU_REPLICAS = 64
+# The Keras backends `train` runs on, and the package each needs.
+TRAINING_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
 def add_arguments(parser):
@@ -45,7 +48,9 @@ def add_arguments(parser):
         "split among the replicas (default: none)",
     )
     parser.add_argument(
-        "--cpu-replicas", type=_builder_options.positive_int("--cpu-replicas"), default=None,
+        "--cpu-replicas",
+        type=_builder_options.positive_int("--cpu-replicas", maximum=MAX_CPU_REPLICAS),
+        default=None,
         metavar="N",
         help="with --distribute: split the CPU into N devices, for a machine without "
         "GPUs (default: the devices there are)",
@@ -72,14 +77,43 @@ def backend():
         return "tensorflow"
 
 
-def check(args):
-    """Refuses a bad combination of options, before Keras is imported.
+def check_backend():
+    """Refuses a Keras backend that cannot train, or is not installed, before Keras is imported.
+
+    Keras's `numpy` backend has no gradients and `openvino` runs inference
+    only; a name Keras does not know, or a backend whose package is missing,
+    would fail inside `import keras` with a long traceback.
 
     Raises:
-        CommandError: `--distribute` on the wrong backend, `--cpu-replicas`
-            without `--distribute`, or a batch size the replicas cannot
-            share.
+        CommandError: the backend is not one of `TRAINING_BACKENDS`, or its
+            package is not installed.
     """
+    running = backend()
+    *others, last = TRAINING_BACKENDS
+    choices = f"{', '.join(others)} or {last}"
+    if running not in TRAINING_BACKENDS:
+        raise CommandError(
+            f"Invalid value for `KERAS_BACKEND`: `train` runs on {choices}; this process "
+            f"would use {running!r} (from KERAS_BACKEND or keras.json). "
+            f"Received: KERAS_BACKEND={running}"
+        )
+    if importlib.util.find_spec(TRAINING_BACKENDS[running]) is None:
+        raise CommandError(
+            f"Invalid value for `KERAS_BACKEND`: {running} is not installed here "
+            f"(no module {TRAINING_BACKENDS[running]!r}); install it, or choose another "
+            f"of {choices}. Received: KERAS_BACKEND={running}"
+        )
+
+
+def check(args):
+    """Refuses a bad backend or combination of options, before Keras is imported.
+
+    Raises:
+        CommandError: a backend that cannot train (`check_backend`),
+            `--distribute` on the wrong backend, `--cpu-replicas` without
+            `--distribute`, or a batch size the replicas cannot share.
+    """
+    check_backend()
     if args.distribute == "none":
         if args.cpu_replicas is not None:
             raise CommandError(
@@ -100,11 +134,6 @@ def check(args):
             f"Received: --distribute={args.distribute}"
         )
     if args.cpu_replicas is not None:
-        if args.cpu_replicas > MAX_CPU_REPLICAS:
-            raise CommandError(
-                f"Invalid value for argument `--cpu-replicas`: expected at most "
-                f"{MAX_CPU_REPLICAS}. Received: --cpu-replicas={args.cpu_replicas}"
-            )
         _check_divides(args.batch_size, args.cpu_replicas)
 
 
@@ -228,6 +257,35 @@ def paused(args):
         yield
     finally:
         keras.distribution.set_distribution(distribution)
+
+
+def check_sample_counts(args, sets, replica_count=None):
+    """Refuses a training or held-out set with fewer samples than replicas.
+
+    Each replica takes its share of every batch: with fewer samples than
+    replicas, `data-parallel` would cut a set to nothing and `mirrored`
+    leave replicas without data, and the run would fail after training.
+
+    Args:
+        args: the parsed options.
+        sets: a dict from a set's description to its number of samples.
+        replica_count: the replicas there are. Defaults to `None`, for
+            `--cpu-replicas` (nothing is checked without it).
+
+    Raises:
+        CommandError: a set has fewer samples than replicas.
+    """
+    count = args.cpu_replicas if replica_count is None else replica_count
+    if args.distribute == "none" or count is None:
+        return
+    for what, samples in sets.items():
+        if samples < count:
+            raise CommandError(
+                f"Invalid value for argument `--data`: --distribute {args.distribute} gives "
+                f"each of its {count} replicas a share of every batch, so each set needs "
+                f"at least {count} samples, but {what} has {samples}; use more data or "
+                f"fewer replicas (--cpu-replicas). Received: --data={args.data!r}"
+            )
 
 
 def replicas(args):

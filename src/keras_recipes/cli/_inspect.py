@@ -36,6 +36,9 @@ RECIPES = (
 EXIT_INCOMPLETE = 1
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+# A PNG's resolution at most: print quality. Graphviz would try to draw a
+# diagram at any dpi, and at 10**6 one that exhausts memory.
+MAX_DPI = 1200
 
 _GRAPHVIZ_HINT = (
     "install Graphviz: apt-get install graphviz (Debian, Ubuntu), "
@@ -323,7 +326,8 @@ def _plot_options(parser):
         help="layout: TB top to bottom, LR left to right (default: TB)",
     )
     parser.add_argument(
-        "--dpi", type=_builder_options.positive_int("--dpi"), default=96, help="resolution of a PNG (default: 96)"
+        "--dpi", type=_builder_options.positive_int("--dpi", maximum=MAX_DPI), default=96,
+        help=f"resolution of a PNG, 1 to {MAX_DPI} (default: 96)",
     )
     parser.add_argument(
         "--collapse", action="store_true",

@@ -7,13 +7,24 @@ older run's pictures beside a new model. The one exception is the older
 run's `model.keras`: it stays until the new run's first checkpoint replaces
 it (an atomic rename), so a new run that fails or is interrupted before it
 has a model of its own leaves the older model as it was.
+
+A run owns its directory while it lasts (`prepare_directory`): a new one is
+made with an exclusive `os.mkdir`, and every one is `flock`-ed, so a second
+run given the same `--out` is refused at once instead of writing over the
+first one's files. The lock dies with the process, so none is ever stale.
 """
 
 import csv
 import os
 import time
+from typing import NamedTuple
 
 from keras_recipes.cli import CommandError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; a new directory's exclusive mkdir still guards
+    fcntl = None
 
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
@@ -65,29 +76,124 @@ def _is_run_file(directory, name):
     )
 
 
-def prepare_directory(path, *, force):
-    """Creates the run directory, or empties a previous run's with `force`.
+class RunDirectory(NamedTuple):
+    """A run directory this process owns until `release()`.
 
-    An existing empty directory is used as it is. An existing one with
-    files is refused unless `force`; with `force`, the files of
-    `RUN_FILES` (and partial files an interrupted run left) are deleted,
-    but for `model.keras`, which only the new run's first complete
-    checkpoint replaces; anything else (another file, a directory even of
-    a run file's name) makes it refuse, naming what it found, before
-    anything is deleted.
+    Attributes:
+        path: the directory.
+        previous_model: whether it keeps a previous run's `model.keras`.
+        lock: the open descriptor of the directory that holds the lock, or
+            `None` where the file system has no locks.
+    """
 
-    Returns:
-        Whether the directory keeps a previous run's `model.keras`.
+    path: str
+    previous_model: bool
+    lock: object
+    created: bool = False
+
+    def release(self, refused=False):
+        """Ends the ownership; the kernel ends it too when the process ends, however.
+
+        Args:
+            refused: whether the run was refused before it wrote anything: a
+                directory it created is then removed if still empty.
+                Defaults to `False`.
+        """
+        if refused and self.created:
+            try:
+                os.rmdir(self.path)  # only if empty
+            except OSError:
+                pass
+        if self.lock is not None:
+            os.close(self.lock)
+
+
+def _lock(path):
+    """An exclusive, non-blocking `flock` on the directory itself; its descriptor.
+
+    The lock belongs to the open descriptor, so the kernel drops it when the
+    process ends, killed or not: a dead run leaves no stale lock behind and
+    no file in the directory. Returns `None` where there is nothing to lock
+    with (Windows, a file system without `flock`): the exclusive `mkdir` of a
+    new directory is then the only guard.
 
     Raises:
-        CommandError: the path is a file, or the directory is not empty and
-            `force` is not given, or holds files no run writes, or cannot
-            be read or created.
+        CommandError: another process holds the lock.
+    """
+    if fcntl is None:
+        return None
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None  # unreadable: listing it reports that in one line
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise CommandError(
+            f"another run is writing to the run directory {path!r}; wait for it to end, "
+            "or choose another --out"
+        ) from None
+    except OSError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def prepare_directory(path, *, force):
+    """Creates the run directory, or empties a previous run's with `force`, and owns it.
+
+    A new directory is created with `os.mkdir`, which fails if another
+    process made it first; either way the directory is then locked
+    (`flock`), so of two runs given the same `--out` at once the second is
+    refused at once, `--force` or not, and the first owns the directory
+    until it ends. An existing empty directory is used as it is. An
+    existing one with files is refused unless `force`; with `force`, the
+    files of `RUN_FILES` (and partial files an interrupted run left) are
+    deleted, but for `model.keras`, which only the new run's first
+    complete checkpoint replaces; anything else (another file, a directory
+    even of a run file's name) makes it refuse, naming what it found,
+    before anything is deleted.
+
+    Returns:
+        A `RunDirectory`; call its `release()` when the run ends.
+
+    Raises:
+        CommandError: the path is a file, another run owns the directory,
+            or the directory is not empty and `force` is not given, or
+            holds files no run writes, or cannot be read or created.
     """
     if os.path.exists(path) and not os.path.isdir(path):
         raise CommandError(f"--out {path!r} exists and is not a directory")
+    created = False
     try:
-        entries = sorted(os.listdir(path)) if os.path.isdir(path) else []
+        if not os.path.isdir(path):
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+            try:
+                os.mkdir(path)
+                created = True
+            except FileExistsError:
+                pass  # another run made it just now: the lock decides which one runs
+        lock = _lock(path)
+    except OSError as error:
+        where = f" {error.filename!r}" if error.filename else ""
+        raise CommandError(
+            f"cannot create the run directory --out {path!r}: "
+            f"{error.strerror or error}{where}"
+        ) from None
+    try:
+        entries = _claim(path, force=force)
+    except BaseException:
+        RunDirectory(path, False, lock).release()
+        raise
+    return RunDirectory(path, MODEL_FILE in entries, lock, created)
+
+
+def _claim(path, *, force):
+    """Refuses or empties the locked directory as `prepare_directory` says; its entries."""
+    try:
+        entries = sorted(os.listdir(path))
     except OSError as error:
         raise CommandError(
             f"cannot read the run directory --out {path!r}: {error.strerror or error}"
@@ -107,14 +213,12 @@ def prepare_directory(path, *, force):
         for name in entries:
             if name != MODEL_FILE:
                 os.remove(os.path.join(path, name))
-        os.makedirs(path, exist_ok=True)
     except OSError as error:
         where = f" {error.filename!r}" if error.filename else ""
         raise CommandError(
-            f"cannot create the run directory --out {path!r}: "
-            f"{error.strerror or error}{where}"
+            f"cannot replace the run in --out {path!r}: {error.strerror or error}{where}"
         ) from None
-    return MODEL_FILE in entries
+    return entries
 
 
 def best_checkpoint(keras, directory):

@@ -15,13 +15,18 @@ Both subcommands share one life cycle:
 
 Ctrl-C during training stops it and goes on with steps 4 and 5 on what is
 there (the best checkpoint so far and the history), then exits with status
-130. A second Ctrl-C stops at once.
+130, even when the interrupt lands where Python would swallow it (a
+garbage-collection callback; see `_Interrupts`). A second Ctrl-C stops at
+once.
 """
 
+import functools
 import json
 import os
+import signal
 import statistics
 import sys
+import threading
 
 import numpy as np
 
@@ -111,12 +116,80 @@ def _units(text):
         units = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         units = (0,)
-    if any(unit < 1 for unit in units):
+    if not all(1 <= unit <= _builder_options.MAX_OPTION_INT for unit in units):
         raise argparse.ArgumentTypeError(
-            "expected comma-separated positive integers, e.g. 256 or 512,256. "
-            f"Received: --hidden-units={text!r}"
+            "expected comma-separated positive integers, e.g. 256 or 512,256, each at most "
+            f"{_builder_options.MAX_OPTION_INT:,}. Received: --hidden-units={text!r}"
         )
     return units
+
+
+# === Ctrl-C ===
+
+
+class _Interrupts:
+    """Remembers Ctrl-C during a run, so that no interrupt is lost.
+
+    Python raises `KeyboardInterrupt` from its SIGINT handler wherever the
+    main thread is. When that is a garbage-collection callback (JAX
+    registers one, and Keras imports JAX even on TensorFlow), the
+    interpreter reports "Exception ignored in: gc callback" and the run
+    goes on to its end, exit status 0. So, while a run lasts, the handler
+    also records the interrupt, `check()` (after every batch and epoch, and
+    before the report) raises it again, and the swallowed one's report is
+    not printed. Off the main thread, or where SIGINT is not Python's
+    default handler (ignored in a background job, or a program's own),
+    nothing is changed.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        self.requested = True
+        raise KeyboardInterrupt
+
+    def _unraisable(self, unraisable):
+        if self.requested and isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return  # recorded: check() raises it where it can stop the run
+        self._previous_hook(unraisable)
+
+    def __enter__(self):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+            self._previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._unraisable
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            sys.unraisablehook = self._previous_hook
+
+    def check(self):
+        """Raises `KeyboardInterrupt` if Ctrl-C was pressed, even if it was swallowed."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def callback(self, keras):
+        """A Keras callback that calls `check()` after every batch and epoch."""
+        interrupts = self
+
+        class StopOnInterrupt(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                interrupts.check()
+
+            def on_test_batch_end(self, batch, logs=None):
+                interrupts.check()
+
+            def on_epoch_end(self, epoch, logs=None):
+                interrupts.check()
+
+        return StopOnInterrupt()
 
 
 # === Shared steps ===
@@ -128,7 +201,40 @@ def _start(args, kind):
     if hasattr(sys.stdout, "reconfigure"):  # not on a replaced stdout, e.g. io.StringIO
         sys.stdout.reconfigure(line_buffering=True)
     args.out = args.out or _runs.default_directory(kind)
-    args.previous_model = _runs.prepare_directory(args.out, force=args.force)
+    args.run_directory = _runs.prepare_directory(args.out, force=args.force)
+    args.previous_model = args.run_directory.previous_model
+
+
+def _owning_the_run_directory(run):
+    """`run(args)`, then the run directory `_start` took is released, however `run` ends,
+    and removed if the run made it and was refused with it still empty."""
+
+    @functools.wraps(run)
+    def owning(args):
+        refused = True
+        try:
+            with _Interrupts() as args.interrupts:
+                status = run(args)
+            refused = False
+            return status
+        except (KeyboardInterrupt, OSError, MemoryError):
+            refused = False
+            raise
+        finally:
+            if getattr(args, "run_directory", None) is not None:
+                # A check that needs the backend (the replicas there are)
+                # refused the run: the directory it made goes too.
+                args.run_directory.release(refused=refused)
+
+    return owning
+
+
+def _sets(train, held_out):
+    """The sizes of the training and held-out sets, by description, for messages."""
+    return {
+        f"the training set ({1 - _data.VALIDATION_FRACTION:.0%} of the data)": len(train),
+        f"the held-out set ({_data.VALIDATION_FRACTION:.0%} of the data)": len(held_out),
+    }
 
 
 def _verbosity():
@@ -142,6 +248,8 @@ def _fit(keras, model, x_train, x_val, args):
     callbacks = [
         checkpoint,
         keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE)),
+        # Last, so that the epoch's checkpoint and history row are written first.
+        args.interrupts.callback(keras),
     ]
     print(
         f"training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
@@ -158,6 +266,7 @@ def _fit(keras, model, x_train, x_val, args):
             callbacks=callbacks,
             verbose=_verbosity(),
         )
+        args.interrupts.check()  # one swallowed after the last check
     except KeyboardInterrupt:
         interrupted = True
         print()
@@ -232,6 +341,7 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
     lines.extend(extra_lines)
     lines.append("wrote: " + (", ".join(files) if files else "nothing"))
     print("\n".join(lines))
+    interrupted = interrupted or args.interrupts.requested
     if not interrupted:
         return 0
     if checkpoint.best_epoch is None:
@@ -258,6 +368,7 @@ def _report(args, checkpoint, history, interrupted, loss_keys, extra_lines=()):
 # === train vae ===
 
 
+@_owning_the_run_directory
 def run_vae(args):
     if args.data != "digits" and not os.path.exists(args.data) and "." not in args.data:
         raise CommandError(
@@ -272,8 +383,10 @@ def run_vae(args):
          "hidden_units": args.hidden_units},
     )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
-    _start(args, "vae")
     x_train, _, x_val, labels_val = _data.shuffle_split(x, labels, seed=args.seed)
+    sets = _sets(x_train, x_val)
+    _distribute.check_sample_counts(args, sets)
+    _start(args, "vae")
 
     _distribute.prepare(args)
     keras = import_keras()
@@ -281,6 +394,7 @@ def run_vae(args):
 
     keras.utils.set_random_seed(args.seed)
     with _distribute.scope(args) as distribution:
+        _distribute.check_sample_counts(args, sets, _distribute.replicas(args))
         model = keras_recipes.vae(
             x.shape[1:],
             latent_dim=args.latent_dim,
@@ -378,6 +492,7 @@ def _vae_pictures(keras, model, x_val, labels_val, history, args):
 # === train split-brain ===
 
 
+@_owning_the_run_directory
 def run_split_brain(args):
     if args.data != "shapes" and not os.path.exists(args.data) and "." not in args.data:
         raise CommandError(
@@ -394,10 +509,12 @@ def run_split_brain(args):
          "width_multiplier": args.width_multiplier},
     )
     require("matplotlib", purpose="the pictures of `keras-recipes train`")
-    _start(args, "split-brain")
     rgb_train, labels_train, rgb_val, labels_val = _data.shuffle_split(
         rgb, labels, seed=args.seed
     )
+    sets = _sets(rgb_train, rgb_val)
+    _distribute.check_sample_counts(args, sets)
+    _start(args, "split-brain")
 
     _distribute.prepare(args)
     keras = import_keras()
@@ -408,6 +525,7 @@ def run_split_brain(args):
     lab_train = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_train))
     lab_val = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_val))
     with _distribute.scope(args) as distribution:
+        _distribute.check_sample_counts(args, sets, _distribute.replicas(args))
         model = keras_recipes.split_brain_ae(
             rgb.shape[1:],
             architecture="small",
