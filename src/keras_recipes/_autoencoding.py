@@ -177,25 +177,49 @@ def build_decoder(
     return keras.Model(inputs, outputs, name="decoder")
 
 
-def steps_per_execution_on_this_backend(steps_per_execution):
-    """`steps_per_execution`, or 1 on PyTorch.
+def _tensorflow_replicas():
+    """The replicas of the active `tf.distribute` strategy; 1 outside any scope."""
+    # Imported here, and only on TensorFlow: the other backends need not
+    # have TensorFlow installed, and the scope is TensorFlow's.
+    import tensorflow as tf
 
-    Keras's PyTorch trainer runs one batch per call and refuses any other
-    value when `fit`, `evaluate` or `predict` starts ("`steps_per_execution`
-    must be 1 with the PyTorch backend"). The setting changes the speed, not
-    the results, so the recipes' default of 32 (and a file saved with it on
-    TensorFlow or JAX) runs there with 1 instead of failing.
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def steps_per_execution_here(steps_per_execution):
+    """`steps_per_execution`, or 1 where Keras cannot run more steps per call.
+
+    The one rule the builders (at build time) and the loaders (in
+    `compile_from_config`) apply, from the backend and the active
+    distribution:
+
+    - PyTorch: Keras's trainer runs one batch per call and refuses any
+      other value when `fit`, `evaluate` or `predict` starts
+      ("`steps_per_execution` must be 1 with the PyTorch backend").
+    - TensorFlow inside a `tf.distribute` strategy scope of two replicas or
+      more (`MirroredStrategy().scope()`): Keras 3.15's `fit` loop fails
+      there with more than one step per execution (its `tf.while_loop`
+      ends in "You must feed a value for placeholder tensor"). One replica
+      runs any number.
+    - JAX, under a `keras.distribution` distribution or not, and TensorFlow
+      outside a scope: `steps_per_execution` as asked.
+
+    The setting changes the speed, not the results, so the recipes' default
+    of 32 (and a file saved with it) runs everywhere instead of failing.
     """
-    return 1 if keras.backend.backend() == "torch" else steps_per_execution
+    backend = keras.backend.backend()
+    if backend == "torch" or (backend == "tensorflow" and _tensorflow_replicas() > 1):
+        return 1
+    return steps_per_execution
 
 
 def compile_config_on_this_backend(config):
-    """A saved compile config (`Model.compile_from_config`'s argument) fit for this backend."""
+    """A saved compile config (`Model.compile_from_config`'s argument) fit for this backend and scope."""
     if "steps_per_execution" not in config:
         return config
     return {
         **config,
-        "steps_per_execution": steps_per_execution_on_this_backend(
+        "steps_per_execution": steps_per_execution_here(
             config["steps_per_execution"]
         ),
     }
@@ -210,7 +234,7 @@ def compile_autoencoder(model, *, optimizer, steps_per_execution, loss=None):
     model.compile(
         optimizer=optimizer,
         loss=loss,
-        steps_per_execution=steps_per_execution_on_this_backend(steps_per_execution),
+        steps_per_execution=steps_per_execution_here(steps_per_execution),
     )
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
