@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import strategies
 from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import keras_recipes
 from keras_recipes import _validation
@@ -221,3 +222,34 @@ def test_reconstruction_error_refuses_unknown_losses(value):
     """`ReconstructionError(reconstruction_loss)` refuses unknown names and non-strings, naming the argument."""
     assert_refused(lambda: ReconstructionError(value), ("reconstruction_loss",), type(None))
 
+
+
+# === Model names ===
+
+
+@settings(max_examples=300)
+@given(name=strategies.invalid_names())
+def test_the_shared_name_check_refuses_names_tensorflow_cannot_train(name):
+    """`_validation.name` refuses every name outside TensorFlow's root-scope rule, naming `name`."""
+    assert_refused(lambda: _validation.name(name), ("name",), type(None))
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+@settings(max_examples=12, deadline=None)
+@given(
+    name=st.one_of(strategies.valid_names(), st.text(max_size=8)),
+    builder=st.sampled_from(["mlp", "averaging_layer"]),
+)
+def test_a_name_is_refused_at_build_time_or_the_model_fits(name, builder):
+    """Any text as `name`: the builder refuses it with an error naming `name`, or the model
+    it builds fits one step (on TensorFlow, the first `fit` opens a scope of that name)."""
+    try:
+        model = getattr(keras_recipes, builder)(2, *([[1]] if builder == "mlp" else []), name=name)
+    except ValueError as error:
+        assert "`name`" in str(error) and "Received: name=" in str(error)
+        event("refused")
+        return
+    event("built")
+    inputs = np.zeros((2, 2), dtype="float32")
+    history = model.fit(inputs, model.predict(inputs, verbose=0), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

@@ -8,6 +8,7 @@ Keras form: name the argument, say what was expected, end with
 
 import math
 import numbers
+import re
 from collections.abc import Sequence
 
 # === Limits ===
@@ -209,12 +210,31 @@ def seed(value):
     return int(value)
 
 
+# TensorFlow's rule for a root name scope, which a model's name opens at its
+# first `fit` ("not a valid root scope name" otherwise), less the two
+# characters that fail elsewhere: `/` (Keras refuses it in layer names) and
+# `\\` (allowed by TensorFlow's Python check, refused by its C++ node-name
+# check when the training graph is built). Layer names derive from the
+# model's name by appending `_...`, which the rest of the pattern allows.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.>-]*")
+NAME_RULE = (
+    "a non-empty string of ASCII letters, digits and `_`, `.`, `-`, `>`, "
+    "starting with a letter, a digit or `.`"
+)
+
+
 def name(value):
-    """Check a model `name`: a non-empty string without `/` (Keras forbids it)."""
+    """Check a model `name` against `NAME_PATTERN` and return it.
+
+    Checked on every backend, so that a model built on JAX or PyTorch can
+    be trained on TensorFlow too.
+    """
     if not isinstance(value, str):
-        raise wrong_type("name", "a non-empty string", value)
-    if not value or "/" in value:
-        raise invalid("name", "a non-empty string without `/`", value)
+        raise wrong_type("name", NAME_RULE, value)
+    if NAME_PATTERN.fullmatch(value) is None:
+        raise invalid(
+            "name", NAME_RULE, value, "TensorFlow refuses other names when training starts"
+        )
     return value
 
 
