@@ -83,16 +83,17 @@ def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_di
                 3,
                 strides=2,
                 padding="same",
+                data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
                 kernel_initializer=_building.kernel_initializer(seed, index),
                 name=f"{prefix}_conv_{index}",
             )(tensor)
-        tensor = keras.layers.Flatten(name=f"{prefix}_flatten")(tensor)
+        tensor = keras.layers.Flatten(data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten")(tensor)
         units = (intermediate_dim,)
         index = len(filters)
     else:
         if len(inputs.shape) > 2:
-            tensor = keras.layers.Flatten(name=f"{prefix}_flatten")(tensor)
+            tensor = keras.layers.Flatten(data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten")(tensor)
         units = hidden_units
     tensor = _building.dense_stack(
         tensor,
@@ -140,6 +141,7 @@ def build_decoder(
                 3,
                 strides=2,
                 padding="same",
+                data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
                 kernel_initializer=_building.kernel_initializer(seed, index),
                 name=f"{prefix}_conv_transpose_{position}",
@@ -148,6 +150,7 @@ def build_decoder(
             shape[-1],
             3,
             padding="same",
+            data_format=_building.IMAGE_FORMAT,
             activation=output_activation,
             dtype=float32_under_mixed_precision(),
             kernel_initializer=_building.kernel_initializer(seed, index + 1),

@@ -7,7 +7,7 @@ the package loads after Keras, as `keras.saving.load_model` needs.
 import keras
 from keras import ops
 
-from keras_recipes import _validation, color
+from keras_recipes import _building, _validation, color
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -70,8 +70,16 @@ def _downsample(images, size):
         return images
     if height % size[0] == 0 and width % size[1] == 0:
         pool = (height // size[0], width // size[1])
-        return ops.average_pool(images, pool, strides=pool, padding="valid")
-    return ops.image.resize(images, size, interpolation="bilinear", antialias=True)
+        return ops.average_pool(
+            images, pool, strides=pool, padding="valid", data_format=_building.IMAGE_FORMAT
+        )
+    return ops.image.resize(
+        images,
+        size,
+        interpolation="bilinear",
+        antialias=True,
+        data_format=_building.IMAGE_FORMAT,
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
