@@ -21,7 +21,13 @@ class SelectChannels(keras.layers.Layer):
 
     Args:
         channels: the channel indices to keep, a non-empty list of
-            non-negative integers.
+            non-negative integers, each below the input's number of
+            channels.
+
+    Raises:
+        ValueError: when `channels` is empty or holds a negative index, or,
+            when the layer is built, an index beyond the input's channels.
+        TypeError: when `channels` is not a list.
 
     Example:
 
@@ -47,10 +53,35 @@ class SelectChannels(keras.layers.Layer):
             )
         self.channels = [int(index) for index in channels]
 
+    def _check_input(self, input_shape):
+        """Refuse an input whose last axis lacks one of `channels`.
+
+        Refused here because `ops.take` does not: out of range, JAX clamps
+        or wraps the index, or returns NaN, and TensorFlow's CPU kernel
+        fails only when the model runs.
+        """
+        available = input_shape[-1] if input_shape else None
+        if available is None:
+            return
+        largest = max(self.channels)
+        if largest >= available:
+            raise _validation.invalid(
+                "channels",
+                f"indices below the input's {available} channels (the last axis "
+                f"of the input of shape {tuple(input_shape)})",
+                self.channels,
+                f"Index {largest} is not a channel of this input",
+            )
+
+    def build(self, input_shape):
+        self._check_input(input_shape)
+        super().build(input_shape)
+
     def call(self, inputs):
         return ops.take(inputs, self.channels, axis=-1)
 
     def compute_output_shape(self, input_shape):
+        self._check_input(input_shape)
         return (*input_shape[:-1], len(self.channels))
 
     def get_config(self):
