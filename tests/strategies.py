@@ -361,11 +361,20 @@ HUGE = 2**31
 """A size no recipe builds: a sample of this many features, or a Dense layer this wide on any input."""
 
 
+BEYOND_FLOAT = (10**400, 2**1024, 2**1024 + 1, 10**309)
+"""Integers no float holds: `float()` of each raises OverflowError."""
+
+
 def huge_integers():
-    """Sizes from `HUGE` up, Python and numpy integers: models too big to build."""
+    """Sizes from `HUGE` up, Python and numpy integers: models too big to build.
+
+    Integers beyond any float and beyond 64 bits included, which a check
+    that converts to float or to a backend integer would crash on.
+    """
     return st.one_of(
         st.integers(min_value=HUGE, max_value=10**30),
         st.integers(min_value=HUGE, max_value=2**62).map(np.int64),
+        st.sampled_from([*BEYOND_FLOAT, 2**63, 2**64]),
     )
 
 
@@ -478,9 +487,16 @@ def wrong_number_types():
     )
 
 
+def beyond_float_numbers():
+    """Real numbers no float holds, either sign: Python ints and `Fraction`s of 10**400 or 2**1024."""
+    return st.sampled_from(BEYOND_FLOAT).flatmap(
+        lambda value: st.sampled_from([value, -value, Fraction(value), Fraction(-value, 3)])
+    )
+
+
 def invalid_numbers(low=0.0, high=math.inf, strictly_positive=False):
-    """Anything a finite real argument in `[low, high]` refuses."""
-    strategies = [non_finite_numbers(), wrong_number_types()]
+    """Anything a finite real argument in `[low, high]` refuses, numbers beyond a float included."""
+    strategies = [non_finite_numbers(), wrong_number_types(), beyond_float_numbers()]
     # A filter, not `exclude_max`: -0.0 is not below 0.0.
     below = st.floats(max_value=low, allow_infinity=False, allow_nan=False)
     strategies.append(below.filter(lambda value: value <= low if strictly_positive else value < low))
@@ -800,6 +816,9 @@ def invalid_bin_centers():
                 [[0, math.nan], [1, 1]],
                 [[0, math.inf], [1, 1]],
                 [[0, 0], [1]],
+                [[10**400, 0], [1, 1]],
+                [[0, -(2**1024)], [1, 1]],
+                [[1e39, 0], [1, 1]],
                 "ab",
                 3,
                 [[None, 0], [1, 1]],
@@ -836,6 +855,7 @@ def invalid_split_brain_ae_calls():
         "width_multiplier": st.one_of(
             invalid_numbers(strictly_positive=True),
             st.floats(min_value=1e4, allow_infinity=False),
+            huge_integers(),
         ),
         "optimizer": invalid_optimizers(),
         "seed": invalid_seeds(),

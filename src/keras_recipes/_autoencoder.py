@@ -131,7 +131,7 @@ def autoencoder(
         "autoencoder", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
-    noise_stddev = _autoencoding_checks.real_number(
+    noise_stddev = _validation.real_number(
         "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
     )
     optimizer = _building.optimizer(optimizer)

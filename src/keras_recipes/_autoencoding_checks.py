@@ -5,9 +5,6 @@ Pure Python, like `_validation.py`: `param_count.vae` and
 importing Keras, so a configuration one accepts the other accepts too.
 """
 
-import math
-import numbers
-
 from keras_recipes import _validation
 
 ARCHITECTURES = ("dense", "conv")
@@ -35,23 +32,9 @@ def input_shape(value):
     return _validation.sample_size("input_shape", value, tuple(map(int, value)))
 
 
-def real_number(argument, value, *, low=0.0, high=math.inf):
-    """Check a finite real number in `[low, high]`; return it as `float`."""
-    expected = (
-        f"a number of at least {low}"
-        if high == math.inf
-        else f"a number between {low} and {high}"
-    )
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _validation.wrong_type(argument, expected, value)
-    if not (math.isfinite(value) and low <= value <= high):
-        raise _validation.invalid(argument, expected, value)
-    return float(value)
-
-
 def beta(value):
     """Check the KL weight `beta` of a (beta-)VAE: a finite number of at least 0."""
-    return real_number("beta", value)
+    return _validation.real_number("beta", value)
 
 
 def reconstruction_loss(value):

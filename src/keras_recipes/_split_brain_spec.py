@@ -5,8 +5,6 @@ so that both read one table of layers and accept the same arguments. No
 Keras and no numpy here: `keras_recipes.param_count` must import neither.
 """
 
-import math
-import numbers
 
 from keras_recipes import _validation
 
@@ -175,9 +173,12 @@ def _bin_centers(value):
         rows = [tuple(float(number) for number in row) for row in value]
     except (TypeError, ValueError):
         raise _validation.wrong_type("ab_bin_centers", expected, value) from None
+    except OverflowError:
+        # A number no float holds (10**400): not finite, as far as a float32 model goes.
+        raise _validation.invalid("ab_bin_centers", expected, value) from None
     if (
         len(rows) < 2
-        or any(len(row) != 2 or not all(map(math.isfinite, row)) for row in rows)
+        or any(len(row) != 2 or not all(map(_validation.is_float32, row)) for row in rows)
         or len(set(rows)) != len(rows)
     ):
         raise _validation.invalid("ab_bin_centers", expected, value)
@@ -204,21 +205,14 @@ def arguments(
     input_shape = _input_shape(input_shape)
     channel_groups = _channel_groups(channel_groups, input_shape[2])
     losses = _losses(loss)
-    if _validation.is_int(num_l_bins) and num_l_bins < 2:
-        raise _validation.invalid("num_l_bins", "an integer of at least 2", num_l_bins)
-    num_l_bins = _validation.positive_int("num_l_bins", num_l_bins)
+    num_l_bins = _validation.bin_count("num_l_bins", num_l_bins)
     ab_bin_centers = _bin_centers(ab_bin_centers)
     architecture = _validation.choice("architecture", architecture, ARCHITECTURES)
-    if isinstance(width_multiplier, bool) or not isinstance(width_multiplier, numbers.Real):
-        raise _validation.wrong_type(
-            "width_multiplier", "a positive number", width_multiplier
-        )
-    if not (math.isfinite(width_multiplier) and width_multiplier > 0):
-        raise _validation.invalid("width_multiplier", "a positive number", width_multiplier)
+    multiplier = _validation.real_number("width_multiplier", width_multiplier, above_low=True)
     # The widest layer, fc6, must get a width an integer holds: a huge
     # multiplier would overflow `round()` to infinity before any count.
     widest = max(row[4] for row in _LAYERS[architecture] if row[4] is not None) / 2
-    if widest * width_multiplier > _validation.MAX_WIDTH:
+    if widest * multiplier > _validation.MAX_WIDTH:
         raise _validation.invalid(
             "width_multiplier",
             f"a positive number of at most {_validation.MAX_WIDTH / widest:g} for "
@@ -244,7 +238,7 @@ def arguments(
         num_l_bins,
         ab_bin_centers,
         architecture,
-        float(width_multiplier),
+        multiplier,
     )
 
 

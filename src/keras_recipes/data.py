@@ -14,7 +14,6 @@ Both return sRGB float32 images in [0, 1], channels-last; convert them with
 numpy: importing this module loads no Keras.
 """
 
-import numbers
 
 import numpy as np
 
@@ -129,11 +128,7 @@ def colored_shapes(n, size=32, num_classes=4, hue_spread=1 / 3, seed=None):
         raise _validation.invalid(
             "num_classes", f"an integer from 2 to {len(SHAPES)}", num_classes
         )
-    if isinstance(hue_spread, bool) or not isinstance(hue_spread, numbers.Real):
-        raise _validation.wrong_type("hue_spread", "a non-negative number", hue_spread)
-    if not (0 <= hue_spread < float("inf")):
-        raise _validation.invalid("hue_spread", "a non-negative number", hue_spread)
-    hue_spread = float(hue_spread)
+    hue_spread = _validation.real_number("hue_spread", hue_spread)
     seed = _validation.seed(seed)
     rng = np.random.default_rng(seed)
 
