@@ -24,7 +24,7 @@ import math
 import keras
 import numpy as np
 
-from keras_recipes import _autoencoding_checks, _building
+from keras_recipes import _autoencoding_checks, _building, _validation
 
 HIDDEN_ACTIVATION = "relu"
 
@@ -217,13 +217,18 @@ def steps_per_execution_here(steps_per_execution):
 
 
 def compile_config_on_this_backend(config):
-    """A saved compile config (`Model.compile_from_config`'s argument) fit for this backend and scope."""
+    """A saved compile config (`Model.compile_from_config`'s argument) fit for this backend and scope.
+
+    Its `steps_per_execution` is checked as the builders check theirs: a
+    file's value out of range is refused naming it, rather than
+    overflowing inside `fit`.
+    """
     if "steps_per_execution" not in config:
         return config
     return {
         **config,
         "steps_per_execution": steps_per_execution_here(
-            config["steps_per_execution"]
+            _validation.steps_per_execution(config["steps_per_execution"])
         ),
     }
 

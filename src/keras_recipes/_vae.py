@@ -104,6 +104,15 @@ class VariationalAutoencoder(keras.Model):
             "beta": self.beta,
         }
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # `__init__` checks the values as `vae()` does; a key the file lacks
+        # would silently take its default there.
+        _validation.config_keys(
+            "VariationalAutoencoder", config, ("reconstruction_loss", "beta")
+        )
+        return super().from_config(config, custom_objects=custom_objects)
+
 
 def vae(
     input_shape,

@@ -231,6 +231,24 @@ def bin_count(argument, value):
     return int(value)
 
 
+def config_keys(class_name, config, keys):
+    """Check that a saved `config` of our `class_name` has every key in `keys`; return it.
+
+    A file saved by this library always writes them; one without them was
+    edited, and is refused naming the key rather than failing with a bare
+    KeyError (or loading with a default nobody chose).
+    """
+    if not isinstance(config, dict):
+        raise wrong_type("config", f"a dict, the config of a saved {class_name}", config)
+    for key in keys:
+        if key not in config:
+            raise ValueError(
+                f"Invalid config for `{class_name}`: the key `{key}` is missing. "
+                f"Received: config keys={sorted(config)}"
+            )
+    return config
+
+
 def boolean(argument, value):
     """Check that `value` is a `bool` (not merely truthy) and return it."""
     if not isinstance(value, bool):
