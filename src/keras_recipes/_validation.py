@@ -87,18 +87,19 @@ def positive_int(argument, value):
     return int(value)
 
 
-def sample_size(argument, value, shape):
+def sample_size(argument, value, shape, *, what="sample"):
     """Refuse a sample shape of more than `MAX_SAMPLE_SIZE` numbers; return `shape`.
 
-    `value` is the argument as the user gave it, for the message.
+    `value` is the argument as the user gave it, for the message; `what`
+    names the array of that shape in it.
     """
     size = math.prod(shape)
     if size > MAX_SAMPLE_SIZE:
         raise invalid(
             argument,
-            f"a sample of at most {MAX_SAMPLE_SIZE:,} numbers (2**31 - 1)",
+            f"a {what} of at most {MAX_SAMPLE_SIZE:,} numbers (2**31 - 1)",
             value,
-            f"One sample of this shape holds {size:,} numbers, "
+            f"One {what} of this shape holds {size:,} numbers, "
             f"{gibibytes(4 * size)} GiB as float32",
         )
     return shape
