@@ -190,13 +190,6 @@ def test_submodel_refuses_invalid_arguments(call, small_model):
     assert_refused(lambda: keras_recipes.submodel(small_model, **kwargs), names, type(None))
 
 
-@settings(max_examples=100)
-@given(seed=strategies.invalid_seeds())
-def test_sampling_refuses_invalid_seeds(seed):
-    """`Sampling(seed=...)` refuses negative and non-integer seeds, naming `seed`."""
-    assert_refused(lambda: Sampling(seed=seed), ("seed",), type(None))
-
-
 def _invalid_channels():
     from hypothesis import strategies as st
 
@@ -344,3 +337,22 @@ def test_numbers_beyond_range_are_refused_naming_the_argument(builder, base, arg
         getattr(keras_recipes, builder)(**kwargs)
     assert not isinstance(info.value, no_building)
     assert f"`{argument}`" in str(info.value) and "Received:" in str(info.value)
+
+
+@settings(max_examples=100)
+@given(beta=strategies.invalid_numbers())
+def test_vae_loss_refuses_invalid_betas(beta):
+    """`losses.vae_loss(..., beta=...)` refuses negative, non-finite and beyond-float betas
+    (10**400, 2**1024) and non-numbers, naming `beta`, as `vae()` does."""
+    from keras_recipes import losses
+
+    ones = np.ones((2, 3), dtype="float32")
+    zeros = np.zeros((2, 2), dtype="float32")
+    assert_refused(lambda: losses.vae_loss(ones, ones, zeros, zeros, beta=beta), ("beta",), type(None))
+
+
+@settings(max_examples=100)
+@given(seed=st.one_of(strategies.invalid_seeds(), st.sampled_from(strategies.BEYOND_FLOAT)))
+def test_sampling_refuses_seeds_beyond_its_backend_and_invalid_ones(seed):
+    """`Sampling(seed=...)` refuses negative, non-integer and huge seeds (10**400), naming `seed`."""
+    assert_refused(lambda: Sampling(seed=seed), ("seed",), type(None))
