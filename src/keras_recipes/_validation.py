@@ -308,30 +308,36 @@ def seed(value):
     return int(value)
 
 
-# TensorFlow's rule for a root name scope, which a model's name opens at its
-# first `fit` ("not a valid root scope name" otherwise), less the two
-# characters that fail elsewhere: `/` (Keras refuses it in layer names) and
-# `\\` (allowed by TensorFlow's Python check, refused by its C++ node-name
-# check when the training graph is built). Layer names derive from the
-# model's name by appending `_...`, which the rest of the pattern allows.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.>-]*")
+# The names every backend trains under. TensorFlow's rule for a root name
+# scope, which a model's name opens at its first `fit` ("not a valid root
+# scope name" otherwise), is `[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*`; less the
+# characters that fail elsewhere: `/` (Keras refuses it in layer names), a
+# backslash (allowed by TensorFlow's Python check, refused by its C++
+# node-name check when the training graph is built) and `.` (PyTorch's
+# parameter names cannot hold it, and Keras names each weight
+# `{layer name}/{weight}`). Layer names derive from the model's name by
+# appending `_...`, which the rest of the pattern allows.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_>-]*")
 NAME_RULE = (
-    "a non-empty string of ASCII letters, digits and `_`, `.`, `-`, `>`, "
-    "starting with a letter, a digit or `.`"
+    "a non-empty string of ASCII letters, digits, `_`, `-` and `>`, "
+    "starting with a letter or a digit"
 )
 
 
 def name(value):
     """Check a model `name` against `NAME_PATTERN` and return it.
 
-    Checked on every backend, so that a model built on JAX or PyTorch can
-    be trained on TensorFlow too.
+    Checked on every backend, so that a model built on one backend can be
+    trained on the others.
     """
     if not isinstance(value, str):
         raise wrong_type("name", NAME_RULE, value)
     if NAME_PATTERN.fullmatch(value) is None:
         raise invalid(
-            "name", NAME_RULE, value, "TensorFlow refuses other names when training starts"
+            "name",
+            NAME_RULE,
+            value,
+            "TensorFlow refuses other names when training starts, PyTorch a `.`",
         )
     return value
 
