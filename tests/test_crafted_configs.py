@@ -93,7 +93,11 @@ def _craft(source, target, class_name, key, value):
             data = original.read(item)
             if item.filename == "config.json":
                 config = json.loads(data)
-                holder = config["compile_config"] if class_name == "compile_config" else _find_class(config, class_name)
+                holder = (
+                    config["compile_config"]
+                    if class_name == "compile_config"
+                    else _find_class(config, class_name)
+                )
                 assert holder is not None and key in holder, (class_name, key)
                 if value is MISSING:
                     del holder[key]

@@ -88,12 +88,16 @@ def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_di
                 kernel_initializer=_building.kernel_initializer(seed, index),
                 name=f"{prefix}_conv_{index}",
             )(tensor)
-        tensor = keras.layers.Flatten(data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten")(tensor)
+        tensor = keras.layers.Flatten(
+            data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten"
+        )(tensor)
         units = (intermediate_dim,)
         index = len(filters)
     else:
         if len(inputs.shape) > 2:
-            tensor = keras.layers.Flatten(data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten")(tensor)
+            tensor = keras.layers.Flatten(
+                data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten"
+            )(tensor)
         units = hidden_units
     tensor = _building.dense_stack(
         tensor,
