@@ -222,8 +222,8 @@ def test_reconstruction_error_refuses_unknown_losses(value):
 
 @settings(max_examples=300)
 @given(name=strategies.invalid_names())
-def test_the_shared_name_check_refuses_names_tensorflow_cannot_train(name):
-    """`_validation.name` refuses every name outside TensorFlow's root-scope rule, naming `name`."""
+def test_the_shared_name_check_refuses_names_a_backend_cannot_train(name):
+    """`_validation.name` refuses every name outside the rule every backend trains under, naming `name`."""
     assert_refused(lambda: _validation.name(name), ("name",), type(None))
 
 
