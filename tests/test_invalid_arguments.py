@@ -294,9 +294,9 @@ def test_ab_quantisers_refuse_invalid_bin_centres(centers, function):
 
 # === Numbers beyond range, every numeric argument ===
 
-# (builder, base call, argument, how the number goes in). Arguments the
-# architecture in the base call does not use are left out: they are checked
-# for type and sign only (see `strategies._autoencoder_mismatches`).
+# (builder, base call, argument, how the number goes in). The autoencoders'
+# arguments that the base call's architecture does not use are in too:
+# they build nothing, but are held to the widest layer all the same.
 _NUMERIC_ARGUMENTS = [
     ("mlp", 0, "input_dim", None), ("mlp", 0, "units", "list"),
     ("shared_mlp", 1, "input_dim", None), ("shared_mlp", 1, "shared_units", None),
@@ -306,6 +306,8 @@ _NUMERIC_ARGUMENTS = [
     ("averaging_layer", 3, "input_dim", None),
     ("vae", 4, "input_shape", "list"), ("vae", 4, "latent_dim", None),
     ("vae", 4, "hidden_units", "list"), ("vae", 4, "beta", None),
+    ("vae", 4, "filters", "list"), ("vae", 4, "intermediate_dim", None),
+    ("autoencoder", 5, "hidden_units", "list"),
     ("vae", 4, "steps_per_execution", None),
     ("autoencoder", 5, "input_shape", "list"), ("autoencoder", 5, "latent_dim", None),
     ("autoencoder", 5, "filters", "list"), ("autoencoder", 5, "intermediate_dim", None),

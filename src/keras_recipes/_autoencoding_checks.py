@@ -82,6 +82,21 @@ def sizes(shape, latent_dim, architecture, hidden_units, filters, intermediate_d
                 shape,
                 "Pad or crop the images, or use fewer filters",
             )
+    # The arguments this architecture does not use build nothing, so the
+    # parameter count never bounds them: held to the widest layer any
+    # architecture could build from them.
+    unused = (
+        {"filters": filters, "intermediate_dim": (intermediate_dim,)}
+        if architecture == "dense"
+        else {"hidden_units": hidden_units}
+    )
+    for argument, widths in unused.items():
+        if any(width > _validation.MAX_WIDTH for width in widths):
+            raise _validation.invalid(
+                argument,
+                f"widths of at most {_validation.MAX_WIDTH:,} (2**31 - 1)",
+                widths if argument != "intermediate_dim" else intermediate_dim,
+            )
     return shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
 
 
