@@ -526,21 +526,21 @@ def invalid_seeds():
 
 # The model names every backend trains under (`_validation.NAME_PATTERN`,
 # kept here as a literal so that a change to the rule shows in the tests too).
-VALID_NAME = r"[A-Za-z0-9][A-Za-z0-9_>-]*"
+VALID_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 
 
 def valid_names():
-    """Model names every backend trains under: ASCII letters, digits, `_->`, not starting `_` or `-`."""
+    """Model names every backend trains under: ASCII letters, digits, `_`, `-`, not starting `_` or `-`."""
     return st.from_regex(VALID_NAME, fullmatch=True).filter(lambda text: len(text) <= 20)
 
 
 def invalid_names():
-    """Names refused at build time: empty, with `/`, `.`, a space, `:`, a backslash,
+    """Names refused at build time: empty, with `/`, `.`, `>`, a space, `:`, a backslash,
     non-ASCII, a leading `_` or `-`, a trailing newline, or not a string."""
     import re
 
     return st.one_of(
-        st.sampled_from(["", "my model", "a:b", "a\\b", "mlp\n", "_mlp", "-mlp", "modèle", "a/b", "a.b", "."]),
+        st.sampled_from(["", "my model", "a:b", "a\\b", "mlp\n", "_mlp", "-mlp", "modèle", "a/b", "a.b", ".", "a>b", "0>"]),
         st.text(min_size=0, max_size=4).map(lambda text: f"{text}/{text}"),
         st.text(max_size=6).filter(lambda text: re.fullmatch(VALID_NAME, text) is None),
         st.sampled_from([None, 0, 1.5, True, b"mlp", ["mlp"], np.array("mlp")]),

@@ -312,14 +312,15 @@ def seed(value):
 # scope, which a model's name opens at its first `fit` ("not a valid root
 # scope name" otherwise), is `[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*`; less the
 # characters that fail elsewhere: `/` (Keras refuses it in layer names), a
-# backslash (allowed by TensorFlow's Python check, refused by its C++
-# node-name check when the training graph is built) and `.` (PyTorch's
-# parameter names cannot hold it, and Keras names each weight
-# `{layer name}/{weight}`). Layer names derive from the model's name by
-# appending `_...`, which the rest of the pattern allows.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_>-]*")
+# backslash and `>` (allowed by TensorFlow's Python check, refused by its
+# C++ node-name check when the training graph is built: `>` is kept for
+# TensorFlow's internal ops) and `.` (PyTorch's parameter names cannot hold
+# it, and Keras names each weight `{layer name}/{weight}`). Layer names
+# derive from the model's name by appending `_...`, which the rest of the
+# pattern allows.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 NAME_RULE = (
-    "a non-empty string of ASCII letters, digits, `_`, `-` and `>`, "
+    "a non-empty string of ASCII letters, digits, `_` and `-`, "
     "starting with a letter or a digit"
 )
 
@@ -337,7 +338,7 @@ def name(value):
             "name",
             NAME_RULE,
             value,
-            "TensorFlow refuses other names when training starts, PyTorch a `.`",
+            "TensorFlow or PyTorch refuses other names when training starts",
         )
     return value
 
