@@ -10,10 +10,13 @@ Modes:
 
 - `mirrored OUT`: TensorFlow, the CPU split into two logical devices before
   TensorFlow's first operation; every recipe built, compiled and trained
-  inside `MirroredStrategy` scopes over one and over two devices.
+  inside `MirroredStrategy` scopes over one and over two devices, and
+  built with its defaults in the two-device scope and fit, as a user
+  following Keras's guide would.
 - `jax-data-parallel OUT`: JAX with `XLA_FLAGS` asking for two host
   devices; every recipe trained under `keras.distribution.DataParallel`
-  over both, and without a distribution, on the same global batches.
+  over both, and without a distribution, on the same global batches; and
+  built with its defaults under the distribution and fit.
   It also trains `PROCESS_VAE` alone, on one device with whole global
   batches: the reference of the multi-process run, which
   `examples/jax_multiprocess_vae.py` makes (each process feeding its own
@@ -78,14 +81,24 @@ def _data(model, name, seed):
 def _build(name, args, kwargs, **overrides):
     import keras_recipes
 
-    kwargs = {**kwargs, **overrides}
-    if name in ("vae", "autoencoder"):
-        # Keras 3.15 on TensorFlow cannot run more than one step per
-        # execution under a MirroredStrategy of two replicas (the `fit`
-        # loop's `tf.while_loop` fails with "You must feed a value for
-        # placeholder tensor"), and these two builders default to 32.
-        kwargs.setdefault("steps_per_execution", 1)
-    return getattr(keras_recipes, name)(*args, **kwargs)
+    return getattr(keras_recipes, name)(*args, **{**kwargs, **overrides})
+
+
+def _with_defaults(name, args, kwargs, seed):
+    """The row built as a user would, with the builder's defaults, and fit for one epoch.
+
+    Called inside the scope or distribution under test: Keras's guide builds
+    and compiles there, then fits. Returns the loss history and the
+    `steps_per_execution` the model was compiled with, or the error `fit`
+    raised, so that one failing recipe does not hide the others' results.
+    """
+    model = _build(name, args, kwargs)
+    x, y = _data(model, name, seed=seed)
+    try:
+        history = _fit(model, x, y)
+    except Exception as error:  # noqa: BLE001  (the test reports which recipe failed and how)
+        return {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+    return {"history": history, "steps_per_execution": model.steps_per_execution}
 
 
 def _fit(model, x, y):
@@ -147,6 +160,8 @@ def mirrored(out):
         # MirroredVariable (or, for state kept per replica such as a seed,
         # another DistributedValues) with one component per replica.
         kinds = sorted({type(v.value).__name__ for v in variables})
+        with two.scope():
+            defaults = _with_defaults(name, args, kwargs, seed=index)
         replicas_per_variable = sorted(
             {len(v.value.values) for v in variables if hasattr(v.value, "values")}
         )
@@ -164,6 +179,7 @@ def mirrored(out):
             "history_two": history_two,
             "random": is_random(name, kwargs),
             "step": _step(start, after_two),
+            "defaults": defaults,
         }
         # The same recipe, with the same initial weights, on one replica
         # with the same global batches.
@@ -225,6 +241,7 @@ def jax_data_parallel(out):
             start = _weights(model)
             history_two = _fit(model, x, y)
             after_two = _weights(model)
+            defaults = _with_defaults(name, args, kwargs, seed=index)
         finally:
             keras.distribution.set_distribution(None)
         reference = _build(name, args, kwargs, optimizer=COMPARISON_OPTIMIZER)
@@ -240,6 +257,7 @@ def jax_data_parallel(out):
                 "random": is_random(name, kwargs),
                 "history_two": history_two,
                 "history_one": history_one,
+                "defaults": defaults,
                 "weight_difference": difference,
                 "weight_scale": scale,
                 "step": _step(start, after_two),
@@ -305,6 +323,27 @@ def main(argv=None):
     else:
         jax_data_parallel(args.out)
 
+
+
+# === Reading reports (used by the tests) ===
+
+
+def row(report, index):
+    """The report's row for `RECIPES[index]`, after checking that it is that recipe's."""
+    from test_recipes import RECIPES
+
+    found = report["recipes"][index]
+    name, args, kwargs, _ = RECIPES[index]
+    assert found["recipe"] == [name, repr(args), repr(kwargs)]
+    return found
+
+
+def each_row():
+    """A `pytest.mark.parametrize` of `index` over every row of `RECIPES`."""
+    import pytest
+    from test_recipes import RECIPES, _id
+
+    return pytest.mark.parametrize("index", range(len(RECIPES)), ids=[_id(r) for r in RECIPES])
 
 
 # === Launching workers (used by the tests) ===

@@ -363,11 +363,20 @@ HUGE = 2**31
 """A size no recipe builds: a sample of this many features, or a Dense layer this wide on any input."""
 
 
+BEYOND_FLOAT = (10**400, 2**1024, 2**1024 + 1, 10**309)
+"""Integers no float holds: `float()` of each raises OverflowError."""
+
+
 def huge_integers():
-    """Sizes from `HUGE` up, Python and numpy integers: models too big to build."""
+    """Sizes from `HUGE` up, Python and numpy integers: models too big to build.
+
+    Integers beyond any float and beyond 64 bits included, which a check
+    that converts to float or to a backend integer would crash on.
+    """
     return st.one_of(
         st.integers(min_value=HUGE, max_value=10**30),
         st.integers(min_value=HUGE, max_value=2**62).map(np.int64),
+        st.sampled_from([*BEYOND_FLOAT, 2**63, 2**64]),
     )
 
 
@@ -480,9 +489,16 @@ def wrong_number_types():
     )
 
 
+def beyond_float_numbers():
+    """Real numbers no float holds, either sign: Python ints and `Fraction`s of 10**400 or 2**1024."""
+    return st.sampled_from(BEYOND_FLOAT).flatmap(
+        lambda value: st.sampled_from([value, -value, Fraction(value), Fraction(-value, 3)])
+    )
+
+
 def invalid_numbers(low=0.0, high=math.inf, strictly_positive=False):
-    """Anything a finite real argument in `[low, high]` refuses."""
-    strategies = [non_finite_numbers(), wrong_number_types()]
+    """Anything a finite real argument in `[low, high]` refuses, numbers beyond a float included."""
+    strategies = [non_finite_numbers(), wrong_number_types(), beyond_float_numbers()]
     # A filter, not `exclude_max`: -0.0 is not below 0.0.
     below = st.floats(max_value=low, allow_infinity=False, allow_nan=False)
     strategies.append(below.filter(lambda value: value <= low if strictly_positive else value < low))
@@ -510,11 +526,25 @@ def invalid_seeds():
     )
 
 
+# The model names every backend trains under (`_validation.NAME_PATTERN`,
+# kept here as a literal so that a change to the rule shows in the tests too).
+VALID_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+
+
+def valid_names():
+    """Model names every backend trains under: ASCII letters, digits, `_`, `-`, not starting `_` or `-`."""
+    return st.from_regex(VALID_NAME, fullmatch=True).filter(lambda text: len(text) <= 20)
+
+
 def invalid_names():
-    """Names Keras refuses: empty, with `/`, or not a string."""
+    """Names refused at build time: empty, with `/`, `.`, `>`, a space, `:`, a backslash,
+    non-ASCII, a leading `_` or `-`, a trailing newline, or not a string."""
+    import re
+
     return st.one_of(
-        st.just(""),
+        st.sampled_from(["", "my model", "a:b", "a\\b", "mlp\n", "_mlp", "-mlp", "modèle", "a/b", "a.b", ".", "a>b", "0>"]),
         st.text(min_size=0, max_size=4).map(lambda text: f"{text}/{text}"),
+        st.text(max_size=6).filter(lambda text: re.fullmatch(VALID_NAME, text) is None),
         st.sampled_from([None, 0, 1.5, True, b"mlp", ["mlp"], np.array("mlp")]),
     )
 
@@ -788,6 +818,9 @@ def invalid_bin_centers():
                 [[0, math.nan], [1, 1]],
                 [[0, math.inf], [1, 1]],
                 [[0, 0], [1]],
+                [[10**400, 0], [1, 1]],
+                [[0, -(2**1024)], [1, 1]],
+                [[1e39, 0], [1, 1]],
                 "ab",
                 3,
                 [[None, 0], [1, 1]],
@@ -824,6 +857,7 @@ def invalid_split_brain_ae_calls():
         "width_multiplier": st.one_of(
             invalid_numbers(strictly_positive=True),
             st.floats(min_value=1e4, allow_infinity=False),
+            huge_integers(),
         ),
         "optimizer": invalid_optimizers(),
         "seed": invalid_seeds(),

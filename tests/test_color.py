@@ -1,6 +1,7 @@
 """Tests of `keras_recipes.color`: sRGB <-> Lab against scikit-image, and the quantisers."""
 
 import itertools
+import math
 import warnings
 
 import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
@@ -205,3 +206,33 @@ def test_ab_quantisers_refuse_arrays_that_are_not_pairs(call, argument):
     """ab or bin centres whose last axis is not (a, b) raise ValueError naming the argument and its shape."""
     with pytest.raises(ValueError, match=rf"`{argument}`.*Received: {argument}.shape="):
         call()
+
+
+# === Values outside the bins ===
+
+
+def test_quantize_l_clips_out_of_range_lightness_and_gives_nan_no_bin():
+    """L below 0 or above 100 (infinities included) goes to the end bins; NaN to -1, never -2**31."""
+    lightness = [-1e30, -math.inf, -5.0, 105.0, 1e30, math.inf, math.nan]
+    assert _numpy(color.quantize_l(lightness)).tolist() == [0, 0, 0, 49, 49, 49, -1]
+    assert _numpy(color.quantize_l([100.0, math.nan], num_bins=2**24)).tolist() == [2**24 - 1, -1]
+
+
+def test_dequantize_l_gives_nan_for_indices_that_are_not_bins():
+    """Indices below 0 or from `num_bins` up dequantise to NaN, so NaN survives a round trip."""
+    values = _numpy(color.dequantize_l([-1, 0, 49, 50, 2**31 - 1]))
+    assert np.isnan(values[[0, 3, 4]]).all() and values[1:3].tolist() == [1.0, 99.0]
+    assert np.isnan(_numpy(color.dequantize_l(color.quantize_l([math.nan]))))[0]
+
+
+def test_ab_quantisers_give_no_bin_for_non_finite_pairs_and_nan_for_non_bins():
+    """A pair with NaN or an infinity quantises to -1; an index outside the centres dequantises
+    to (NaN, NaN), not a wrapped or clamped bin."""
+    ab = [[0.0, 0.0], [math.nan, 0.0], [0.0, math.inf], [-math.inf, 5.0], [1e6, -1e6]]
+    indices = _numpy(color.quantize_ab(ab)).tolist()
+    assert indices[1:4] == [-1, -1, -1]
+    assert indices[0] >= 0 and indices[4] >= 0
+    centers = [[0.0, 0.0], [10.0, -10.0]]
+    values = _numpy(color.dequantize_ab([-1, 1, 2, 2**31 - 1], centers))
+    assert values[1].tolist() == [10.0, -10.0]
+    assert np.isnan(values[[0, 2, 3]]).all()

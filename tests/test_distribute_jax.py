@@ -17,6 +17,7 @@ processes of its own anyway. They run in the JAX run of the suite
 """
 
 import importlib.util
+import inspect
 import json
 import math
 import os
@@ -83,14 +84,8 @@ def data_parallel(tmp_path_factory):
     return report
 
 
-def _row(report, index):
-    row = report["recipes"][index]
-    name, args, kwargs, _ = RECIPES[index]
-    assert row["recipe"] == [name, repr(args), repr(kwargs)]
-    return row
-
-
-ROWS = pytest.mark.parametrize("index", range(len(RECIPES)), ids=[_id(r) for r in RECIPES])
+_row = distribute_worker.row
+ROWS = distribute_worker.each_row()
 
 
 def test_one_process_has_two_devices(data_parallel):
@@ -111,6 +106,23 @@ def test_data_parallel_trains_with_replicated_weights(data_parallel, index):
     assert all(set(spec[2:-1].replace(" ", "").split(",")) <= {"None", ""}
                for spec in row["weight_shardings"])
     assert row["step"] > 100 * WEIGHT_TOLERANCE
+
+
+@ROWS
+def test_trains_when_built_with_its_defaults_under_data_parallel(data_parallel, index):
+    """Built with its defaults under DataParallel over two devices, every recipe fits one epoch
+    to a finite loss, with the steps per execution it asked for (JAX runs several there)."""
+    import keras_recipes
+
+    name, _, kwargs, _ = RECIPES[index]
+    defaults = _row(data_parallel, index)["defaults"]
+    assert "error" not in defaults, defaults.get("error")
+    assert all(math.isfinite(value) for value in defaults["history"]["loss"])
+    parameter = inspect.signature(getattr(keras_recipes, name)).parameters.get(
+        "steps_per_execution"
+    )
+    asked = kwargs.get("steps_per_execution", parameter.default if parameter else 1)
+    assert defaults["steps_per_execution"] == asked
 
 
 DETERMINISTIC = [

@@ -42,14 +42,8 @@ def report(tmp_path_factory):
     return result
 
 
-def _row(report, index):
-    row = report["recipes"][index]
-    name, args, kwargs, _ = RECIPES[index]
-    assert row["recipe"] == [name, repr(args), repr(kwargs)]
-    return row
-
-
-ROWS = pytest.mark.parametrize("index", range(len(RECIPES)), ids=[_id(r) for r in RECIPES])
+_row = distribute_worker.row
+ROWS = distribute_worker.each_row()
 
 
 def test_the_worker_saw_two_logical_cpus(report):
@@ -76,6 +70,15 @@ def test_trains_on_two_replicas(report, index):
     assert all(math.isfinite(value) for value in row["history_two"]["loss"])
     if RECIPES[index][0] != "averaging_layer":
         assert row["step"] > 100 * WEIGHT_TOLERANCE
+
+
+@ROWS
+def test_trains_when_built_with_its_defaults_in_the_scope(report, index):
+    """Built with its defaults inside a two-replica MirroredStrategy scope, as Keras's guide
+    does, every recipe fits one epoch to a finite loss."""
+    defaults = _row(report, index)["defaults"]
+    assert "error" not in defaults, defaults.get("error")
+    assert all(math.isfinite(value) for value in defaults["history"]["loss"])
 
 
 DETERMINISTIC = [

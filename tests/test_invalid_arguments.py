@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import strategies
 from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import keras_recipes
 from keras_recipes import _validation
@@ -121,7 +122,7 @@ TOO_BIG = [
     ("vae", {"input_shape": (64,), "latent_dim": 2**40}, "latent_dim"),
     ("autoencoder", {"input_shape": (8, 8, 1), "latent_dim": 2, "architecture": "conv", "intermediate_dim": 10**12}, "intermediate_dim"),
     ("split_brain_ae", {"input_shape": (32, 32, 3), "architecture": "small", "width_multiplier": 200.0}, "width_multiplier"),
-    ("split_brain_ae", {"input_shape": (32, 32, 3), "architecture": "small", "num_l_bins": 10**9}, "num_l_bins"),
+    ("split_brain_ae", {"input_shape": (32, 32, 3), "architecture": "small", "num_l_bins": 2**24}, "num_l_bins"),
 ]
 
 
@@ -189,13 +190,6 @@ def test_submodel_refuses_invalid_arguments(call, small_model):
     assert_refused(lambda: keras_recipes.submodel(small_model, **kwargs), names, type(None))
 
 
-@settings(max_examples=100)
-@given(seed=strategies.invalid_seeds())
-def test_sampling_refuses_invalid_seeds(seed):
-    """`Sampling(seed=...)` refuses negative and non-integer seeds, naming `seed`."""
-    assert_refused(lambda: Sampling(seed=seed), ("seed",), type(None))
-
-
 def _invalid_channels():
     from hypothesis import strategies as st
 
@@ -221,3 +215,146 @@ def test_reconstruction_error_refuses_unknown_losses(value):
     """`ReconstructionError(reconstruction_loss)` refuses unknown names and non-strings, naming the argument."""
     assert_refused(lambda: ReconstructionError(value), ("reconstruction_loss",), type(None))
 
+
+
+# === Model names ===
+
+
+@settings(max_examples=300)
+@given(name=strategies.invalid_names())
+def test_the_shared_name_check_refuses_names_a_backend_cannot_train(name):
+    """`_validation.name` refuses every name outside the rule every backend trains under, naming `name`."""
+    assert_refused(lambda: _validation.name(name), ("name",), type(None))
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.one_of(strategies.valid_names(), st.text(max_size=8)),
+    builder=st.sampled_from(["mlp", "averaging_layer"]),
+)
+def test_a_name_is_refused_at_build_time_or_the_model_fits(name, builder):
+    """Any text as `name`: the builder refuses it with an error naming `name`, or the model
+    it builds fits one step (on TensorFlow, the first `fit` opens a scope of that name)."""
+    try:
+        model = getattr(keras_recipes, builder)(2, *([[1]] if builder == "mlp" else []), name=name)
+    except ValueError as error:
+        assert "`name`" in str(error) and "Received: name=" in str(error)
+        event("refused")
+        return
+    event("built")
+    inputs = np.zeros((2, 2), dtype="float32")
+    history = model.fit(inputs, model.predict(inputs, verbose=0), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+# === Colour functions ===
+
+
+def _invalid_bin_counts():
+    return st.one_of(
+        strategies.invalid_sizes(huge=False),
+        st.sampled_from([1, np.int64(1), 2**24 + 1, 2**31, *strategies.BEYOND_FLOAT, 2**64]),
+    )
+
+
+@settings(max_examples=150)
+@given(num_bins=_invalid_bin_counts(), function=st.sampled_from(["quantize_l", "dequantize_l"]))
+def test_l_quantisers_refuse_invalid_bin_counts(num_bins, function):
+    """`quantize_l`/`dequantize_l` refuse a `num_bins` that is not an integer in [2, 2**24],
+    10**400 and 2**1024 included, naming `num_bins` (never an OverflowError)."""
+    call = getattr(keras_recipes.color, function)
+    assert_refused(lambda: call([50.0], num_bins=num_bins), ("num_bins",), type(None))
+
+
+def _finite_pairs(value):
+    try:
+        array = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return array.ndim == 2 and array.shape[1] == 2 and bool(np.all(np.abs(array) < 3e38))
+
+
+@settings(max_examples=100)
+@given(
+    # One row, or equal rows, are valid here: the builder alone asks for
+    # two distinct centres or more.
+    centers=strategies.invalid_bin_centers().filter(lambda value: not _finite_pairs(value)),
+    function=st.sampled_from(["quantize_ab", "dequantize_ab"]),
+)
+def test_ab_quantisers_refuse_invalid_bin_centres(centers, function):
+    """`quantize_ab`/`dequantize_ab` refuse centres that are not rows (a, b) of finite float32
+    numbers (10**400 and 1e39 included), naming `bin_centers`."""
+    call = getattr(keras_recipes.color, function)
+    argument = [[0.0, 0.0]] if function == "quantize_ab" else [0]
+    with pytest.raises((ValueError, TypeError)) as info:
+        call(argument, centers)
+    assert "`bin_centers`" in str(info.value) and "Received: bin_centers" in str(info.value)
+
+
+# === Numbers beyond range, every numeric argument ===
+
+# (builder, base call, argument, how the number goes in). The autoencoders'
+# arguments that the base call's architecture does not use are in too:
+# they build nothing, but are held to the widest layer all the same.
+_NUMERIC_ARGUMENTS = [
+    ("mlp", 0, "input_dim", None), ("mlp", 0, "units", "list"),
+    ("shared_mlp", 1, "input_dim", None), ("shared_mlp", 1, "shared_units", None),
+    ("shared_mlp", 1, "bridge_units", "list"),
+    ("branch_merge", 2, "input_dim", None), ("branch_merge", 2, "trunk_units", "list"),
+    ("branch_merge", 2, "branch_units", "branches"), ("branch_merge", 2, "head_units", "list"),
+    ("averaging_layer", 3, "input_dim", None),
+    ("vae", 4, "input_shape", "list"), ("vae", 4, "latent_dim", None),
+    ("vae", 4, "hidden_units", "list"), ("vae", 4, "beta", None),
+    ("vae", 4, "filters", "list"), ("vae", 4, "intermediate_dim", None),
+    ("autoencoder", 5, "hidden_units", "list"),
+    ("vae", 4, "steps_per_execution", None),
+    ("autoencoder", 5, "input_shape", "list"), ("autoencoder", 5, "latent_dim", None),
+    ("autoencoder", 5, "filters", "list"), ("autoencoder", 5, "intermediate_dim", None),
+    ("autoencoder", 5, "noise_stddev", None), ("autoencoder", 5, "steps_per_execution", None),
+    ("split_brain_ae", 6, "input_shape", "list"), ("split_brain_ae", 6, "num_l_bins", None),
+    ("split_brain_ae", 6, "width_multiplier", None), ("split_brain_ae", 6, "ab_bin_centers", "pair"),
+    ("split_brain_ae", 6, "channel_groups", "group"),
+]
+_PLACED = {
+    None: lambda value: value,
+    "list": lambda value: [value],
+    "branches": lambda value: [[value], [2]],
+    "pair": lambda value: [[value, 0], [1, 1]],
+    "group": lambda value: ((0,), (1, value)),
+}
+
+
+@pytest.mark.parametrize("value", [*strategies.BEYOND_FLOAT[:2], -(10**400), float("inf"), float("nan")],
+                         ids=["10**400", "2**1024", "-10**400", "inf", "nan"])
+@pytest.mark.parametrize(("builder", "base", "argument", "placed"), _NUMERIC_ARGUMENTS,
+                         ids=[f"{row[0]}-{row[2]}" for row in _NUMERIC_ARGUMENTS])
+def test_numbers_beyond_range_are_refused_naming_the_argument(builder, base, argument, placed,
+                                                              value, no_building):
+    """Every numeric argument of every builder refuses 10**400, 2**1024, -10**400, inf and nan
+    with a ValueError/TypeError naming it, before building; never an OverflowError."""
+    kwargs = {**VALID_BASES[base][1], argument: _PLACED[placed](value)}
+    assert VALID_BASES[base][0] == builder
+    with pytest.raises((ValueError, TypeError)) as info:
+        getattr(keras_recipes, builder)(**kwargs)
+    assert not isinstance(info.value, no_building)
+    assert f"`{argument}`" in str(info.value) and "Received:" in str(info.value)
+
+
+@settings(max_examples=100)
+@given(beta=strategies.invalid_numbers())
+def test_vae_loss_refuses_invalid_betas(beta):
+    """`losses.vae_loss(..., beta=...)` refuses negative, non-finite and beyond-float betas
+    (10**400, 2**1024) and non-numbers, naming `beta`, as `vae()` does."""
+    from keras_recipes import losses
+
+    ones = np.ones((2, 3), dtype="float32")
+    zeros = np.zeros((2, 2), dtype="float32")
+    assert_refused(lambda: losses.vae_loss(ones, ones, zeros, zeros, beta=beta), ("beta",), type(None))
+
+
+@settings(max_examples=100)
+@given(seed=st.one_of(strategies.invalid_seeds(), st.sampled_from(strategies.BEYOND_FLOAT)))
+def test_sampling_refuses_invalid_seeds(seed):
+    """`Sampling(seed=...)` refuses negative, non-integer and huge seeds (10**400), naming `seed`."""
+    assert_refused(lambda: Sampling(seed=seed), ("seed",), type(None))

@@ -6,6 +6,8 @@ import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keras_recipes.layers import FeatureMean, Sampling
 
@@ -276,3 +278,32 @@ def test_sampling_refuses_inputs_other_than_two_tensors_of_one_shape(inputs):
     """Sampling called on anything but [z_mean, z_log_var] of one shape raises ValueError saying what it received."""
     with pytest.raises(ValueError, match=r"Sampling.*\[z_mean, z_log_var\].*Received"):
         Sampling(seed=0)(inputs)
+
+
+# === SelectChannels ===
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    num_channels=st.integers(1, 4),
+    data=st.data(),
+)
+def test_select_channels_refuses_an_index_beyond_the_input(num_channels, data):
+    """An index at or beyond the input's channel count (huge ones included) is refused when the
+    layer meets the input, eagerly or symbolically, naming `channels` and the channel count;
+    indices below it select those channels."""
+    from keras_recipes.layers import SelectChannels
+
+    inside = st.integers(0, num_channels - 1)
+    beyond = st.one_of(st.integers(num_channels, 64), st.sampled_from([2**31, 2**63, 10**400]))
+    channels = data.draw(st.lists(inside, max_size=2)) + [data.draw(beyond)]
+    channels = data.draw(st.permutations(channels))
+    images = np.arange(2 * 3 * num_channels, dtype="float32").reshape(2, 3, num_channels)
+    for call in (lambda: SelectChannels(channels)(images),
+                 lambda: SelectChannels(channels)(keras.Input((3, num_channels)))):
+        with pytest.raises(ValueError, match=f"`channels`.*{num_channels} channels") as info:
+            call()
+        assert "Received: channels=" in str(info.value)
+    valid = data.draw(st.lists(inside, min_size=1, max_size=3))
+    selected = keras.ops.convert_to_numpy(SelectChannels(valid)(images))
+    np.testing.assert_array_equal(selected, images[..., valid])

@@ -193,3 +193,44 @@ def test_table_covers_every_builder():
         if name not in ("param_count", *keras_recipes._SUBMODULES, *MODEL_HELPERS)
     }
     assert builders <= covered
+
+
+@pytest.fixture
+def channels_first():
+    """Keras's global image format set to "channels_first" (as keras.json may), restored after."""
+    before = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        yield
+    finally:
+        keras.config.set_image_data_format(before)
+
+
+def _seeded_build(name, args, kwargs):
+    # Rows without a `seed` draw their initial weights from Keras's global
+    # generator, which this resets: two builds then start from equal weights.
+    keras.utils.set_random_seed(0)
+    return getattr(keras_recipes, name)(*args, **kwargs)
+
+
+@pytest.mark.parametrize("row", RECIPES, ids=[_id(row) for row in RECIPES])
+def test_the_global_image_format_does_not_change_the_model(row, request):
+    """Under a global "channels_first" setting every recipe builds the model it builds under
+    "channels_last": param_count's count, and the same outputs (and split-brain targets) for
+    the same seed and inputs."""
+    name, args, kwargs, _ = row
+    reference = _seeded_build(name, args, kwargs)
+    inputs = _inputs(reference, batch_size=3)
+    expected = _as_list(reference.predict(inputs, verbose=0))
+    request.getfixturevalue("channels_first")
+    model = _seeded_build(name, args, kwargs)
+    assert model.count_params() == getattr(param_count, name)(*args, **kwargs).total
+    for before, after in zip(expected, _as_list(model.predict(inputs, verbose=0)), strict=True):
+        np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-6)
+    if name == "split_brain_ae":
+        for before, after in zip(
+            keras_recipes.split_brain_targets(inputs, reference),
+            keras_recipes.split_brain_targets(inputs, model),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(after, before)

@@ -92,7 +92,8 @@ def autoencoder(
         optimizer: an optimizer name or instance. Defaults to `"adam"`.
         steps_per_execution: batches per call of the compiled training
             function, as in `vae()`: faster for small models, but callbacks
-            see one batch end in this many; 1 on PyTorch whatever this
+            see one batch end in this many; 1 on PyTorch and inside a
+            `tf.distribute` scope of two replicas or more whatever this
             says, as in `vae()`. Defaults to `32`.
         seed: seed of the weight initialisers and of the noise. Defaults to
             `None`.
@@ -130,7 +131,7 @@ def autoencoder(
         "autoencoder", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
-    noise_stddev = _autoencoding_checks.real_number(
+    noise_stddev = _validation.real_number(
         "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
     )
     optimizer = _building.optimizer(optimizer)

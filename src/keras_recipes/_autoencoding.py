@@ -24,7 +24,7 @@ import math
 import keras
 import numpy as np
 
-from keras_recipes import _autoencoding_checks, _building
+from keras_recipes import _autoencoding_checks, _building, _validation
 
 HIDDEN_ACTIVATION = "relu"
 
@@ -83,16 +83,21 @@ def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_di
                 3,
                 strides=2,
                 padding="same",
+                data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
                 kernel_initializer=_building.kernel_initializer(seed, index),
                 name=f"{prefix}_conv_{index}",
             )(tensor)
-        tensor = keras.layers.Flatten(name=f"{prefix}_flatten")(tensor)
+        tensor = keras.layers.Flatten(
+            data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten"
+        )(tensor)
         units = (intermediate_dim,)
         index = len(filters)
     else:
         if len(inputs.shape) > 2:
-            tensor = keras.layers.Flatten(name=f"{prefix}_flatten")(tensor)
+            tensor = keras.layers.Flatten(
+                data_format=_building.IMAGE_FORMAT, name=f"{prefix}_flatten"
+            )(tensor)
         units = hidden_units
     tensor = _building.dense_stack(
         tensor,
@@ -140,6 +145,7 @@ def build_decoder(
                 3,
                 strides=2,
                 padding="same",
+                data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
                 kernel_initializer=_building.kernel_initializer(seed, index),
                 name=f"{prefix}_conv_transpose_{position}",
@@ -148,6 +154,7 @@ def build_decoder(
             shape[-1],
             3,
             padding="same",
+            data_format=_building.IMAGE_FORMAT,
             activation=output_activation,
             dtype=float32_under_mixed_precision(),
             kernel_initializer=_building.kernel_initializer(seed, index + 1),
@@ -177,26 +184,55 @@ def build_decoder(
     return keras.Model(inputs, outputs, name="decoder")
 
 
-def steps_per_execution_on_this_backend(steps_per_execution):
-    """`steps_per_execution`, or 1 on PyTorch.
+def _tensorflow_replicas():
+    """The replicas of the active `tf.distribute` strategy; 1 outside any scope."""
+    # Imported here, and only on TensorFlow: the other backends need not
+    # have TensorFlow installed, and the scope is TensorFlow's.
+    import tensorflow as tf
 
-    Keras's PyTorch trainer runs one batch per call and refuses any other
-    value when `fit`, `evaluate` or `predict` starts ("`steps_per_execution`
-    must be 1 with the PyTorch backend"). The setting changes the speed, not
-    the results, so the recipes' default of 32 (and a file saved with it on
-    TensorFlow or JAX) runs there with 1 instead of failing.
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def steps_per_execution_here(steps_per_execution):
+    """`steps_per_execution`, or 1 where Keras cannot run more steps per call.
+
+    The one rule the builders (at build time) and the loaders (in
+    `compile_from_config`) apply, from the backend and the active
+    distribution:
+
+    - PyTorch: Keras's trainer runs one batch per call and refuses any
+      other value when `fit`, `evaluate` or `predict` starts
+      ("`steps_per_execution` must be 1 with the PyTorch backend").
+    - TensorFlow inside a `tf.distribute` strategy scope of two replicas or
+      more (`MirroredStrategy().scope()`): Keras 3.15's `fit` loop fails
+      there with more than one step per execution (its `tf.while_loop`
+      ends in "You must feed a value for placeholder tensor"). One replica
+      runs any number.
+    - JAX, under a `keras.distribution` distribution or not, and TensorFlow
+      outside a scope: `steps_per_execution` as asked.
+
+    The setting changes the speed, not the results, so the recipes' default
+    of 32 (and a file saved with it) runs everywhere instead of failing.
     """
-    return 1 if keras.backend.backend() == "torch" else steps_per_execution
+    backend = keras.backend.backend()
+    if backend == "torch" or (backend == "tensorflow" and _tensorflow_replicas() > 1):
+        return 1
+    return steps_per_execution
 
 
 def compile_config_on_this_backend(config):
-    """A saved compile config (`Model.compile_from_config`'s argument) fit for this backend."""
+    """A saved compile config (`Model.compile_from_config`'s argument) fit for this backend and scope.
+
+    Its `steps_per_execution` is checked as the builders check theirs: a
+    file's value out of range is refused naming it, rather than
+    overflowing inside `fit`.
+    """
     if "steps_per_execution" not in config:
         return config
     return {
         **config,
-        "steps_per_execution": steps_per_execution_on_this_backend(
-            config["steps_per_execution"]
+        "steps_per_execution": steps_per_execution_here(
+            _validation.steps_per_execution(config["steps_per_execution"])
         ),
     }
 
@@ -210,7 +246,7 @@ def compile_autoencoder(model, *, optimizer, steps_per_execution, loss=None):
     model.compile(
         optimizer=optimizer,
         loss=loss,
-        steps_per_execution=steps_per_execution_on_this_backend(steps_per_execution),
+        steps_per_execution=steps_per_execution_here(steps_per_execution),
     )
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)

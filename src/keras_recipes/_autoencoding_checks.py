@@ -5,9 +5,6 @@ Pure Python, like `_validation.py`: `param_count.vae` and
 importing Keras, so a configuration one accepts the other accepts too.
 """
 
-import math
-import numbers
-
 from keras_recipes import _validation
 
 ARCHITECTURES = ("dense", "conv")
@@ -35,23 +32,9 @@ def input_shape(value):
     return _validation.sample_size("input_shape", value, tuple(map(int, value)))
 
 
-def real_number(argument, value, *, low=0.0, high=math.inf):
-    """Check a finite real number in `[low, high]`; return it as `float`."""
-    expected = (
-        f"a number of at least {low}"
-        if high == math.inf
-        else f"a number between {low} and {high}"
-    )
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _validation.wrong_type(argument, expected, value)
-    if not (math.isfinite(value) and low <= value <= high):
-        raise _validation.invalid(argument, expected, value)
-    return float(value)
-
-
 def beta(value):
     """Check the KL weight `beta` of a (beta-)VAE: a finite number of at least 0."""
-    return real_number("beta", value)
+    return _validation.real_number("beta", value)
 
 
 def reconstruction_loss(value):
@@ -98,6 +81,21 @@ def sizes(shape, latent_dim, architecture, hidden_units, filters, intermediate_d
                 "halves them (stride 2) and the decoder doubles them back",
                 shape,
                 "Pad or crop the images, or use fewer filters",
+            )
+    # The arguments this architecture does not use build nothing, so the
+    # parameter count never bounds them: held to the widest layer any
+    # architecture could build from them.
+    unused = (
+        {"filters": filters, "intermediate_dim": (intermediate_dim,)}
+        if architecture == "dense"
+        else {"hidden_units": hidden_units}
+    )
+    for argument, widths in unused.items():
+        if any(width > _validation.MAX_WIDTH for width in widths):
+            raise _validation.invalid(
+                argument,
+                f"widths of at most {_validation.MAX_WIDTH:,} (2**31 - 1)",
+                widths if argument != "intermediate_dim" else intermediate_dim,
             )
     return shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
 

@@ -10,6 +10,15 @@ import numpy as np
 
 from keras_recipes import _validation
 
+IMAGE_FORMAT = "channels_last"
+"""The image layout of every recipe: `(batch, height, width, channels)`.
+
+Given to every layer and op that takes `data_format`, because their default
+is Keras's global setting (`keras.config.image_data_format()`, from
+keras.json), and a user's `"channels_first"` there would otherwise build a
+different model from the channels-last shapes the builders are given.
+"""
+
 # Metric names that `Model.compile` resolves itself, by the loss it is given,
 # and that `keras.metrics.get` does not know.
 _COMPILE_METRIC_NAMES = ("accuracy", "acc", "crossentropy", "ce")

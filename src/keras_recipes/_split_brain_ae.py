@@ -21,7 +21,11 @@ def _tower(tensor, rows, *, prefix, seed, first_index):
     for name, kernel, stride, dilation, filters in rows:
         if filters is None:
             tensor = keras.layers.MaxPooling2D(
-                kernel, strides=stride, padding="same", name=f"{prefix}_{name}"
+                kernel,
+                strides=stride,
+                padding="same",
+                data_format=_building.IMAGE_FORMAT,
+                name=f"{prefix}_{name}",
             )(tensor)
             continue
         number = name[-1]
@@ -31,6 +35,7 @@ def _tower(tensor, rows, *, prefix, seed, first_index):
             strides=stride,
             dilation_rate=dilation,
             padding="same",
+            data_format=_building.IMAGE_FORMAT,
             use_bias=False,
             kernel_initializer=_building.kernel_initializer(seed, index),
             name=f"{prefix}_{name}",
@@ -202,6 +207,7 @@ def split_brain_ae(
             keras.layers.Conv2D(
                 channels,
                 1,
+                data_format=_building.IMAGE_FORMAT,
                 kernel_initializer=_building.kernel_initializer(seed, layer_index),
                 name=output_name,
             )(tensor)

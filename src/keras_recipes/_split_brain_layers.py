@@ -7,7 +7,7 @@ the package loads after Keras, as `keras.saving.load_model` needs.
 import keras
 from keras import ops
 
-from keras_recipes import _validation, color
+from keras_recipes import _building, _split_brain_spec, _validation, color
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -21,7 +21,13 @@ class SelectChannels(keras.layers.Layer):
 
     Args:
         channels: the channel indices to keep, a non-empty list of
-            non-negative integers.
+            non-negative integers, each below the input's number of
+            channels.
+
+    Raises:
+        ValueError: when `channels` is empty or holds a negative index, or,
+            when the layer is built, an index beyond the input's channels.
+        TypeError: when `channels` is not a list.
 
     Example:
 
@@ -47,10 +53,35 @@ class SelectChannels(keras.layers.Layer):
             )
         self.channels = [int(index) for index in channels]
 
+    def _check_input(self, input_shape):
+        """Refuse an input whose last axis lacks one of `channels`.
+
+        Refused here because `ops.take` does not: out of range, JAX clamps
+        or wraps the index, or returns NaN, and TensorFlow's CPU kernel
+        fails only when the model runs.
+        """
+        available = input_shape[-1] if input_shape else None
+        if available is None:
+            return
+        largest = max(self.channels)
+        if largest >= available:
+            raise _validation.invalid(
+                "channels",
+                f"indices below the input's {available} channels (the last axis "
+                f"of the input of shape {tuple(input_shape)})",
+                self.channels,
+                f"Index {largest} is not a channel of this input",
+            )
+
+    def build(self, input_shape):
+        self._check_input(input_shape)
+        super().build(input_shape)
+
     def call(self, inputs):
         return ops.take(inputs, self.channels, axis=-1)
 
     def compute_output_shape(self, input_shape):
+        self._check_input(input_shape)
         return (*input_shape[:-1], len(self.channels))
 
     def get_config(self):
@@ -70,8 +101,16 @@ def _downsample(images, size):
         return images
     if height % size[0] == 0 and width % size[1] == 0:
         pool = (height // size[0], width // size[1])
-        return ops.average_pool(images, pool, strides=pool, padding="valid")
-    return ops.image.resize(images, size, interpolation="bilinear", antialias=True)
+        return ops.average_pool(
+            images, pool, strides=pool, padding="valid", data_format=_building.IMAGE_FORMAT
+        )
+    return ops.image.resize(
+        images,
+        size,
+        interpolation="bilinear",
+        antialias=True,
+        data_format=_building.IMAGE_FORMAT,
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -182,12 +221,51 @@ class SplitBrainAutoencoder(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        own = {
-            key: config.pop(key)
-            for key in ("channel_groups", "losses", "num_l_bins", "ab_bin_centers")
-        }
+        """Rebuild the model from `get_config()`'s dict, checked as `split_brain_ae()` checks.
+
+        A file's config is checked with the builder's own checks
+        (`_split_brain_spec.head_arguments`), against the rebuilt graph's
+        input channels, and each head's width must be the one those
+        arguments give, so an edited file is refused with a `ValueError`
+        naming the key, as the builder would refuse the arguments.
+        """
+        own_keys = ("channel_groups", "losses", "num_l_bins", "ab_bin_centers")
+        config = dict(_validation.config_keys("SplitBrainAutoencoder", config, own_keys))
+        own = {key: config.pop(key) for key in own_keys}
         # Rebuild the graph as a plain functional model, then wrap the same
         # tensors (and so the same layers) in this class.
         graph = keras.Model.from_config(config, custom_objects=custom_objects)
-        return cls(graph.inputs[0], graph.outputs, name=graph.name, **own)
+        if len(graph.inputs) != 1 or len(graph.outputs) != 2:
+            raise ValueError(
+                "Invalid config for `SplitBrainAutoencoder`: expected a graph of one input "
+                f"and two outputs. Received: {len(graph.inputs)} inputs and "
+                f"{len(graph.outputs)} outputs"
+            )
+        channels = graph.inputs[0].shape[-1]
+        groups, losses, num_l_bins, ab_bin_centers = _split_brain_spec.head_arguments(
+            channels,
+            own["channel_groups"],
+            own["losses"],
+            own["num_l_bins"],
+            own["ab_bin_centers"],
+            loss_name="losses",
+        )
+        expected = _split_brain_spec.head_channels(groups, losses, num_l_bins, ab_bin_centers)
+        found = tuple(output.shape[-1] for output in graph.outputs)
+        if found != expected:
+            raise ValueError(
+                "Invalid config for `SplitBrainAutoencoder`: the heads have "
+                f"{found[0]} and {found[1]} outputs per position, where `channel_groups`, "
+                f"`losses`, `num_l_bins` and `ab_bin_centers` give {expected[0]} and "
+                f"{expected[1]}. Received: channel_groups={own['channel_groups']!r}, "
+                f"losses={own['losses']!r}, num_l_bins={own['num_l_bins']!r}"
+            )
+        return cls(
+            graph.inputs[0],
+            graph.outputs,
+            name=graph.name,
+            channel_groups=groups,
+            losses=losses,
+            num_l_bins=num_l_bins,
+            ab_bin_centers=ab_bin_centers,
+        )

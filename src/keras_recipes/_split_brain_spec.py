@@ -5,8 +5,6 @@ so that both read one table of layers and accept the same arguments. No
 Keras and no numpy here: `keras_recipes.param_count` must import neither.
 """
 
-import math
-import numbers
 
 from keras_recipes import _validation
 
@@ -153,16 +151,16 @@ def _channel_groups(value, channels):
     return tuple(groups)
 
 
-def _losses(value):
+def _losses(value, argument):
     expected = f"one of {list(LOSSES)}, or a pair of them (one per direction)"
     pair = value if _validation.is_sequence(value) else (value, value)
     if len(pair) != 2:
-        raise _validation.invalid("loss", expected, value)
+        raise _validation.invalid(argument, expected, value)
     for item in pair:
         if not isinstance(item, str):
-            raise _validation.wrong_type("loss", expected, value)
+            raise _validation.wrong_type(argument, expected, value)
         if item not in LOSSES:
-            raise _validation.invalid("loss", expected, value)
+            raise _validation.invalid(argument, expected, value)
     return tuple(pair)
 
 
@@ -175,13 +173,44 @@ def _bin_centers(value):
         rows = [tuple(float(number) for number in row) for row in value]
     except (TypeError, ValueError):
         raise _validation.wrong_type("ab_bin_centers", expected, value) from None
+    except OverflowError:
+        # A number no float holds (10**400): not finite, as far as a float32 model goes.
+        raise _validation.invalid("ab_bin_centers", expected, value) from None
     if (
         len(rows) < 2
-        or any(len(row) != 2 or not all(map(math.isfinite, row)) for row in rows)
+        or any(len(row) != 2 or not all(map(_validation.is_float32, row)) for row in rows)
         or len(set(rows)) != len(rows)
     ):
         raise _validation.invalid("ab_bin_centers", expected, value)
     return tuple(rows)
+
+
+def head_arguments(channels, channel_groups, loss, num_l_bins, ab_bin_centers, *, loss_name="loss"):
+    """Check what decides the heads and their targets, for an input of `channels` channels.
+
+    The builder's checks of these arguments, which
+    `SplitBrainAutoencoder.from_config` runs too on a saved file's config,
+    where `loss` is the key `losses` (`loss_name`, for the messages).
+
+    Returns:
+        A tuple `(channel_groups, losses, num_l_bins, ab_bin_centers)`,
+        normalised as `arguments()` returns them.
+    """
+    channel_groups = _channel_groups(channel_groups, channels)
+    losses = _losses(loss, loss_name)
+    num_l_bins = _validation.bin_count("num_l_bins", num_l_bins)
+    ab_bin_centers = _bin_centers(ab_bin_centers)
+    lab_split = channels == 3 and set(channel_groups) == {(0,), (1, 2)}
+    if "classification" in losses and not lab_split:
+        raise _validation.invalid(
+            loss_name,
+            "'regression' for channel groups other than L | ab",
+            loss,
+            "The classification loss quantises L and ab, so it needs a Lab "
+            "input (3 channels) split as ((0,), (1, 2)) or ((1, 2), (0,)); "
+            f"received channel_groups={channel_groups}",
+        )
+    return channel_groups, losses, num_l_bins, ab_bin_centers
 
 
 def arguments(
@@ -202,40 +231,21 @@ def arguments(
         `ab_bin_centers` is `None` or a tuple of `(a, b)` float pairs.
     """
     input_shape = _input_shape(input_shape)
-    channel_groups = _channel_groups(channel_groups, input_shape[2])
-    losses = _losses(loss)
-    if _validation.is_int(num_l_bins) and num_l_bins < 2:
-        raise _validation.invalid("num_l_bins", "an integer of at least 2", num_l_bins)
-    num_l_bins = _validation.positive_int("num_l_bins", num_l_bins)
-    ab_bin_centers = _bin_centers(ab_bin_centers)
+    channel_groups, losses, num_l_bins, ab_bin_centers = head_arguments(
+        input_shape[2], channel_groups, loss, num_l_bins, ab_bin_centers
+    )
     architecture = _validation.choice("architecture", architecture, ARCHITECTURES)
-    if isinstance(width_multiplier, bool) or not isinstance(width_multiplier, numbers.Real):
-        raise _validation.wrong_type(
-            "width_multiplier", "a positive number", width_multiplier
-        )
-    if not (math.isfinite(width_multiplier) and width_multiplier > 0):
-        raise _validation.invalid("width_multiplier", "a positive number", width_multiplier)
+    multiplier = _validation.real_number("width_multiplier", width_multiplier, above_low=True)
     # The widest layer, fc6, must get a width an integer holds: a huge
     # multiplier would overflow `round()` to infinity before any count.
     widest = max(row[4] for row in _LAYERS[architecture] if row[4] is not None) / 2
-    if widest * width_multiplier > _validation.MAX_WIDTH:
+    if widest * multiplier > _validation.MAX_WIDTH:
         raise _validation.invalid(
             "width_multiplier",
             f"a positive number of at most {_validation.MAX_WIDTH / widest:g} for "
             f"architecture={architecture!r}, whose widest tower layer has {widest:g} "
             f"filters at width_multiplier=1 (a layer is at most {_validation.MAX_WIDTH:,} wide)",
             width_multiplier,
-        )
-
-    lab_split = input_shape[2] == 3 and set(channel_groups) == {(0,), (1, 2)}
-    if "classification" in losses and not lab_split:
-        raise _validation.invalid(
-            "loss",
-            "'regression' for channel groups other than L | ab",
-            loss,
-            "The classification loss quantises L and ab, so it needs a Lab "
-            "input (3 channels) split as ((0,), (1, 2)) or ((1, 2), (0,)); "
-            f"received channel_groups={channel_groups}",
         )
     return (
         input_shape,
@@ -244,7 +254,7 @@ def arguments(
         num_l_bins,
         ab_bin_centers,
         architecture,
-        float(width_multiplier),
+        multiplier,
     )
 
 

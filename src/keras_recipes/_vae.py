@@ -104,6 +104,15 @@ class VariationalAutoencoder(keras.Model):
             "beta": self.beta,
         }
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # `__init__` checks the values as `vae()` does; a key the file lacks
+        # would silently take its default there.
+        _validation.config_keys(
+            "VariationalAutoencoder", config, ("reconstruction_loss", "beta")
+        )
+        return super().from_config(config, custom_objects=custom_objects)
+
 
 def vae(
     input_shape,
@@ -189,10 +198,11 @@ def vae(
             The cost: callbacks see one batch end in
             `steps_per_execution` (`on_train_batch_end`, the progress bar,
             batch-frequency checkpoints); epoch-level callbacks are
-            unaffected. Use 1 to see every batch. PyTorch runs one batch
-            per call and refuses more, so there the model is compiled with 1
-            whatever this says (also when a file saved elsewhere is loaded).
-            Defaults to `32`.
+            unaffected. Use 1 to see every batch. Where Keras cannot run
+            more than one (PyTorch; TensorFlow inside a `tf.distribute`
+            scope of two replicas or more, such as `MirroredStrategy`) the
+            model is compiled with 1 whatever this says, also when a file
+            saved elsewhere is loaded. Defaults to `32`.
         seed: seed of the weight initialisers and of the sampling noise, for
             reproducible models and draws. Defaults to `None`.
         name: model name, and prefix of every layer name inside the encoder

@@ -8,6 +8,7 @@ Keras form: name the argument, say what was expected, end with
 
 import math
 import numbers
+import re
 from collections.abc import Sequence
 
 # === Limits ===
@@ -58,6 +59,16 @@ def wrong_type(argument, expected, value):
     )
 
 
+def gibibytes(size):
+    """`size` bytes in GiB with one decimal, for messages; exact for any int.
+
+    Integer arithmetic: `size / 2**30` raises OverflowError for sizes beyond
+    a float (a shape of 10**400 numbers), and the message must still come.
+    """
+    tenths = (size * 10 + 2**29) // 2**30
+    return f"{tenths // 10:,}.{tenths % 10}"
+
+
 def is_int(value):
     """Whether `value` is an integer; `bool` is not, though Python says so."""
     # The exact-type test first: the ABC check is ten times slower, and
@@ -76,19 +87,20 @@ def positive_int(argument, value):
     return int(value)
 
 
-def sample_size(argument, value, shape):
+def sample_size(argument, value, shape, *, what="sample"):
     """Refuse a sample shape of more than `MAX_SAMPLE_SIZE` numbers; return `shape`.
 
-    `value` is the argument as the user gave it, for the message.
+    `value` is the argument as the user gave it, for the message; `what`
+    names the array of that shape in it.
     """
     size = math.prod(shape)
     if size > MAX_SAMPLE_SIZE:
         raise invalid(
             argument,
-            f"a sample of at most {MAX_SAMPLE_SIZE:,} numbers (2**31 - 1)",
+            f"a {what} of at most {MAX_SAMPLE_SIZE:,} numbers (2**31 - 1)",
             value,
-            f"One sample of this shape holds {size:,} numbers, "
-            f"{4 * size / 2**30:,.1f} GiB as float32",
+            f"One {what} of this shape holds {size:,} numbers, "
+            f"{gibibytes(4 * size)} GiB as float32",
         )
     return shape
 
@@ -121,7 +133,7 @@ def buildable(recipe, arguments, responsible):
             f"Invalid value for arguments {names}: expected sizes that give at "
             f"most {MAX_PARAMS:,} parameters (2**31). Received: {received}, which "
             f"give {count:,} parameters (keras_recipes.param_count.{recipe}), "
-            f"{4 * count / 2**30:,.1f} GiB of float32 weights before the "
+            f"{gibibytes(4 * count)} GiB of float32 weights before the "
             "optimizer's state"
         )
     return count
@@ -149,6 +161,93 @@ def steps_per_execution(value):
             "steps_per_execution", f"a positive integer of at most {MAX_WIDTH:,} (2**31 - 1)", value
         )
     return value
+
+
+def as_float(value):
+    """`float(value)` for a real number, or `None` when no float holds it.
+
+    `float()` raises OverflowError for an int or a `Fraction` beyond
+    1.8e308 (10**400, 2**1024); such a number is outside every range the
+    library accepts, and its check must say so, naming the argument.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def real_number(argument, value, *, low=0.0, high=math.inf, above_low=False):
+    """Check a finite real number in `[low, high]` (`(low, high]` with `above_low`); return a `float`.
+
+    `above_low` is only used with `high` infinite, as the message says.
+
+    Any `numbers.Real` but `bool`: Python and numpy floats and ints, and
+    `Fraction`s. Never raises OverflowError: a number no float holds is
+    refused as out of range.
+    """
+    if high != math.inf:
+        expected = f"a number between {low} and {high}"
+    elif above_low:
+        expected = "a positive number" if low == 0 else f"a number above {low}"
+    else:
+        expected = f"a number of at least {low}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise wrong_type(argument, expected, value)
+    number = as_float(value)
+    if (
+        number is None
+        or not math.isfinite(number)
+        or not (low < number if above_low else low <= number)
+        or number > high
+    ):
+        raise invalid(argument, expected, value)
+    return number
+
+
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest finite float32: a larger number becomes infinity in a float32 tensor."""
+
+
+def is_float32(number):
+    """Whether the float `number` is finite and stays finite as a float32."""
+    return math.isfinite(number) and abs(number) <= FLOAT32_MAX
+
+
+MAX_BINS = 2**24
+"""The most quantisation bins: every index up to it is exact in float32.
+
+`color.quantize_l` computes the bin index in float32 (JAX's default has
+no float64) before its int32 cast; beyond 2**24 neighbouring indices round
+together, and near 2**31 the largest rounds past int32 and wraps to -2**31.
+"""
+
+
+def bin_count(argument, value):
+    """Check a number of quantisation bins: an integer from 2 to `MAX_BINS`; return it as `int`."""
+    expected = f"an integer of at least 2 and at most {MAX_BINS:,} (2**24)"
+    if not is_int(value):
+        raise wrong_type(argument, expected, value)
+    if not 2 <= value <= MAX_BINS:
+        raise invalid(argument, expected, value)
+    return int(value)
+
+
+def config_keys(class_name, config, keys):
+    """Check that a saved `config` of our `class_name` has every key in `keys`; return it.
+
+    A file saved by this library always writes them; one without them was
+    edited, and is refused naming the key rather than failing with a bare
+    KeyError (or loading with a default nobody chose).
+    """
+    if not isinstance(config, dict):
+        raise wrong_type("config", f"a dict, the config of a saved {class_name}", config)
+    for key in keys:
+        if key not in config:
+            raise ValueError(
+                f"Invalid config for `{class_name}`: the key `{key}` is missing. "
+                f"Received: config keys={sorted(config)}"
+            )
+    return config
 
 
 def boolean(argument, value):
@@ -209,12 +308,38 @@ def seed(value):
     return int(value)
 
 
+# The names every backend trains under. TensorFlow's rule for a root name
+# scope, which a model's name opens at its first `fit` ("not a valid root
+# scope name" otherwise), is `[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*`; less the
+# characters that fail elsewhere: `/` (Keras refuses it in layer names), a
+# backslash and `>` (allowed by TensorFlow's Python check, refused by its
+# C++ node-name check when the training graph is built: `>` is kept for
+# TensorFlow's internal ops) and `.` (PyTorch's parameter names cannot hold
+# it, and Keras names each weight `{layer name}/{weight}`). Layer names
+# derive from the model's name by appending `_...`, which the rest of the
+# pattern allows.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+NAME_RULE = (
+    "a non-empty string of ASCII letters, digits, `_` and `-`, "
+    "starting with a letter or a digit"
+)
+
+
 def name(value):
-    """Check a model `name`: a non-empty string without `/` (Keras forbids it)."""
+    """Check a model `name` against `NAME_PATTERN` and return it.
+
+    Checked on every backend, so that a model built on one backend can be
+    trained on the others.
+    """
     if not isinstance(value, str):
-        raise wrong_type("name", "a non-empty string", value)
-    if not value or "/" in value:
-        raise invalid("name", "a non-empty string without `/`", value)
+        raise wrong_type("name", NAME_RULE, value)
+    if NAME_PATTERN.fullmatch(value) is None:
+        raise invalid(
+            "name",
+            NAME_RULE,
+            value,
+            "TensorFlow or PyTorch refuses other names when training starts",
+        )
     return value
 
 

@@ -24,6 +24,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_recipes import _validation
+
 # The sRGB (D65) to CIE XYZ matrix and the D65 white point of scikit-image's
 # `rgb2lab`; a matrix differing in the fourth digit would move Lab values by
 # about 1e-2.
@@ -164,18 +166,7 @@ def lab_to_rgb(lab):
 
 
 def _check_num_bins(num_bins):
-    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)):
-        raise TypeError(
-            "Invalid type for argument `num_bins`: expected an integer of at "
-            f"least 2. Received: num_bins={num_bins!r} of type "
-            f"{type(num_bins).__name__}"
-        )
-    if num_bins < 2:
-        raise ValueError(
-            "Invalid value for argument `num_bins`: expected an integer of at "
-            f"least 2. Received: num_bins={num_bins!r}"
-        )
-    return int(num_bins)
+    return _validation.bin_count("num_bins", num_bins)
 
 
 def quantize_l(lightness, num_bins=50):
@@ -184,45 +175,60 @@ def quantize_l(lightness, num_bins=50):
         index = clip(floor(L * num_bins / 100), 0, num_bins - 1)
 
     With the paper's 50 bins of width 2, L = 0 is bin 0 and L = 100 bin 49
-    (the top edge belongs to the last bin); values outside [0, 100] go to the
-    end bins.
+    (the top edge belongs to the last bin); values outside [0, 100], the
+    infinities included, are clipped to the end bins. NaN is in no bin: it
+    gives index -1, which `dequantize_l` maps back to NaN, and which a
+    classification loss does not take for a class.
 
     Args:
         lightness: array or tensor of L values, any shape.
-        num_bins: number of bins, at least 2. Defaults to `50`.
+        num_bins: number of bins, from 2 to 2**24. Defaults to `50`.
 
     Returns:
         An `int32` tensor of the same shape.
 
+    Raises:
+        ValueError, TypeError: when `num_bins` is not such an integer.
+
     Example:
 
-    >>> ops.convert_to_numpy(quantize_l([0.0, 1.9, 2.0, 99.0, 100.0])).tolist()
-    [0, 0, 1, 49, 49]
+    >>> ops.convert_to_numpy(quantize_l([0.0, 1.9, 2.0, 99.0, 100.0, -5.0, float("nan")])).tolist()
+    [0, 0, 1, 49, 49, 0, -1]
     """
     num_bins = _check_num_bins(num_bins)
     lightness = _as_float(lightness)
-    index = ops.floor(lightness * (num_bins / 100.0))
-    return ops.cast(ops.clip(index, 0, num_bins - 1), "int32")
+    # Clipped before the cast: a float beyond int32 has no defined cast
+    # (x86 gives -2**31), and the clip keeps the bin count's bound.
+    index = ops.clip(ops.floor(lightness * (num_bins / 100.0)), 0, num_bins - 1)
+    # NaN survives floor and clip; the cast would make it -2**31 or 0.
+    return ops.where(ops.isnan(lightness), -1, ops.cast(index, "int32"))
 
 
 def dequantize_l(indices, num_bins=50):
     """Maps L bin indices to their bin centres: `(index + 0.5) * 100 / num_bins`.
 
+    An index that is not a bin (negative, such as `quantize_l`'s -1 for NaN,
+    or `num_bins` and above) gives NaN.
+
     Args:
         indices: integer array or tensor of bin indices, any shape.
-        num_bins: number of bins, at least 2. Defaults to `50`.
+        num_bins: number of bins, from 2 to 2**24. Defaults to `50`.
 
     Returns:
         A float32 tensor of the same shape.
 
+    Raises:
+        ValueError, TypeError: when `num_bins` is not such an integer.
+
     Example:
 
-    >>> ops.convert_to_numpy(dequantize_l([0, 49])).tolist()
-    [1.0, 99.0]
+    >>> ops.convert_to_numpy(dequantize_l([0, 49, -1])).tolist()
+    [1.0, 99.0, nan]
     """
     num_bins = _check_num_bins(num_bins)
-    indices = ops.cast(ops.convert_to_tensor(indices), "float32")
-    return (indices + 0.5) * (100.0 / num_bins)
+    indices = ops.convert_to_tensor(indices)
+    centers = (ops.cast(indices, "float32") + 0.5) * (100.0 / num_bins)
+    return ops.where((indices >= 0) & (indices < num_bins), centers, float("nan"))
 
 
 def ab_bin_centers():
@@ -253,28 +259,51 @@ def ab_bin_centers():
 def _bin_centers(bin_centers):
     if bin_centers is None:
         return _AB_BINS_IN_GAMUT.astype("float32")
-    centers = np.asarray(bin_centers, dtype="float32")
-    if centers.ndim != 2 or centers.shape[1] != 2:
+    expected = "an array of shape (num_bins, 2) of finite float32 numbers"
+    try:
+        # float64 first: the cast to float32 would make a too-large centre
+        # infinity without a word.
+        centers = np.asarray(bin_centers, dtype="float64")
+    except OverflowError:
+        raise _validation.invalid("bin_centers", expected, bin_centers) from None
+    except (TypeError, ValueError):
+        raise _validation.wrong_type("bin_centers", expected, bin_centers) from None
+    if centers.ndim != 2 or centers.shape[0] < 1 or centers.shape[1] != 2:
         raise ValueError(
-            "Invalid value for argument `bin_centers`: expected an array of "
-            f"shape (num_bins, 2). Received: bin_centers.shape={centers.shape}"
+            f"Invalid value for argument `bin_centers`: expected {expected}. "
+            f"Received: bin_centers.shape={centers.shape}"
         )
-    return centers
+    # NaN fails the comparison too.
+    finite = np.abs(centers) <= _validation.FLOAT32_MAX
+    if not finite.all():
+        row = int(np.argwhere(~finite)[0, 0])
+        raise ValueError(
+            f"Invalid value for argument `bin_centers`: expected {expected}. "
+            f"Received: bin_centers[{row}]={centers[row].tolist()}"
+        )
+    return centers.astype("float32")
 
 
 def quantize_ab(ab, bin_centers=None):
     """Maps (a, b) pairs to the index of the nearest bin centre (hard, one-hot encoding).
 
     The split-brain paper encodes its targets 1-hot by the nearest bin, not
-    the soft Gaussian encoding of its colorization predecessor.
+    the soft Gaussian encoding of its colorization predecessor. A pair with
+    a NaN or an infinity has no nearest bin: it gives index -1, which
+    `dequantize_ab` maps back to NaN, as `quantize_l` does for NaN.
 
     Args:
         ab: array or tensor of shape `(..., 2)`.
-        bin_centers: array of shape `(num_bins, 2)`. Defaults to `None`, for
-            `ab_bin_centers()`.
+        bin_centers: array of shape `(num_bins, 2)` of finite float32
+            numbers. Defaults to `None`, for `ab_bin_centers()`.
 
     Returns:
         An `int32` tensor of shape `ab.shape[:-1]`.
+
+    Raises:
+        ValueError: when `ab` or `bin_centers` has another shape, or a
+            centre is not a finite float32.
+        TypeError: when `bin_centers` is not numeric.
 
     Example:
 
@@ -290,27 +319,38 @@ def quantize_ab(ab, bin_centers=None):
     centers = ops.convert_to_tensor(_bin_centers(bin_centers), dtype=ab.dtype)
     # |x - c|^2 = |x|^2 - 2 x.c + |c|^2; |x|^2 is the same for every bin.
     scores = ops.sum(centers**2, axis=-1) - 2.0 * ops.matmul(ab, ops.transpose(centers))
-    return ops.cast(ops.argmin(scores, axis=-1), "int32")
+    nearest = ops.cast(ops.argmin(scores, axis=-1), "int32")
+    return ops.where(ops.all(ops.isfinite(ab), axis=-1), nearest, -1)
 
 
 def dequantize_ab(indices, bin_centers=None):
     """Maps ab bin indices to their bin centres.
 
+    An index that is not a bin (negative, such as `quantize_ab`'s -1, or
+    `num_bins` and above) gives (NaN, NaN), where `take` would wrap or clamp
+    it to some bin, depending on the backend.
+
     Args:
         indices: integer array or tensor of bin indices, any shape.
-        bin_centers: array of shape `(num_bins, 2)`. Defaults to `None`, for
-            `ab_bin_centers()`.
+        bin_centers: array of shape `(num_bins, 2)` of finite float32
+            numbers. Defaults to `None`, for `ab_bin_centers()`.
 
     Returns:
         A float32 tensor of shape `indices.shape + (2,)`.
 
+    Raises:
+        ValueError, TypeError: as `quantize_ab`, for `bin_centers`.
+
     Example:
 
-    >>> ops.convert_to_numpy(dequantize_ab([1], [[0, 0], [10, -10]])).tolist()
-    [[10.0, -10.0]]
+    >>> ops.convert_to_numpy(dequantize_ab([1, -1], [[0, 0], [10, -10]])).tolist()
+    [[10.0, -10.0], [nan, nan]]
     """
-    centers = ops.convert_to_tensor(_bin_centers(bin_centers))
-    return ops.take(centers, ops.cast(ops.convert_to_tensor(indices), "int32"), axis=0)
+    centers = _bin_centers(bin_centers)
+    indices = ops.cast(ops.convert_to_tensor(indices), "int32")
+    valid = (indices >= 0) & (indices < len(centers))
+    found = ops.take(ops.convert_to_tensor(centers), ops.where(valid, indices, 0), axis=0)
+    return ops.where(ops.expand_dims(valid, -1), found, float("nan"))
 
 
 def _reachable_ab_bins(step=1, grid_size=AB_GRID_SIZE, chunk=1 << 20):

@@ -14,7 +14,6 @@ Both return sRGB float32 images in [0, 1], channels-last; convert them with
 numpy: importing this module loads no Keras.
 """
 
-import numbers
 
 import numpy as np
 
@@ -94,7 +93,8 @@ def colored_shapes(n, size=32, num_classes=4, hue_spread=1 / 3, seed=None):
     neither colour nor lightness alone gives the class away everywhere.
 
     Args:
-        n: number of images, at least 1.
+        n: number of images, at least 1; the `n * size * size * 3` numbers
+            of the set at most 2**31 - 1 (8 GiB as float32).
         size: side of the square images in pixels, at least 8. Defaults to
             `32`.
         num_classes: number of classes, from 2 to 8. Defaults to `4`.
@@ -124,16 +124,17 @@ def colored_shapes(n, size=32, num_classes=4, hue_spread=1 / 3, seed=None):
     size = _validation.positive_int("size", size)
     if size < 8:
         raise _validation.invalid("size", "an integer of at least 8", size)
+    # The whole set is one float32 array: held to the size of one sample of
+    # the builders, before numpy is asked for terabytes (or fails to
+    # convert a 400-digit size).
+    _validation.sample_size("size", size, (size, size, 3))
+    _validation.sample_size("n", n, (n, size, size, 3), what="data set")
     num_classes = _validation.positive_int("num_classes", num_classes)
     if not 2 <= num_classes <= len(SHAPES):
         raise _validation.invalid(
             "num_classes", f"an integer from 2 to {len(SHAPES)}", num_classes
         )
-    if isinstance(hue_spread, bool) or not isinstance(hue_spread, numbers.Real):
-        raise _validation.wrong_type("hue_spread", "a non-negative number", hue_spread)
-    if not (0 <= hue_spread < float("inf")):
-        raise _validation.invalid("hue_spread", "a non-negative number", hue_spread)
-    hue_spread = float(hue_spread)
+    hue_spread = _validation.real_number("hue_spread", hue_spread)
     seed = _validation.seed(seed)
     rng = np.random.default_rng(seed)
 

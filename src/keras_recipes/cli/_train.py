@@ -400,7 +400,6 @@ def run_vae(args):
             latent_dim=args.latent_dim,
             hidden_units=args.hidden_units,
             seed=args.seed,
-            **_distributed_vae_options(args),
         )
         x_train = _distribute.even_split(x_train, args)
         x_fit_val = _distribute.even_split(x_val, args)
@@ -425,17 +424,6 @@ def run_vae(args):
         interrupted,
         ("loss", "reconstruction_loss", "kl_loss", "val_loss"),
     )
-
-
-def _distributed_vae_options(args):
-    """Builder options `--distribute` needs.
-
-    Keras 3.15 on TensorFlow cannot run several steps per execution under
-    a MirroredStrategy of two or more replicas (its `fit` loop's
-    `tf.while_loop` fails with "You must feed a value for placeholder
-    tensor"), and `vae()` runs 32 by default: one step per execution there.
-    """
-    return {"steps_per_execution": 1} if args.distribute == "mirrored" else {}
 
 
 def _reconstruction_indices(labels, num_samples, count):

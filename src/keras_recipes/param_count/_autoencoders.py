@@ -10,7 +10,7 @@ which `count_params()` does not count.
 
 import math
 
-from keras_recipes import _autoencoding_checks
+from keras_recipes import _autoencoding_checks, _validation
 from keras_recipes.param_count._count import ParamCount
 from keras_recipes.param_count._layers import conv, conv_transpose, dense_weights
 
@@ -125,7 +125,7 @@ def autoencoder(
         )
     )
     _autoencoding_checks.reconstruction_loss(reconstruction_loss)
-    _autoencoding_checks.real_number(
+    _validation.real_number(
         "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
     )
     body, width = _encoder_body(shape, architecture, hidden_units, filters, intermediate_dim)
