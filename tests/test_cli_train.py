@@ -116,6 +116,27 @@ def test_train_split_brain_writes_model_history_picture_and_probe(split_brain_ru
     assert len(history_rows(out)) == 1
 
 
+def test_train_split_brain_ignores_a_global_channels_first_setting(tmp_path):
+    """With keras.json saying channels_first, train split-brain still reads channels-last images and draws its picture."""
+    keras_home = tmp_path / "keras-home"
+    keras_home.mkdir()
+    (keras_home / "keras.json").write_text(json.dumps(
+        {"backend": keras.backend.backend(), "image_data_format": "channels_first",
+         "floatx": "float32", "epsilon": 1e-07}))
+    data = tmp_path / "shapes.npz"
+    rgb, labels = colored_shapes(24, size=16, seed=0)
+    np.savez(data, x=rgb, y=labels)
+    out = tmp_path / "run"
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    env["KERAS_HOME"] = str(keras_home)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_recipes", "train", "split-brain", "--data", str(data),
+         "--out", str(out), *TINY_SPLIT_BRAIN],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert png_size(os.path.join(out, "colorized.png")) == _figures.SIZES["colorized.png"]
+
+
 def test_train_split_brain_probe_json_holds_accuracies_and_is_printed(split_brain_run):
     """probe.json has an accuracy in [0, 1] for every probed layer, before and after pre-training, and stdout prints them."""
     result, out = split_brain_run

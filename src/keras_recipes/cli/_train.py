@@ -30,6 +30,7 @@ import threading
 
 import numpy as np
 
+from keras_recipes._building import IMAGE_FORMAT
 from keras_recipes.cli import (
     EXIT_INTERRUPTED,
     PROG,
@@ -583,7 +584,9 @@ def _colorized_picture(keras, model, rgb_val, lab_val, args):
     # The head predicts at a quarter of the resolution; the original L keeps
     # every detail, as in the colorization papers.
     ab = keras.ops.convert_to_numpy(
-        keras.ops.image.resize(ab, lab.shape[1:3], interpolation="bilinear")
+        keras.ops.image.resize(
+            ab, lab.shape[1:3], interpolation="bilinear", data_format=IMAGE_FORMAT
+        )
     )
     lightness = lab[..., :1]
     colorized = color.lab_to_rgb(np.concatenate([lightness, ab], axis=-1))
