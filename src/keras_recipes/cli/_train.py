@@ -30,7 +30,6 @@ import threading
 
 import numpy as np
 
-from keras_recipes._building import IMAGE_FORMAT
 from keras_recipes.cli import (
     EXIT_INTERRUPTED,
     PROG,
@@ -583,6 +582,10 @@ def _colorized_picture(keras, model, rgb_val, lab_val, args):
     ab = (weights @ centres).astype("float32")
     # The head predicts at a quarter of the resolution; the original L keeps
     # every detail, as in the colorization papers.
+    # Imported here: _building imports Keras, which this module must not do
+    # before the data and the options are checked.
+    from keras_recipes._building import IMAGE_FORMAT
+
     ab = keras.ops.convert_to_numpy(
         keras.ops.image.resize(
             ab, lab.shape[1:3], interpolation="bilinear", data_format=IMAGE_FORMAT
