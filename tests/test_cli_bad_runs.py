@@ -21,10 +21,15 @@ import zipfile
 import numpy as np
 import pytest
 import strategies
-from hypothesis import given
+from hypothesis import given, settings
 from test_cli_review import assert_one_error_line, run_main
 
 from keras_recipes.cli import _data, _runs
+
+# Arbitrary `.npy` and `.npz` files drawn per Hypothesis test: reading one is
+# pure numpy and takes about a millisecond, so many more than the profile's
+# 25 (docs/reliability.md quotes this number).
+FILE_EXAMPLES = 500
 
 READERS = {
     "vae": lambda path: _data.vae_data(path),
@@ -435,6 +440,7 @@ def _read_or_refuse(path):
     return x, y
 
 
+@settings(max_examples=FILE_EXAMPLES)
 @given(content=strategies.npy_files())
 def test_any_npy_bytes_are_read_or_refused_with_one_value_error(content, tmp_path_factory):
     """Whatever a `.npy` file's version, header and data, reading it returns arrays or raises one `ValueError`."""
@@ -443,6 +449,7 @@ def test_any_npy_bytes_are_read_or_refused_with_one_value_error(content, tmp_pat
     _read_or_refuse(str(path))
 
 
+@settings(max_examples=FILE_EXAMPLES)
 @given(members=strategies.npz_members())
 def test_any_npz_members_are_read_or_refused_with_one_value_error(members, tmp_path_factory):
     """Whatever an `.npz` archive's members are named and hold, reading it returns arrays or raises one `ValueError`."""

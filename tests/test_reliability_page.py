@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import test_cli_bad_runs
+import test_crafted_configs
 import test_hostile_files
 import test_invalid_arguments
 from test_recipes import RECIPES
@@ -55,3 +56,10 @@ def test_file_and_recipe_counts_are_the_test_tables():
     assert f"each of the {len(RECIPES)} configurations" in PAGE
     trains = re.findall(r"\| (\d+) of (\d+) \| (\d+) of (\d+) \|", PAGE)
     assert trains and all(set(row) == {str(len(RECIPES))} for row in trains)
+
+
+def test_new_user_and_attacker_counts_are_the_tests_own():
+    """The review section quotes the Hypothesis file examples and the crafted-config cases as the tests hold them."""
+    assert f"`FILE_EXAMPLES` = {test_cli_bad_runs.FILE_EXAMPLES} arbitrary `.npy` files" in PAGE
+    assert f"and {test_cli_bad_runs.FILE_EXAMPLES} arbitrary `.npz` archives" in PAGE
+    assert f"{len(test_crafted_configs.CASES)} files, each with one key" in PAGE
