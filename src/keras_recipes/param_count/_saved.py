@@ -312,6 +312,17 @@ class _Walk:
             )
         self.rows.append(row)
 
+    def add_weightless(self, key, path, class_name, layer, output_bytes, status):
+        """Add a row of no weights and unknown MACs for `layer`, remembered under `key`.
+
+        For a use whose weights are counted elsewhere (`"shared"`) or
+        cannot be known (`"unsupported"`).
+        """
+        row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
+                       ZERO, None, output_bytes, status)
+        self.add(row)
+        self.seen[key] = row
+
     def model(self, entry, prefix, frozen, depth, model_outputs=None):
         """Add the rows of a model's layers; return its outputs' `[(shape, dtype)]` or `None`.
 
@@ -420,10 +431,7 @@ class _Walk:
                 if key in self.ambiguous:
                     # Perhaps a second use of a layer counted in another
                     # graph, perhaps a copy: its count is unknown.
-                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
-                                   ZERO, None, output_bytes, "unsupported")
-                    self.add(row)
-                    self.seen[key] = row
+                    self.add_weightless(key, path, shown_class, layer, output_bytes, "unsupported")
                     previous = _record(outputs, graph_name, call, call_outputs)
                     continue
                 if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
@@ -446,10 +454,7 @@ class _Walk:
                 inner_key = _wrapped_key(class_name, layer_config, scope)
                 if inner_key is not None and inner_key in self.seen:
                     # A TimeDistributed around a layer already counted.
-                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
-                                   ZERO, None, output_bytes, "shared")
-                    self.add(row)
-                    self.seen[key] = row
+                    self.add_weightless(key, path, shown_class, layer, output_bytes, "shared")
                     previous = _record(outputs, graph_name, call, call_outputs)
                     continue
                 row, computed = _layer_row(layer, class_name, shown_class, layer_config, path, frozen,
