@@ -141,7 +141,11 @@ def test_photo_patches_are_crops_of_the_bundled_photographs():
 
 @pytest.mark.parametrize(
     ("kwargs", "argument", "error"),
-    [({"n": -1}, "n", ValueError), ({"size": 300}, "size", ValueError), ({"size": "8"}, "size", TypeError)],
+    [({"n": -1}, "n", ValueError), ({"size": 300}, "size", ValueError), ({"size": "8"}, "size", TypeError),
+     # Beyond what numpy can allocate, and beyond any number.
+     ({"n": 2**63}, "n", ValueError), ({"n": 10**400}, "n", ValueError),
+     ({"n": 2**31 // (8 * 8 * 3) + 1, "size": 8}, "n", ValueError),
+     ({"size": 10**400}, "size", ValueError)],
 )
 def test_photo_patches_refuses_bad_arguments(kwargs, argument, error):
     """Each bad argument raises, naming it and the value received."""

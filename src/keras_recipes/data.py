@@ -174,7 +174,8 @@ def photo_patches(n, size=32, seed=None):
     lightness) on natural images.
 
     Args:
-        n: number of patches, at least 1.
+        n: number of patches, at least 1; the `n * size * size * 3` numbers
+            of the set at most 2**31 - 1 (8 GiB as float32).
         size: side of the square patches in pixels, from 8 to 256. Defaults
             to `32`.
         seed: seed of numpy's random generator. Defaults to `None`.
@@ -195,6 +196,9 @@ def photo_patches(n, size=32, seed=None):
     size = _validation.positive_int("size", size)
     if not 8 <= size <= 256:
         raise _validation.invalid("size", "an integer from 8 to 256", size)
+    # One float32 array, held to the builders' sample size as in
+    # `colored_shapes`, before numpy is asked for it.
+    _validation.sample_size("n", n, (n, size, size, 3), what="data set")
     seed = _validation.seed(seed)
     # Imported here: scikit-image is only needed for the photographs.
     import skimage.data
