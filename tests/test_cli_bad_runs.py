@@ -458,3 +458,23 @@ def test_any_npz_members_are_read_or_refused_with_one_value_error(members, tmp_p
         warnings.simplefilter("ignore")  # zipfile warns of duplicate names
         _zip(path, members)
     _read_or_refuse(str(path))
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_a_dtype_named_by_the_file_is_shown_escaped_and_bounded(suffix, tmp_path, capsys):
+    """Field names of a structured dtype come from the file: the error shows them escaped, in a bounded line."""
+    fields = [(f"\x1b]0;title\x07\u202e{index:03d}" + "n" * 30, "<f4") for index in range(100)]
+    samples = np.zeros(3, dtype=fields)
+    path = tmp_path / f"fields{suffix}"
+    if suffix == ".npy":
+        np.save(path, samples)
+    else:
+        np.savez(path, x=samples)
+    status, _, stderr = run_main(["train", "vae", "--data", str(path), "--out",
+                                  str(tmp_path / "run")], capsys)
+    assert status == 2
+    assert_one_error_line(stderr, "train vae")
+    assert "dtype" in stderr
+    assert not any(ord(character) < 32 or character == "\u202e" for character in stderr.rstrip("\n"))
+    assert len(stderr) < 1_000
+    assert not (tmp_path / "run").exists()

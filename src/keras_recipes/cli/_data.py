@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from keras_recipes._untrusted import shown
+
 # The keys read from a `.npz` file.
 SAMPLES_KEY = "x"
 LABELS_KEY = "y"
@@ -139,7 +141,7 @@ def _read_npz(path):
             raise _data_error(
                 path,
                 f"a .npz file needs the samples under the key {SAMPLES_KEY!r}; "
-                f"it holds {_shortened(keys, limit=200)}",  # names from the file: bounded
+                f"it holds {_shown_value(keys, limit=200)}",  # names from the file: bounded
                 f"Save it with numpy.savez(path, {SAMPLES_KEY}=samples, "
                 f"{LABELS_KEY}=labels), labels optional",
             )
@@ -263,17 +265,17 @@ def _read_header(path, stream, what):
     ):
         raise bad(
             f"expected the shape to be a tuple of at most {_MAX_DIMENSIONS} non-negative "
-            f"integers below 2**63; it is {_shortened(shape)}"
+            f"integers below 2**63; it is {_shown_value(shape)}"
         )
     if type(fortran_order) is not bool:
-        raise bad(f"expected fortran_order True or False; it is {_shortened(fortran_order)}")
+        raise bad(f"expected fortran_order True or False; it is {_shown_value(fortran_order)}")
     try:
         dtype = np.lib.format.descr_to_dtype(header["descr"])
     # numpy's dtype parser answers a crafted descriptor with TypeError,
     # ValueError, KeyError, IndexError, RecursionError and more, none
     # documented: whatever it raises, the header is refused.
     except Exception:  # noqa: BLE001
-        raise bad(f"descr {_shortened(header['descr'])} is not a numpy dtype") from None
+        raise bad(f"descr {_shown_value(header['descr'])} is not a numpy dtype") from None
     if dtype.hasobject:
         # The words of numpy's own refusal, which users search for.
         raise bad("Object arrays cannot be loaded when allow_pickle=False; "
@@ -283,9 +285,13 @@ def _read_header(path, stream, what):
     return _Header(shape, fortran_order, dtype, what)
 
 
-def _shortened(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _shown_value(value, limit=80):
+    """A name, dtype or shape read from the file, for a message: escaped, at most `limit` characters.
+
+    A dtype is shown as numpy names it (`float32`), anything else by its
+    `repr()`; a structured dtype's field names come from the file.
+    """
+    return shown(str(value) if isinstance(value, np.dtype) else repr(value), limit)
 
 
 def _read_data(path, stream, header):
@@ -329,14 +335,15 @@ def _check_sizes(path, headers, held):
             raise _data_error(
                 path,
                 f"cannot read the arrays: the file is truncated or its header is wrong: "
-                f"{header.what} declares shape {_shortened(header.shape)} of "
+                f"{header.what} declares shape {_shown_value(header.shape)} of "
                 f"{header.dtype}, {declared:,} bytes, but the file holds {max(held, 0):,}",
             )
     memory = _memory_bytes()
     needed = sum(math.prod(h.shape) * (h.dtype.itemsize + 4) for h in headers)
     if memory is not None and needed > memory:
         described = " and ".join(
-            f"{h.what} of shape {_shortened(h.shape)} and dtype {h.dtype}" for h in headers
+            f"{h.what} of shape {_shown_value(h.shape)} and dtype {_shown_value(h.dtype)}"
+            for h in headers
         )
         raise _data_error(
             path,
@@ -363,7 +370,7 @@ def check_samples(path, x, *, min_rank, max_rank, what, unit_interval=True):
     if x.dtype.kind not in "fiub":
         raise _data_error(
             path,
-            f"expected real numbers ({what}); the array has dtype {x.dtype}",
+            f"expected real numbers ({what}); the array has dtype {_shown_value(x.dtype)}",
         )
     if not min_rank <= x.ndim <= max_rank:
         raise _data_error(path, f"expected {what}; the array has shape {x.shape}")
@@ -406,7 +413,7 @@ def check_labels(path, y, num_samples):
         raise _data_error(
             path,
             f"expected {LABELS_KEY!r} to hold one integer label per sample, shape "
-            f"({num_samples},); it has dtype {y.dtype} and shape {y.shape}",
+            f"({num_samples},); it has dtype {_shown_value(y.dtype)} and shape {y.shape}",
         )
     if y.dtype.kind == "i" and y.min() < 0:
         raise _data_error(path, f"expected non-negative labels in {LABELS_KEY!r}")
