@@ -1,12 +1,13 @@
 """Print pip constraints that pin every declared floor of pyproject.toml exactly.
 
 `.ci/run`'s lowest-versions leg installs the project with these constraints
-(`pip install -c FILE -e ".[test]"`), so the floors the package states (`>=`)
-are what it is tested with. The runtime dependencies and the `test` extra are
-read: the extras CI installs in that leg. A requirement without a floor is
-left to pip, which then installs the current release, as a user gets.
-Anything but one plain `>=` floor (an upper bound, `==`, a marker) is refused,
-so that no stated bound goes untested without notice.
+(`PIP_CONSTRAINT=FILE pip install -e ".[backends,docs]"`, then the README's
+test command), so the floors the package states (`>=`) are what it is
+tested with: the build system's, the runtime dependencies' and every
+extra's. An exact pin (`==`) is kept as it is. A requirement without a
+floor is left to pip, which then installs the current release, as a user
+gets. Anything else (an upper bound, `~=`, a marker) is refused, so that no
+stated bound goes untested without notice.
 
 Usage: python3 .ci/lowest_constraints.py [pyproject.toml] > constraints.txt
 """
@@ -15,23 +16,31 @@ import re
 import sys
 import tomllib
 
-# `name`, optional `[extras]`, optional `>= version`, nothing else.
+# `name`, optional `[extras]`, optional `>= version` or `== version`, nothing else.
 _REQUIREMENT = re.compile(
     r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?"
-    r"\s*(?:>=\s*(?P<floor>[0-9][0-9A-Za-z.]*))?\s*$"
+    r"\s*(?:(?:>=|==)\s*(?P<floor>[0-9][0-9A-Za-z.]*))?\s*$"
 )
 
 
 def lowest_constraints(pyproject):
-    """`name==floor` lines for the floors of the dependencies and the `test` extra."""
+    """`name==floor` lines for the floors of the build system, the dependencies and every extra."""
     project = pyproject["project"]
-    requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    requirements = [
+        *pyproject.get("build-system", {}).get("requires", []),
+        *project["dependencies"],
+        *(
+            requirement
+            for extra in project.get("optional-dependencies", {}).values()
+            for requirement in extra
+        ),
+    ]
     lines = {}
     for requirement in requirements:
         match = _REQUIREMENT.match(requirement)
         if match is None:
             raise SystemExit(
-                f"lowest_constraints.py: {requirement!r} is not `name` or `name>=floor`; "
+                f"lowest_constraints.py: {requirement!r} is not `name`, `name>=floor` or `name==version`; "
                 "teach this script its lowest version before declaring it"
             )
         name, floor = match["name"].lower(), match["floor"]

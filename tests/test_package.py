@@ -3,6 +3,7 @@
 import importlib.metadata
 import inspect
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -188,37 +189,51 @@ def _lowest_constraints():
     return module
 
 
-def _pyproject(dependencies, test):
-    return {"project": {"dependencies": dependencies, "optional-dependencies": {"test": test}}}
+def _pyproject(dependencies, test, build=(), docs=()):
+    return {
+        "build-system": {"requires": list(build)},
+        "project": {"dependencies": dependencies,
+                    "optional-dependencies": {"test": test, "docs": list(docs)}},
+    }
 
 
 def test_lowest_constraints_pin_every_declared_floor():
-    """Each `>=` floor of the dependencies and the test extra becomes `name==floor`; unfloored ones are left to pip."""
+    """Each `>=` floor and `==` pin of the build system, the dependencies and every extra becomes
+    `name==version`; unfloored ones are left to pip."""
     import tomllib
 
     with open(os.path.join(_REPOSITORY, "pyproject.toml"), "rb") as file:
         pyproject = tomllib.load(file)
     pins = _lowest_constraints().lowest_constraints(pyproject)
     project = pyproject["project"]
-    floored = [
+    declared = {
         requirement
-        for requirement in (*project["dependencies"], *project["optional-dependencies"]["test"])
-        if ">=" in requirement
-    ]
-    assert len(pins) == len(floored) > 0
-    for requirement in floored:
-        name, floor = (part.strip() for part in requirement.split(">="))
-        assert f"{name.lower()}=={floor}" in pins
+        for requirement in (
+            *pyproject["build-system"]["requires"],
+            *project["dependencies"],
+            *(item for extra in project["optional-dependencies"].values() for item in extra),
+        )
+        if ">=" in requirement or "==" in requirement
+    }
+    names = set()
+    for requirement in declared:
+        name, version = (part.strip() for part in re.split(">=|==", requirement))
+        name = re.sub(r"\[.*\]", "", name).lower()
+        names.add(name)
+        assert f"{name}=={version}" in pins
+    assert len(pins) == len(names) > 0
+    assert {"keras", "setuptools", "mkdocstrings", "torch"} <= names
     assert _lowest_constraints().lowest_constraints(
-        _pyproject(["Keras[extra] >= 3.15", "numpy"], ["pytest>=8"])
-    ) == ["keras==3.15", "pytest==8"]
+        _pyproject(["Keras[extra] >= 3.15", "numpy"], ["pytest>=8"], build=["setuptools>=77"],
+                   docs=["mkdocs==1.6.1", "pytest>=8"])
+    ) == ["setuptools==77", "keras==3.15", "pytest==8", "mkdocs==1.6.1"]
 
 
 @pytest.mark.parametrize(
     "requirement",
-    ["keras>=3.15,<4", "keras<4", "keras==3.15", "keras>=3.15; python_version>'3.11'", "keras~=3.15"],
+    ["keras>=3.15,<4", "keras<4", "keras>=3.15; python_version>'3.11'", "keras~=3.15", "keras!=3.14"],
 )
 def test_lowest_constraints_refuse_a_bound_they_cannot_pin(requirement):
-    """A requirement other than `name` or `name>=floor` stops the script, so no stated bound goes untested unnoticed."""
-    with pytest.raises(SystemExit, match="is not `name` or `name>=floor`"):
+    """A requirement other than `name`, `name>=floor` or `name==version` stops the script, so no stated bound goes untested unnoticed."""
+    with pytest.raises(SystemExit, match="is not `name`, `name>=floor` or `name==version`"):
         _lowest_constraints().lowest_constraints(_pyproject([requirement], []))
