@@ -12,19 +12,17 @@ object array is refused rather than unpickled.
 """
 
 import ast
-import lzma
 import math
 import os
 import re
 import struct
 import sys
 import zipfile
-import zlib
 from typing import NamedTuple
 
 import numpy as np
 
-from keras_recipes._untrusted import shown
+from keras_recipes._untrusted import shown, zip_errors
 
 # The keys read from a `.npz` file.
 SAMPLES_KEY = "x"
@@ -96,21 +94,8 @@ def load_array_file(path):
     return _read_npz(path)
 
 
-# What reading a damaged or crafted zip archive can raise: zipfile's own
-# error, a corrupt compressed stream (zlib, lzma; bz2 raises OSError), an
-# unsupported compression method, an encrypted member (RuntimeError), a
-# member cut short.
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    lzma.LZMAError,
-    NotImplementedError,
-    RuntimeError,
-    EOFError,
-    OSError,
-    ValueError,
-    struct.error,
-)
+# What reading a damaged or crafted zip archive can raise.
+_ZIP_ERRORS = zip_errors()
 
 
 def _npz_member(names, key):

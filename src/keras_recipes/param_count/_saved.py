@@ -12,7 +12,7 @@ file. Untrusted files get bounded work: the JSON is read only up to
 import json
 import os
 
-from keras_recipes._untrusted import shown
+from keras_recipes._untrusted import shown, zip_errors
 from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO
 from keras_recipes.param_count._table import (
@@ -77,22 +77,6 @@ def _parse_json(text, source, argument="source"):
 
 class _ArchiveError(Exception):
     """What a `.keras` archive should have been, raised inside the reader."""
-
-
-def _zip_errors(zipfile):
-    """The exceptions zipfile and its decompressors raise for a broken archive."""
-    import struct
-    import zlib
-
-    errors = [zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError,
-              EOFError, OSError, ValueError, OverflowError, struct.error, zlib.error]
-    try:
-        import lzma
-
-        errors.append(lzma.LZMAError)
-    except ImportError:  # Python built without lzma: zipfile cannot use it either.
-        pass
-    return tuple(errors)
 
 
 # What `zipfile` can unpack without a password.
@@ -165,18 +149,14 @@ def read_keras_file(path, argument="source"):
     # time, which only reading a file needs.
     import zipfile
 
-    # An error of the file itself (not of the disk) names the file. zipfile
-    # raises many kinds for a broken or crafted archive: its own BadZipFile
-    # and LargeZipFile, RuntimeError for an encrypted entry,
-    # NotImplementedError for an unknown compression method, EOFError for a
-    # cut stream, zlib.error, OSError from bz2, LZMAError, and ValueError,
-    # struct.error or OverflowError for impossible offsets and sizes.
+    # An error of the file itself (not of the disk) names the file; zipfile
+    # raises many kinds for a broken or crafted archive (`zip_errors`).
     with open(path, "rb") as file:
         try:
             data = _read_config_member(zipfile, file)
         except _ArchiveError as error:
             raise _invalid_source(str(error), path, argument) from None
-        except _zip_errors(zipfile) as error:
+        except zip_errors() as error:
             # The message can quote the archive's own entry names.
             raise _invalid_source(
                 f"a readable `.keras` archive ({type(error).__name__}: "
