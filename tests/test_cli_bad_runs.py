@@ -460,21 +460,27 @@ def test_any_npz_members_are_read_or_refused_with_one_value_error(members, tmp_p
     _read_or_refuse(str(path))
 
 
+@pytest.mark.parametrize("truncated", [False, True], ids=["whole", "truncated"])
 @pytest.mark.parametrize("suffix", [".npy", ".npz"])
-def test_a_dtype_named_by_the_file_is_shown_escaped_and_bounded(suffix, tmp_path, capsys):
-    """Field names of a structured dtype come from the file: the error shows them escaped, in a bounded line."""
+def test_a_dtype_named_by_the_file_is_shown_escaped_and_bounded(suffix, truncated, tmp_path,
+                                                                capsys):
+    """Field names of a structured dtype come from the file: the error shows them escaped, in a
+    bounded line, whether the data is refused for its dtype or for being cut short."""
     fields = [(f"\x1b]0;title\x07\u202e{index:03d}" + "n" * 30, "<f4") for index in range(100)]
-    samples = np.zeros(3, dtype=fields)
-    path = tmp_path / f"fields{suffix}"
+    npy = tmp_path / "fields.npy"
+    np.save(npy, np.zeros(3, dtype=fields))
+    content = npy.read_bytes()[:-5] if truncated else npy.read_bytes()
+    path = tmp_path / f"data{suffix}"
     if suffix == ".npy":
-        np.save(path, samples)
+        path.write_bytes(content)
     else:
-        np.savez(path, x=samples)
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("x.npy", content)
     status, _, stderr = run_main(["train", "vae", "--data", str(path), "--out",
                                   str(tmp_path / "run")], capsys)
     assert status == 2
     assert_one_error_line(stderr, "train vae")
-    assert "dtype" in stderr
+    assert ("truncated" if truncated else "expected real numbers") in stderr
     assert not any(ord(character) < 32 or character == "\u202e" for character in stderr.rstrip("\n"))
     assert len(stderr) < 1_000
     assert not (tmp_path / "run").exists()

@@ -12,6 +12,7 @@ object array is refused rather than unpickled.
 """
 
 import ast
+import contextlib
 import math
 import os
 import re
@@ -130,21 +131,21 @@ def _read_npz(path):
                 f"Save it with numpy.savez(path, {SAMPLES_KEY}=samples, "
                 f"{LABELS_KEY}=labels), labels optional",
             )
-        members = {key: name for key, name in members.items() if name is not None}
-        headers = {}
-        for key, name in members.items():
-            with _Member(path, archive, name) as member:
-                headers[key] = _read_header(path, member, f"{key!r}")
-                offset = member.tell()
-            info = archive.getinfo(name)
-            _check_sizes(path, [headers[key]], info.file_size - offset)
-        # Both arrays are held at once, so together they must fit.
-        _check_sizes(path, list(headers.values()), None)
-        arrays = {}
-        for key, name in members.items():
-            with _Member(path, archive, name) as member:
-                _read_header(path, member, f"{key!r}")
-                arrays[key] = _read_data(path, member, headers[key])
+        # Each member stays open at the start of its data while the sizes
+        # of both are checked, so that each header is read once.
+        with contextlib.ExitStack() as opened:
+            headers = {}
+            streams = {}
+            for key, name in members.items():
+                if name is None:
+                    continue
+                streams[key] = opened.enter_context(_Member(path, archive, name))
+                headers[key] = _read_header(path, streams[key], f"{key!r}")
+                held = archive.getinfo(name).file_size - streams[key].tell()
+                _check_sizes(path, [headers[key]], held)
+            # Both arrays are held at once, so together they must fit.
+            _check_sizes(path, list(headers.values()), None)
+            arrays = {key: _read_data(path, streams[key], headers[key]) for key in streams}
     return arrays[SAMPLES_KEY], arrays.get(LABELS_KEY)
 
 
@@ -266,7 +267,7 @@ def _read_header(path, stream, what):
         raise bad("Object arrays cannot be loaded when allow_pickle=False; "
                   "a Python object is never unpickled from --data")
     if dtype.subdtype is not None:
-        raise bad(f"expected a dtype of plain numbers; it is {dtype}")
+        raise bad(f"expected a dtype of plain numbers; it is {_shown_value(dtype)}")
     return _Header(shape, fortran_order, dtype, what)
 
 
@@ -321,7 +322,7 @@ def _check_sizes(path, headers, held):
                 path,
                 f"cannot read the arrays: the file is truncated or its header is wrong: "
                 f"{header.what} declares shape {_shown_value(header.shape)} of "
-                f"{header.dtype}, {declared:,} bytes, but the file holds {max(held, 0):,}",
+                f"{_shown_value(header.dtype)}, {declared:,} bytes, but the file holds {max(held, 0):,}",
             )
     memory = _memory_bytes()
     needed = sum(math.prod(h.shape) * (h.dtype.itemsize + 4) for h in headers)
