@@ -32,8 +32,8 @@ CHOICES = ("none", "mirrored", "data-parallel")
 BACKENDS = {"mirrored": "tensorflow", "data-parallel": "jax"}
 # More logical CPUs than this is a typo, and each costs memory and threads.
 MAX_CPU_REPLICAS = 64
-# The Keras backends `train` runs on, and the package each needs.
-TRAINING_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+# The Keras backends `train` runs on; each is named after the package it needs.
+TRAINING_BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def add_arguments(parser):
@@ -97,10 +97,10 @@ def check_backend():
             f"would use {running!r} (from KERAS_BACKEND or keras.json). "
             f"Received: KERAS_BACKEND={running}"
         )
-    if importlib.util.find_spec(TRAINING_BACKENDS[running]) is None:
+    if importlib.util.find_spec(running) is None:
         raise CommandError(
             f"Invalid value for `KERAS_BACKEND`: {running} is not installed here "
-            f"(no module {TRAINING_BACKENDS[running]!r}); install it, or choose another "
+            f"(no module {running!r}); install it, or choose another "
             f"of {choices}. Received: KERAS_BACKEND={running}"
         )
 

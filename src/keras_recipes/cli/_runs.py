@@ -84,6 +84,7 @@ class RunDirectory(NamedTuple):
         previous_model: whether it keeps a previous run's `model.keras`.
         lock: the open descriptor of the directory that holds the lock, or
             `None` where the file system has no locks.
+        created: whether this run made the directory.
     """
 
     path: str

@@ -580,12 +580,12 @@ def _colorized_picture(keras, model, rgb_val, lab_val, args):
     weights = np.exp(logits)
     weights /= weights.sum(axis=-1, keepdims=True)
     ab = (weights @ centres).astype("float32")
-    # The head predicts at a quarter of the resolution; the original L keeps
-    # every detail, as in the colorization papers.
     # Imported here: _building imports Keras, which this module must not do
     # before the data and the options are checked.
     from keras_recipes._building import IMAGE_FORMAT
 
+    # The head predicts at a quarter of the resolution; the original L keeps
+    # every detail, as in the colorization papers.
     ab = keras.ops.convert_to_numpy(
         keras.ops.image.resize(
             ab, lab.shape[1:3], interpolation="bilinear", data_format=IMAGE_FORMAT
