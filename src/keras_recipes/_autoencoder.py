@@ -2,7 +2,13 @@
 
 import keras
 
-from keras_recipes import _autoencoding, _autoencoding_checks, _building, _validation
+from keras_recipes import (
+    _autoencoding,
+    _autoencoding_checks,
+    _building,
+    _size_limit,
+    _validation,
+)
 from keras_recipes.losses import ReconstructionError
 
 
@@ -127,7 +133,7 @@ def autoencoder(
             input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
         )
     )
-    _autoencoding_checks.buildable(
+    _size_limit.autoencoder_buildable(
         "autoencoder", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)

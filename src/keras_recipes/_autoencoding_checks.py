@@ -98,25 +98,3 @@ def sizes(shape, latent_dim, architecture, hidden_units, filters, intermediate_d
                 widths if argument != "intermediate_dim" else intermediate_dim,
             )
     return shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
-
-
-def buildable(recipe, shape, latent_dim, architecture, hidden_units, filters, intermediate_dim):
-    """Refuse a `vae()` or `autoencoder()` too big to build, naming its size arguments.
-
-    Takes the sizes as `sizes()` returns them; `recipe` is `"vae"` or
-    `"autoencoder"`, whose analytic count `_validation.buildable` computes.
-    """
-    _validation.buildable(
-        recipe,
-        {
-            "input_shape": shape,
-            "latent_dim": latent_dim,
-            "architecture": architecture,
-            "hidden_units": hidden_units,
-            "filters": filters,
-            "intermediate_dim": intermediate_dim,
-        },
-        responsible=("input_shape", "latent_dim", "hidden_units")
-        if architecture == "dense"
-        else ("input_shape", "latent_dim", "filters", "intermediate_dim"),
-    )

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_recipes import _building, _validation
+from keras_recipes import _building, _size_limit, _validation
 
 _MERGE_LAYERS = {
     "concatenate": keras.layers.Concatenate,
@@ -123,7 +123,7 @@ def branch_merge(
         "branch_units": [list(branch) for branch in branches],
         "head_units": [list(head) for head in heads] if multi_output else list(heads[0]),
     }
-    _validation.buildable("branch_merge", {**sizes, "merge": merge}, responsible=sizes)
+    _size_limit.buildable("branch_merge", {**sizes, "merge": merge}, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     hidden = [*trunk, *(width for branch in branches for width in branch)]

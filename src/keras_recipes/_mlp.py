@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_recipes import _building, _validation
+from keras_recipes import _building, _size_limit, _validation
 
 
 def mlp(
@@ -62,7 +62,7 @@ def mlp(
     """
     input_dim, units = _validation.mlp_sizes(input_dim, units)
     sizes = {"input_dim": input_dim, "units": list(units)}
-    _validation.buildable("mlp", sizes, responsible=sizes)
+    _size_limit.buildable("mlp", sizes, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths("a hidden layer of `units`", activation, units[:-1])

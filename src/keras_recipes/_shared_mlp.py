@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_recipes import _building, _validation
+from keras_recipes import _building, _size_limit, _validation
 
 
 def shared_mlp(
@@ -80,7 +80,7 @@ def shared_mlp(
         input_dim, shared_units, bridge_units
     )
     sizes = {"input_dim": input_dim, "shared_units": shared_units, "bridge_units": list(bridge_units)}
-    _validation.buildable("shared_mlp", sizes, responsible=sizes)
+    _size_limit.buildable("shared_mlp", sizes, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths(

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_recipes import _building, _split_brain_spec, _validation
+from keras_recipes import _building, _size_limit, _split_brain_spec, _validation
 from keras_recipes._split_brain_layers import SelectChannels, SplitBrainAutoencoder
 from keras_recipes._submodel import submodel
 
@@ -178,7 +178,7 @@ def split_brain_ae(
     responsible = ["architecture", "width_multiplier", "num_l_bins"]
     if ab_bin_centers is not None:
         responsible.append("ab_bin_centers")
-    _validation.buildable("split_brain_ae", sizes, responsible=responsible)
+    _size_limit.buildable("split_brain_ae", sizes, responsible=responsible)
     optimizer = _building.optimizer(optimizer)
     seed = _validation.seed(seed)
     name = _validation.name(name)

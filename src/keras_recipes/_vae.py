@@ -7,6 +7,7 @@ from keras_recipes import (
     _autoencoding,
     _autoencoding_checks,
     _building,
+    _size_limit,
     _validation,
     losses,
 )
@@ -234,7 +235,7 @@ def vae(
             input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
         )
     )
-    _autoencoding_checks.buildable(
+    _size_limit.autoencoder_buildable(
         "vae", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
     reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)

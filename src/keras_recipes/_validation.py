@@ -112,33 +112,6 @@ def feature_count(argument, value):
     return value
 
 
-def buildable(recipe, arguments, responsible):
-    """Refuse a recipe of more than `MAX_PARAMS` parameters, before anything is built.
-
-    The count is `keras_recipes.param_count.<recipe>(**arguments)`, worked
-    out in pure Python from the same arguments; the message names the
-    arguments in `responsible` (the sizes that set the count) and gives it.
-
-    Returns:
-        The number of parameters.
-    """
-    # Imported here: `param_count` imports this module.
-    from keras_recipes import param_count
-
-    count = getattr(param_count, recipe)(**arguments).total
-    if count > MAX_PARAMS:
-        names = ", ".join(f"`{argument}`" for argument in responsible)
-        received = ", ".join(f"{argument}={arguments[argument]!r}" for argument in responsible)
-        raise ValueError(
-            f"Invalid value for arguments {names}: expected sizes that give at "
-            f"most {MAX_PARAMS:,} parameters (2**31). Received: {received}, which "
-            f"give {count:,} parameters (keras_recipes.param_count.{recipe}), "
-            f"{gibibytes(4 * count)} GiB of float32 weights before the "
-            "optimizer's state"
-        )
-    return count
-
-
 def non_negative_int(argument, value):
     """Check that `value` is an integer of at least 0 and return it as `int`."""
     if not is_int(value):
