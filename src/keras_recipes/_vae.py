@@ -11,7 +11,7 @@ from keras_recipes import (
     _validation,
     losses,
 )
-from keras_recipes.layers import Sampling
+from keras_recipes._sampling import Sampling
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
