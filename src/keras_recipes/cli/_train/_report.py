@@ -18,6 +18,14 @@ def load_best(keras, args, checkpoint):
 
     With `--force`, a `model.keras` there before the first checkpoint is the
     previous run's, not this one's.
+
+    Args:
+        keras: the `keras` module.
+        args: the parsed arguments; `args.out` is the run directory.
+        checkpoint: the checkpoint callback `_run.fit` returned.
+
+    Returns:
+        The loaded model, or `None`.
     """
     path = os.path.join(args.out, _runs.MODEL_FILE)
     if checkpoint.best_epoch is None or not os.path.exists(path):
@@ -26,11 +34,18 @@ def load_best(keras, args, checkpoint):
 
 
 def draw(args, draw_pictures):
-    """Runs `draw_pictures()`, the pictures from the best model; returns whether Ctrl-C stopped it.
+    """Runs `draw_pictures()`, the pictures from the best model.
 
     The model and history are complete by then, so Ctrl-C here keeps them
     and the pictures already drawn (a picture cut short is deleted), and
     the report says so, as after Ctrl-C during training.
+
+    Args:
+        args: the parsed arguments; `args.out` is the run directory.
+        draw_pictures: the recipe's function of no arguments that draws.
+
+    Returns:
+        Whether Ctrl-C stopped the drawing.
     """
     try:
         draw_pictures()
@@ -42,7 +57,14 @@ def draw(args, draw_pictures):
 
 
 def previous_model_kept(args):
-    """`; the previous run's model.keras is kept` when `--force` found one, else `""`."""
+    """What the report adds when `--force` found a previous run's `model.keras`, else `""`.
+
+    Example:
+
+    >>> import argparse
+    >>> previous_model_kept(argparse.Namespace(out="runs/a", previous_model=False))
+    ''
+    """
     if getattr(args, "previous_model", False):
         return f"; {args.out} keeps the previous run's model.keras as it was"
     return ""
