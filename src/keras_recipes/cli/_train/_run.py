@@ -20,8 +20,8 @@ and 5 are `_report`'s):
 Ctrl-C during training stops it and goes on with steps 4 and 5 on what is
 there (the best checkpoint so far and the history), then exits with status
 130, even when the interrupt lands where Python would swallow it (a
-garbage-collection callback; see `_interrupts.Interrupts`). A second Ctrl-C stops at
-once.
+garbage-collection callback; see `_interrupts.Interrupts`). A second
+Ctrl-C stops at once.
 """
 
 import contextlib
