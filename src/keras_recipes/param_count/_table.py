@@ -560,6 +560,9 @@ def dtype_bytes(dtype):
 def as_shape(value, depth=0):
     """A shape as nested tuples (lists in configs become tuples), or `None`."""
     if isinstance(value, (list, tuple)) and depth < 4:
+        # Most shapes are flat lists of sizes: one pass, no call per size.
+        if all(dim is None or type(dim) is int for dim in value):
+            return tuple(value)
         return tuple(as_shape(dim, depth + 1) for dim in value)
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
