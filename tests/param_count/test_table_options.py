@@ -186,6 +186,13 @@ def test_fold_refuses_a_negative_depth(depth):
         _by_hand().fold(depth)
 
 
+def test_fold_takes_a_numpy_integer_depth():
+    """A numpy integer is an integer: `fold(np.int64(0))` is `fold(0)`."""
+    import numpy as np
+
+    assert _by_hand().fold(np.int64(0)).rows == _by_hand().fold(0).rows
+
+
 @given(depth=non_integers())
 def test_fold_refuses_a_depth_that_is_not_an_int(depth):
     """A `depth` that is not an int (a bool, a float, a string, None) is a TypeError naming `depth`."""

@@ -3,6 +3,7 @@
 import dataclasses
 from dataclasses import dataclass
 
+from keras_recipes import _validation
 from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _macs
 from keras_recipes.param_count._count import ParamCount
@@ -212,13 +213,13 @@ class ParamTable:
 
         Args:
             depth: the most nested models a row of the result may be
-                inside: a non-negative int.
+                inside: a non-negative integer.
 
         Returns:
             A new `ParamTable` with the same name.
 
         Raises:
-            TypeError: `depth` is not an int.
+            TypeError: `depth` is not an integer (a `bool` is not).
             ValueError: `depth` is negative.
 
         Example:
@@ -232,16 +233,13 @@ class ParamTable:
         >>> [(row.path, row.count.total, row.status) for row in ParamTable(rows).fold(0).rows]
         [('encoder', 6, 'folded'), ('logits', 3, 'formula')]
         """
-        if not isinstance(depth, int) or isinstance(depth, bool):
-            raise TypeError(
-                "Invalid type for argument `depth`: expected a non-negative int. "
-                f"Received: depth={shown(repr(depth))} of type {type(depth).__name__}"
-            )
+        if not _validation.is_int(depth):
+            raise _validation.wrong_type("depth", "a non-negative integer", depth)
         if depth < 0:
-            raise ValueError(
-                "Invalid value for argument `depth`: expected a non-negative int "
-                f"(0 keeps the model's own layers only). Received: depth={depth}"
+            raise _validation.invalid(
+                "depth", "a non-negative integer (0 keeps the model's own layers only)", depth
             )
+        depth = int(depth)
         depths = self.depths
         rows, index = [], 0
         while index < len(self.rows):
