@@ -72,6 +72,10 @@ def shown(value, limit=MAX_SHOWN):
             value = repr(value)
         except ValueError:  # an int of more digits than Python prints
             value = f"<{type(value).__name__}>"
+    if len(value) <= limit and value.isascii() and value.isprintable():
+        # Most names: nothing to escape or cut. Three calls per layer made
+        # this loop a fifth of `count_config`'s time on a 2,000-layer file.
+        return value
     pieces = []
     length = 0
     for character in value[:limit + 1]:

@@ -172,6 +172,7 @@ def run_count(args):
     from keras_recipes.param_count._table import describe_rows
 
     path = args.path
+    depth = _count_depth(args.depth)
     # A file's name is untrusted too (`count downloads/*.keras`).
     named = shown(path, 300)
     if os.path.isdir(path):
@@ -187,13 +188,18 @@ def run_count(args):
     except ValueError as error:
         # The library's messages show a file's strings escaped and cut.
         raise CommandError(f"cannot count {named}: {error}") from None
+    # The folded table is what is shown; the layers named as unsupported
+    # below come from the whole table, folded or not.
+    shown_table = table if depth is None else table.fold(depth)
     if args.format == "json":
-        print(json.dumps(table.to_dict(), indent=2))
+        print(json.dumps(shown_table.to_dict(flops=args.flops), indent=2))
     elif args.format == "markdown":
-        print(table.to_markdown())
+        print(shown_table.to_markdown(flops=args.flops))
+    elif args.format == "csv":
+        print(shown_table.to_csv(flops=args.flops), end="")
     else:
         print(f"{table.name or 'model'} ({named})\n")
-        print(table)
+        print(shown_table.to_text(flops=args.flops))
     unsupported = table.unsupported
     if unsupported:
         print(
@@ -203,6 +209,30 @@ def run_count(args):
         )
         return EXIT_INCOMPLETE
     return 0
+
+
+def _count_depth(text):
+    """`--depth`'s value as an int, `None` when not given; a bad one is one line, status 2.
+
+    Checked here rather than by argparse, whose refusal is a usage block,
+    and before the file is read.
+    """
+    from keras_recipes._untrusted import shown
+    from keras_recipes.cli import CommandError
+
+    if text is None:
+        return None
+    try:
+        depth = int(text)
+    except ValueError:  # not an integer, or more digits than Python converts
+        depth = -1
+    if depth < 0:
+        raise CommandError(
+            "Invalid value for argument `--depth`: expected a non-negative integer "
+            "(0 shows each nested model as one row). "
+            f"Received: --depth={shown(repr(text), 60)}"
+        )
+    return depth
 
 
 # === plot ===
@@ -384,13 +414,24 @@ def add_parsers(subparsers):
             "file cannot be read."
         ),
         epilog="examples:\n  keras-recipes count runs/vae/model.keras\n"
-        "  keras-recipes count model.keras --format json",
+        "  keras-recipes count model.keras --format json\n"
+        "  keras-recipes count model.keras --depth 0 --flops --format csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", metavar="PATH", help="a .keras file")
     parser.add_argument(
-        "--format", choices=("text", "markdown", "json"), default="text",
-        help="text (default), a Markdown table, or JSON for programs",
+        "--format", choices=("text", "markdown", "json", "csv"), default="text",
+        help="text (default), a Markdown table, JSON for programs, or CSV for "
+        "spreadsheets (one line per row, no total line)",
+    )
+    parser.add_argument(
+        "--depth", metavar="N", default=None,
+        help="show each model nested N models deep as one row (its layers summed); "
+        "0 shows only the model's own layers; totals are unchanged (default: every layer)",
+    )
+    parser.add_argument(
+        "--flops", action="store_true",
+        help="add FLOPs (2 x MACs) beside the MACs",
     )
     parser.set_defaults(run=run_count)
 

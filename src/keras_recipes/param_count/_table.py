@@ -1,12 +1,14 @@
 """The per-layer table that `count_model` and `count_config` return."""
 
+import dataclasses
 from dataclasses import dataclass
 
+from keras_recipes import _validation
 from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _macs
 from keras_recipes.param_count._count import ParamCount
 
-STATUSES = ("formula", "nested", "shared", "fallback", "unsupported")
+STATUSES = ("formula", "nested", "shared", "fallback", "unsupported", "folded")
 
 # Widths of the text cells that come from a model (and so from a file
 # anyone wrote): each is `shown`, escaped and cut, so one line of a table
@@ -43,7 +45,9 @@ class LayerRow:
             `"unsupported"` (a saved layer of a class the formulas do not
             know, or, in a config without `.keras` sharing marks, a layer
             that may be a later use of one counted in another nested
-            model; its count is unknown and shown as 0).
+            model; its count is unknown and shown as 0). `ParamTable.fold`
+            adds `"folded"`: a nested model shown as one row, its count
+            the sum of its layers'.
     """
 
     path: str
@@ -131,8 +135,11 @@ class ParamTable:
     `rows` lists every layer of the model in order, nested models' layers
     after the model's own row; `total` is the sum of the rows' counts, which
     equals `model.count_params()` with the same trainable/non-trainable
-    split. `str(table)` is a fixed-width table, `to_markdown()` a Markdown
-    one, `to_dict()` plain data for programs.
+    split. `str(table)` (or `to_text()`) is a fixed-width table,
+    `to_markdown()` a Markdown one, `to_csv()` comma-separated values,
+    `to_dict()` plain data for programs; each takes `flops=True` to add
+    FLOPs (2 x MACs) beside the MACs. `fold(depth)` shows nested models
+    below a depth as one row each.
     """
 
     def __init__(self, rows, name=None):
@@ -168,9 +175,88 @@ class ParamTable:
         """Multiply-accumulates of one forward pass for one sample, or `None` if a layer's are unknown."""
         return sum_macs(self.rows)
 
-    def _lines(self):
+    @property
+    def flops(self):
+        """Floating-point operations of one forward pass for one sample: 2 x `macs`, or `None`."""
+        return flops(self.macs)
+
+    @property
+    def depths(self):
+        """How many nested models hold each row: a tuple of ints, one per row.
+
+        A row is inside a nested model when it follows that model's
+        `"nested"` row and its path starts with the model's path and `/`
+        (Keras forbids `/` in a layer's name); a top-level row is at 0.
+        """
+        depths, open_models = [], []
+        for row in self.rows:
+            while open_models and not row.path.startswith(open_models[-1]):
+                open_models.pop()
+            depths.append(len(open_models))
+            if row.status == "nested":
+                open_models.append(row.path + "/")
+        return tuple(depths)
+
+    def fold(self, depth):
+        """The table with every nested model `depth` models deep shown as one row.
+
+        Like torchinfo's `depth`: rows held by more than `depth` nested
+        models are summed into the row of the nested model that holds them
+        at `depth`. `depth=0` keeps the model's own layers only, each nested
+        model one row; `depth=1` also shows the layers of those nested
+        models, and so on. A folded row keeps the nested model's path,
+        class, build shape and output bytes (its outputs); its count is the
+        sum of the rows folded into it, its MACs their sum (`None` if any is
+        unknown), and its status `"folded"` (`"unsupported"` if any row
+        folded into it was). Every row's count and MACs go to exactly one
+        row of the result, so `total`, `macs` and `flops` are unchanged.
+
+        Args:
+            depth: the most nested models a row of the result may be
+                inside: a non-negative integer.
+
+        Returns:
+            A new `ParamTable` with the same name.
+
+        Raises:
+            TypeError: `depth` is not an integer (a `bool` is not).
+            ValueError: `depth` is negative.
+
+        Example:
+
+        >>> from keras_recipes.param_count import LayerRow, ParamCount, ParamTable
+        >>> rows = [
+        ...     LayerRow("encoder", "Functional", None, ParamCount(), 6, 8, "nested"),
+        ...     LayerRow("encoder/dense", "Dense", (None, 2), ParamCount(6, 0), 4, 8, "formula"),
+        ...     LayerRow("logits", "Dense", (None, 2), ParamCount(3, 0), 2, 4, "formula"),
+        ... ]
+        >>> [(row.path, row.count.total, row.status) for row in ParamTable(rows).fold(0).rows]
+        [('encoder', 6, 'folded'), ('logits', 3, 'formula')]
+        """
+        if not _validation.is_int(depth):
+            raise _validation.wrong_type("depth", "a non-negative integer", depth)
+        if depth < 0:
+            raise _validation.invalid(
+                "depth", "a non-negative integer (0 keeps the model's own layers only)", depth
+            )
+        depth = int(depth)
+        depths = self.depths
+        rows, index = [], 0
+        while index < len(self.rows):
+            row = self.rows[index]
+            end = index + 1
+            if row.status == "nested" and depths[index] == depth:
+                # The nested model's rows are the run after it that is deeper.
+                while end < len(self.rows) and depths[end] > depth:
+                    end += 1
+                row = _folded(row, self.rows[index + 1:end])
+            rows.append(row)
+            index = end
+        return ParamTable(rows, name=self.name)
+
+    def _lines(self, with_flops=False):
         header = ("path", "class", "build shape", "trainable", "non-trainable", "MACs",
-                  "output bytes", "status")
+                  *(("FLOPs",) if with_flops else ()), "output bytes", "status")
         body = [
             (
                 shown(row.path, PATH_WIDTH),
@@ -179,6 +265,7 @@ class ParamTable:
                 _number(row.count.trainable),
                 _number(row.count.non_trainable),
                 _number(row.macs),
+                *((_number(flops(row.macs)),) if with_flops else ()),
                 _number(row.output_bytes),
                 shown(row.status),
             )
@@ -190,14 +277,24 @@ class ParamTable:
                       f"total {_number(total.total)}")
         except ValueError:
             totals = ("?", "?", f"total unknown: {len(self.unsupported)} unsupported")
-        footer = ("total", "", "", totals[0], totals[1], _number(self.macs), "", totals[2])
+        footer = ("total", "", "", totals[0], totals[1], _number(self.macs),
+                  *((_number(self.flops),) if with_flops else ()), "", totals[2])
         return header, body, footer
 
-    def __str__(self):
-        header, body, footer = self._lines()
+    def to_text(self, *, flops=False):
+        """The table as fixed-width text: a header, one line per row, a total line.
+
+        Args:
+            flops: add a FLOPs column (2 x MACs) after the MACs. Defaults
+                to `False`.
+
+        Returns:
+            The text, `str(table)` when `flops` is `False`.
+        """
+        header, body, footer = self._lines(flops)
         lines = [header, *body, footer]
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        numeric = {3, 4, 5, 6}
+        numeric = {i for i, title in enumerate(header) if title in _NUMERIC_COLUMNS}
 
         def render(line):
             cells = [
@@ -209,34 +306,160 @@ class ParamTable:
         rule = "  ".join("-" * width for width in widths)
         return "\n".join([render(header), rule, *map(render, body), rule, render(footer)])
 
+    def __str__(self):
+        return self.to_text()
+
     def __repr__(self):
         name = "None" if self.name is None else f"'{shown(self.name, PATH_WIDTH)}'"
         return f"<ParamTable {name}: {len(self.rows)} rows>"
 
-    def to_markdown(self):
-        """The table as GitHub Markdown, one line per row and a total line."""
-        header, body, footer = self._lines()
+    def to_markdown(self, *, flops=False):
+        """The table as GitHub Markdown, one line per row and a total line.
+
+        Args:
+            flops: add a FLOPs column (2 x MACs) after the MACs. Defaults
+                to `False`.
+
+        Returns:
+            The Markdown text.
+        """
+        header, body, footer = self._lines(flops)
 
         def render(line):
             return "| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |"
 
-        align = "| " + " | ".join("---:" if i in (3, 4, 5, 6) else "---" for i in range(len(header))) + " |"
+        align = "| " + " | ".join(
+            "---:" if title in _NUMERIC_COLUMNS else "---" for title in header
+        ) + " |"
         return "\n".join([render(header), align, *map(render, body), render(footer)])
 
-    def to_dict(self):
-        """Plain data: `{"name", "rows": [row.to_dict()...], "total": {...} or None}`."""
+    def to_csv(self, *, flops=False):
+        """The rows as comma-separated values, for spreadsheets and `csv.reader`.
+
+        One header line, then one line per row, with the columns and values
+        of `to_dict()`'s rows (numbers without separators, an unknown value
+        empty, the build shape as `(None, 3)`); no total line, so that a
+        column's sum is the total. Quoted as Python's `csv` module does.
+        Strings from a file are escaped and cut as in every format, and a
+        cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+        gets a leading `'`, so that a spreadsheet shows it as text instead
+        of running it as a formula.
+
+        Args:
+            flops: add a `flops` column (2 x MACs) after `macs`. Defaults to
+                `False`.
+
+        Returns:
+            The text, lines ending in `\\n`.
+
+        Example:
+
+        >>> from keras_recipes.param_count import LayerRow, ParamCount, ParamTable
+        >>> row = LayerRow("=dense", "Dense", (None, 2), ParamCount(9, 0), 6, 12, "formula")
+        >>> print(ParamTable([row]).to_csv(), end="")
+        path,class_name,build_shape,trainable,non_trainable,total,macs,output_bytes,status
+        '=dense,Dense,"(None, 2)",9,0,9,6,12,formula
+        """
+        # Imported when asked, as few programs write CSV.
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        header = None
+        for row in self.rows:
+            data = row.to_dict()
+            if flops:
+                data = _with_flops(data)
+            data["build_shape"] = (
+                "" if data["build_shape"] is None else _shape_text(row.build_shape)
+            )
+            if header is None:
+                header = list(data)
+                writer.writerow(header)
+            writer.writerow(_csv_cell(data[key]) for key in header)
+        if header is None:
+            writer.writerow(_with_flops(_CSV_HEADER) if flops else _CSV_HEADER)
+        return buffer.getvalue()
+
+    def to_dict(self, *, flops=False):
+        """Plain data: `{"name", "rows": [row.to_dict()...], "total": {...} or None, "macs"}`.
+
+        Args:
+            flops: add `"flops"` (2 x MACs, or `None`) beside every
+                `"macs"`, in each row and at the top. Defaults to `False`.
+
+        Returns:
+            A dict of plain Python values (JSON-serializable).
+        """
         try:
             total = self.total
             totals = {"trainable": total.trainable, "non_trainable": total.non_trainable,
                       "total": total.total}
         except ValueError:
             totals = None
-        return {
+        data = {
             "name": None if self.name is None else shown(self.name, PATH_WIDTH),
             "rows": [row.to_dict() for row in self.rows],
             "total": totals,
             "macs": self.macs,
         }
+        if flops:
+            data = _with_flops(data)
+            data["rows"] = [_with_flops(row) for row in data["rows"]]
+        return data
+
+
+# The text and Markdown columns that hold numbers (right-aligned).
+_NUMERIC_COLUMNS = frozenset({"trainable", "non-trainable", "MACs", "FLOPs", "output bytes"})
+
+# `to_csv()`'s columns when there are no rows to take them from.
+_CSV_HEADER = dict.fromkeys(("path", "class_name", "build_shape", "trainable", "non_trainable",
+                             "total", "macs", "output_bytes", "status"))
+
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV
+# injection); `shown` already escapes the tab and the carriage return, they
+# are listed so that the rule holds by itself.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def flops(macs):
+    """Floating-point operations of `macs` multiply-accumulates: `2 * macs`, or `None` when unknown."""
+    return None if macs is None else 2 * macs
+
+
+def _with_flops(data):
+    """`data` (a dict with a `"macs"` key) with `"flops"` inserted right after it."""
+    result = {}
+    for key, value in data.items():
+        result[key] = value
+        if key == "macs":
+            result["flops"] = flops(value)
+    return result
+
+
+def _csv_cell(value):
+    """A value as a CSV cell: ints as digits, `None` empty, strings defused for spreadsheets."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python converts (4,300)
+            return f"about 2**{value.bit_length()}"
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _folded(row, inner):
+    """`row`, a nested model's, standing for itself and the rows `inner` of its layers."""
+    status = "unsupported" if any(item.status == "unsupported" for item in inner) else "folded"
+    return dataclasses.replace(
+        row,
+        count=sum((item.count for item in inner), ParamCount()),
+        macs=sum_macs(inner),
+        status=status,
+    )
 
 
 # === Row values shared by both walkers ===
@@ -335,6 +558,9 @@ def dtype_bytes(dtype):
 def as_shape(value, depth=0):
     """A shape as nested tuples (lists in configs become tuples), or `None`."""
     if isinstance(value, (list, tuple)) and depth < 4:
+        # Most shapes are flat lists of sizes: one pass, no call per size.
+        if all(dim is None or type(dim) is int for dim in value):
+            return tuple(value)
         return tuple(as_shape(dim, depth + 1) for dim in value)
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
