@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 from hypothesis import given
+from recipes.autoencoders import strategies  # tests/recipes/autoencoders/strategies.py
 
-import strategies
 from keras_recipes import autoencoder, param_count, vae
 from keras_recipes.losses import ReconstructionError
 
