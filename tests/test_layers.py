@@ -1,9 +1,8 @@
 """Tests of `keras_recipes.layers`: FeatureMean, the registered averaging layer, and Sampling."""
 
-import json
-
 import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
+import layer_testing  # tests/layer_testing.py, likewise
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -60,56 +59,31 @@ def test_compute_output_shape(input_shape, output_shape):
     assert tuple(FeatureMean().compute_output_shape(input_shape)) == output_shape
 
 
-def test_has_no_weights():
-    """The layer holds no weights, even once built."""
-    layer = FeatureMean()
-    layer(helpers.inputs(2, 3, seed=0))
-    assert layer.weights == []
-    assert layer.count_params() == 0
-
-
 def test_rank_1_input_is_refused():
     """A rank-1 input has no feature axis: ValueError naming the layer, with "Received:"."""
     with pytest.raises(ValueError, match=r"`FeatureMean`(.|\n)*Received: inputs.shape="):
         FeatureMean()(np.array([1.0, 2.0, 3.0], dtype="float32"))
 
 
-def test_get_config_round_trip():
-    """from_config(get_config()) rebuilds an equal layer, and the config is JSON serialisable."""
-    layer = FeatureMean(name="fm", dtype="float64")
-    config = layer.get_config()
-    restored = FeatureMean.from_config(json.loads(json.dumps(config)))
-    assert isinstance(restored, FeatureMean)
-    assert restored.name == "fm"
-    assert restored.get_config() == config
-    x = helpers.inputs(3, 4, seed=0).astype("float64")
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(layer(x))
+@pytest.mark.parametrize(
+    ("init_kwargs", "input_data"),
+    [
+        ({"name": "fm", "dtype": "float64"}, helpers.inputs(3, 4, seed=0).astype("float64")),
+        ({"name": "mean"}, helpers.inputs(5, 3, 4, seed=4)),
+    ],
+    ids=["float64", "rank-3"],
+)
+def test_feature_mean_passes_the_layer_check(init_kwargs, input_data, tmp_path):
+    """FeatureMean is registered as "keras_recipes>FeatureMean", round-trips its config through JSON,
+    has no weights, and a model holding it reloads with safe_mode=True computing the same."""
+    layer_testing.run_layer_test(
+        FeatureMean,
+        init_kwargs,
+        input_data,
+        registered_name="keras_recipes>FeatureMean",
+        directory=tmp_path,
+        expected_output_shape=(len(input_data), 1),
     )
-
-
-def test_registered_name():
-    """The layer is registered as "keras_recipes>FeatureMean", and serialisation round-trips through it."""
-    assert keras.saving.get_registered_name(FeatureMean) == "keras_recipes>FeatureMean"
-    assert keras.saving.get_registered_object("keras_recipes>FeatureMean") is FeatureMean
-    serialized = keras.saving.serialize_keras_object(FeatureMean(name="fm"))
-    assert serialized["registered_name"] == "keras_recipes>FeatureMean"
-    restored = keras.saving.deserialize_keras_object(json.loads(json.dumps(serialized)))
-    assert isinstance(restored, FeatureMean) and restored.name == "fm"
-
-
-def test_model_with_feature_mean_saves_and_loads_safely(tmp_path):
-    """A model with FeatureMean saves to .keras and reloads with the default safe_mode=True, predicting identically."""
-    inputs = keras.Input(shape=(3, 4))
-    mean = FeatureMean(name="mean")(inputs)
-    outputs = keras.layers.Dense(2, name="dense")(mean)
-    model = keras.Model(inputs, outputs)
-    path = tmp_path / "feature_mean.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded.get_layer("mean"), FeatureMean)
-    x = helpers.inputs(5, 3, 4, seed=4)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_lambda_control_is_refused_by_safe_mode(tmp_path):
@@ -210,35 +184,23 @@ def test_sampling_has_no_weights_but_a_seed_state():
     assert layer.non_trainable_variables[0] is layer.seed_generator.state
 
 
-def test_sampling_get_config_round_trip():
-    """get_config lists the seed; from_config(JSON of it) rebuilds a layer that draws the same noise."""
-    layer = Sampling(seed=11, name="sample")
-    config = layer.get_config()
-    assert config["seed"] == 11 and config["name"] == "sample"
-    restored = Sampling.from_config(json.loads(json.dumps(config)))
-    assert restored.get_config() == config
-    inputs = list(_gaussian_inputs(3, 2, seed=4))
-    np.testing.assert_array_equal(restored(inputs), layer(inputs))
-
-
-def test_sampling_registered_name():
-    """The layer is registered as "keras_recipes>Sampling"."""
-    assert keras.saving.get_registered_name(Sampling) == "keras_recipes>Sampling"
-    assert keras.saving.get_registered_object("keras_recipes>Sampling") is Sampling
-
-
-@pytest.mark.parametrize("seed", [3, None])
-def test_model_with_sampling_reloads_safely_and_continues_its_stream(seed, tmp_path):
-    """A model with Sampling reloads with safe_mode=True and draws what the original draws next, even unseeded."""
-    z_mean, z_log_var = keras.Input((2,)), keras.Input((2,))
-    model = keras.Model([z_mean, z_log_var], Sampling(seed=seed, name="sample")([z_mean, z_log_var]))
-    inputs = list(_gaussian_inputs(4, 2, seed=5))
-    model.predict(inputs, verbose=0)  # advance the stream past its start
-    path = tmp_path / "sampling.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded.get_layer("sample"), Sampling)
-    np.testing.assert_array_equal(loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
+@pytest.mark.parametrize(
+    ("seed", "input_seed"), [(11, 4), (3, 5), (None, 5)], ids=["seed-11", "seed-3", "unseeded"]
+)
+def test_sampling_passes_the_layer_check(seed, input_seed, tmp_path):
+    """Sampling is registered as "keras_recipes>Sampling", lists its seed in get_config, rebuilds from
+    JSON to draw the same noise when seeded, and a model holding it reloads with safe_mode=True and
+    draws what the original draws next, even unseeded."""
+    layer_testing.run_layer_test(
+        Sampling,
+        {"seed": seed, "name": "sample"},
+        list(_gaussian_inputs(4, 2, seed=input_seed)),
+        registered_name="keras_recipes>Sampling",
+        directory=tmp_path,
+        expected_output_shape=(4, 2),
+        expected_num_non_trainable_variables=1,
+        deterministic=seed is not None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import math
 
 import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
+import layer_testing  # tests/layer_testing.py, likewise
 import numpy as np
 import pytest
 
@@ -354,17 +355,19 @@ def test_split_brain_features_refuses_bad_arguments(small):
 
 
 def test_select_channels_saves_and_reloads(tmp_path):
-    """SelectChannels keeps its channels through get_config and a safe_mode .keras round trip."""
-    layer = SelectChannels([2, 0], name="pick")
-    assert layer.get_config()["channels"] == [2, 0]
-    inputs = keras.Input((5, 3))
-    model = keras.Model(inputs, layer(inputs))
-    path = tmp_path / "select.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
+    """SelectChannels passes the shared layer check (registered name, config round trip, no weights,
+    output shape, a safe_mode .keras round trip) and keeps its channels through get_config and the file."""
     x = helpers.inputs(2, 5, 3)
-    np.testing.assert_array_equal(_predict(loaded, x), x[..., [2, 0]])
-    assert loaded.get_layer("pick").channels == [2, 0]
+    result = layer_testing.run_layer_test(
+        SelectChannels,
+        {"channels": [2, 0], "name": "pick"},
+        x,
+        registered_name="keras_recipes>SelectChannels",
+        directory=tmp_path,
+        expected_output=x[..., [2, 0]],
+    )
+    assert result.layer.get_config()["channels"] == [2, 0]
+    assert result.loaded.channels == [2, 0]
 
 
 @pytest.mark.parametrize("channels", [[], [-1], [0.5], [True]])
