@@ -8,7 +8,6 @@ import math
 
 import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
-import layer_testing  # tests/layer_testing.py, likewise
 import numpy as np
 import pytest
 
@@ -21,7 +20,7 @@ from keras_recipes import (
     split_brain_features,
     split_brain_targets,
 )
-from keras_recipes.layers import SelectChannels, SplitBrainAutoencoder
+from keras_recipes.layers import SplitBrainAutoencoder
 
 SMALL = {"architecture": "small", "width_multiplier": 0.25, "seed": 0}
 
@@ -352,29 +351,7 @@ def test_split_brain_features_refuses_bad_arguments(small):
 
 
 # === Custom classes ===
-
-
-def test_select_channels_saves_and_reloads(tmp_path):
-    """SelectChannels passes the shared layer check (registered name, config round trip, no weights,
-    output shape, a safe_mode .keras round trip) and keeps its channels through get_config and the file."""
-    x = helpers.inputs(2, 5, 3)
-    result = layer_testing.run_layer_test(
-        SelectChannels,
-        {"channels": [2, 0], "name": "pick"},
-        x,
-        registered_name="keras_recipes>SelectChannels",
-        directory=tmp_path,
-        expected_output=x[..., [2, 0]],
-    )
-    assert result.layer.get_config()["channels"] == [2, 0]
-    assert result.loaded.channels == [2, 0]
-
-
-@pytest.mark.parametrize("channels", [[], [-1], [0.5], [True]])
-def test_select_channels_refuses_bad_channels(channels):
-    """Empty, negative or non-integer channel lists are ValueErrors naming `channels`."""
-    with pytest.raises(ValueError, match=r"`channels`.*Received: channels="):
-        SelectChannels(channels)
+# SelectChannels has its own file, test_select_channels.py.
 
 
 def test_model_config_survives_a_save_with_custom_bins(tmp_path):
