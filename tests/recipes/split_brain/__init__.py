@@ -1,1 +1,1 @@
-"""Tests of the split-brain autoencoder and its layers."""
+"""Tests of the split-brain autoencoder and its SelectChannels layer."""
