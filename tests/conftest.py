@@ -14,8 +14,10 @@ from keras_recipes import _branch_merge
 from keras_recipes.layers import FeatureMean
 
 # With `--import-mode=importlib` pytest puts no test directory on `sys.path`;
-# this one is, so that every test module can `import strategies` and
-# `import helpers`.
+# this one is, so that every test module can `import strategies`,
+# `import helpers` and `import layer_testing`, and reach a family's own
+# strategies as `from recipes.<family> import strategies` (tests/recipes/ is
+# a package, one subpackage per recipe family, as in src/keras_recipes).
 _TESTS_DIRECTORY = str(Path(__file__).parent)
 if _TESTS_DIRECTORY not in sys.path:
     sys.path.insert(0, _TESTS_DIRECTORY)

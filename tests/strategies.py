@@ -4,12 +4,25 @@ Plain functions that return strategies, one per kind of argument. Sizes stay
 small (1 to `MAX_SIZE`) so that the real Keras layers the tests build, and
 compare against the analytic counts, cost milliseconds each.
 
+What one recipe family alone draws lives beside that family's tests, in
+`tests/recipes/<family>/strategies.py` (the calls with one thing wrong that
+`tests/test_invalid_arguments.py` draws, and the autoencoders' valid calls);
+those modules build on the pieces here. What stays here is drawn across
+families: layer and shape sizes (the `param_count` tests), the valid call of
+every recipe that the recipe counts are checked on (`test_param_count_recipes`
+draws them all), the invalid values every builder refuses, and the hostile
+strings and files of the command line and the `.keras` reader.
+
 This module imports neither Keras nor the library: the strategies draw plain
-Python values (ints, bools, tuples) that the tests turn into layers.
+Python values (ints, bools, tuples, numpy scalars) that the tests turn into
+layers.
 """
 
+import math
 import struct
+from fractions import Fraction
 
+import numpy as np
 from hypothesis import strategies as st
 
 MAX_SIZE = 8
@@ -172,7 +185,9 @@ def non_booleans():
 # === Recipe arguments ===
 # Strategies for whole builder calls: each draws `(args, kwargs)` for one
 # recipe, valid by construction, with the arguments that do not change the
-# count (activations, seed) drawn too.
+# count (activations, seed) drawn too. The `param_count` recipe tests draw
+# these across families; the autoencoders' draws, which only their own tests
+# use, are in tests/recipes/autoencoders/strategies.py.
 
 HIDDEN_ACTIVATIONS = (None, "relu", "tanh", "sigmoid")
 """Activations for hidden layers in recipe draws."""
@@ -290,74 +305,16 @@ def split_brain_ae_arguments(draw):
     keywords["channel_groups"] = ((0, 1, 2), (3,))
     keywords["loss"] = "regression"
     return ((side, side, 4),), keywords
-# === Autoencoders ===
-
-ARCHITECTURES = ("dense", "conv")
-"""The architectures of `vae()` and `autoencoder()`."""
-
-
-@st.composite
-def autoencoder_sizes(draw):
-    """`(input_shape, latent_dim, keywords)` valid for `vae()` and `autoencoder()`.
-
-    Conv draws have a height and width divisible by `2 ** len(filters)`;
-    dense draws have inputs of rank 1 to 3 and possibly no hidden layer.
-    """
-    architecture = draw(st.sampled_from(ARCHITECTURES))
-    latent_dim = draw(sizes(4))
-    if architecture == "conv":
-        filters = draw(st.lists(sizes(4), min_size=1, max_size=2))
-        factor = 2 ** len(filters)
-        shape = (
-            factor * draw(sizes(2)),
-            factor * draw(sizes(2)),
-            draw(sizes(3)),
-        )
-        keywords = {
-            "architecture": "conv",
-            "filters": filters,
-            "intermediate_dim": draw(sizes()),
-        }
-    else:
-        shape = draw(input_shapes(max_rank=3, max_size=4))
-        keywords = {"architecture": "dense", "hidden_units": draw(unit_lists(min_size=0, max_size=2))}
-    keywords["seed"] = draw(st.none() | st.integers(min_value=0, max_value=2**16))
-    return shape, latent_dim, keywords
-
-
-@st.composite
-def vae_arguments(draw):
-    """`(args, kwargs)` of a valid `vae()` call."""
-    shape, latent_dim, keywords = draw(autoencoder_sizes())
-    keywords["reconstruction_loss"] = draw(
-        st.sampled_from(["binary_crossentropy", "squared_error"])
-    )
-    keywords["beta"] = draw(st.floats(min_value=0.0, max_value=4.0))
-    return (shape, latent_dim), keywords
-
-
-@st.composite
-def autoencoder_arguments(draw):
-    """`(args, kwargs)` of a valid `autoencoder()` call, with or without training noise."""
-    shape, latent_dim, keywords = draw(autoencoder_sizes())
-    keywords["reconstruction_loss"] = draw(
-        st.sampled_from(["binary_crossentropy", "squared_error"])
-    )
-    keywords["noise_stddev"] = draw(st.just(0.0) | st.floats(min_value=0.0, max_value=1.0))
-    return (shape, latent_dim), keywords
 
 
 # === Invalid builder arguments ===
-# Strategies for `tests/test_invalid_arguments.py`. Each `invalid_*_calls()`
-# draws `(kwargs, names)`: a builder call with exactly one thing wrong (one
-# argument, or two that do not fit together) and the argument names an error
-# message may name for it. Everything else in the call is a tiny valid
-# configuration, so the call would build if the wrong thing were not refused.
-
-import math  # noqa: E402
-from fractions import Fraction  # noqa: E402
-
-import numpy as np  # noqa: E402
+# The invalid values every builder refuses, and `one_wrong()`, which makes a
+# builder call with exactly one thing wrong out of them. Each family's
+# `invalid_*_calls()` (in `tests/recipes/<family>/strategies.py`, drawn by
+# `tests/test_invalid_arguments.py`) draws `(kwargs, names)`: such a call and
+# the argument names an error message may name for it. Everything else in the
+# call is a tiny valid configuration, so the call would build if the wrong
+# thing were not refused.
 
 HUGE = 2**31
 """A size no recipe builds: a sample of this many features, or a Dense layer this wide on any input."""
@@ -395,7 +352,7 @@ def _numpy_non_integers():
     )
 
 
-def _odd_objects():
+def odd_objects():
     """Values of no sensible type: containers, bytes, complex numbers, objects."""
     return st.one_of(
         st.dictionaries(st.text(max_size=2), st.integers(0, 3), max_size=2),
@@ -419,7 +376,7 @@ def wrong_size_types():
         st.lists(st.integers(1, 8), max_size=2),
         st.integers(1, 8).map(Fraction),
         _numpy_non_integers(),
-        _odd_objects(),
+        odd_objects(),
     )
 
 
@@ -485,7 +442,7 @@ def wrong_number_types():
         st.text(max_size=3),
         st.sampled_from(["0.5", "1e-3", b"1", 1j, np.complex128(1), np.array(0.5), np.array([0.5])]),
         st.lists(st.floats(0, 1), min_size=1, max_size=2),
-        _odd_objects(),
+        odd_objects(),
     )
 
 
@@ -522,7 +479,7 @@ def invalid_seeds():
     return st.one_of(
         st.integers(max_value=-1),
         st.sampled_from([np.int64(-1), 1.0, 0.5, math.nan, "0", True, False, np.float64(1), np.array(1), [1]]),
-        _odd_objects(),
+        odd_objects(),
     )
 
 
@@ -581,7 +538,7 @@ def invalid_metrics():
     )
 
 
-def _common_invalid_keywords(outputs=True):
+def common_invalid_keywords(outputs=True):
     table = {
         "loss": invalid_losses(),
         "optimizer": invalid_optimizers(),
@@ -597,7 +554,7 @@ def _common_invalid_keywords(outputs=True):
     return table
 
 
-def _one_wrong(base, table, mismatches=()):
+def one_wrong(base, table, mismatches=()):
     """`(kwargs, names)`: `base` with one argument from `table` wrong, or one of `mismatches`.
 
     `table` maps an argument to a strategy of its invalid values; each of
@@ -618,93 +575,6 @@ def _one_wrong(base, table, mismatches=()):
     return call()
 
 
-def invalid_mlp_calls():
-    """One thing wrong in an `mlp()` call."""
-    table = {"input_dim": invalid_sizes(), "units": invalid_unit_lists(), **_common_invalid_keywords()}
-    softmax_on_one = st.just(({"units": [3, 1], "output_activation": "softmax"}, ("output_activation",)))
-    hidden_softmax = st.just(({"units": [1, 3], "activation": "softmax"}, ("activation",)))
-    return _one_wrong({"input_dim": 2, "units": [3, 2]}, table, [softmax_on_one, hidden_softmax])
-
-
-@st.composite
-def _shared_mlp_mismatches(draw):
-    input_dim = draw(sizes())
-    bridge = draw(st.lists(sizes(), max_size=2)) + [draw(sizes().filter(lambda w: w != input_dim))]
-    shared_units = draw(sizes())
-    if draw(flags()):
-        bridge, shared_units = [], draw(sizes().filter(lambda w: w != input_dim))
-    changes = {"input_dim": input_dim, "shared_units": shared_units, "bridge_units": bridge}
-    return changes, ("bridge_units", "input_dim", "shared_units")
-
-
-def invalid_shared_mlp_calls():
-    """One thing wrong in a `shared_mlp()` call, or a bridge that does not end at `input_dim`."""
-    table = {
-        "input_dim": invalid_sizes(),
-        "shared_units": invalid_sizes(),
-        "bridge_units": invalid_unit_lists(allow_empty=True),
-        **_common_invalid_keywords(),
-    }
-    base = {"input_dim": 2, "shared_units": 3, "bridge_units": [2]}
-    return _one_wrong(base, table, [_shared_mlp_mismatches()])
-
-
-@st.composite
-def _branch_merge_mismatches(draw):
-    kind = draw(st.sampled_from(["inputs", "trunk", "widths", "one_branch", "heads"]))
-    if kind == "inputs":
-        # One input per branch, but a different number of them.
-        count = draw(st.sampled_from([1, 3, 4]))
-        return {"input_dim": [2] * count, "branch_units": [[2], [2]]}, ("input_dim",)
-    if kind == "trunk":
-        # A shared trunk reads every input, so their widths must agree.
-        dims = draw(st.lists(sizes(), min_size=2, max_size=2, unique=True))
-        return {"input_dim": dims, "trunk_units": [3], "branch_units": [[2], [2]]}, ("input_dim",)
-    if kind == "widths":
-        merge = draw(st.sampled_from(["add", "average", "multiply", "maximum"]))
-        widths = draw(st.lists(sizes(), min_size=2, max_size=2, unique=True))
-        return {"merge": merge, "branch_units": [[w] for w in widths]}, ("branch_units",)
-    if kind == "one_branch":
-        branches = draw(st.sampled_from([[], [[2]], [[]], ()]))
-        return {"branch_units": branches}, ("branch_units",)
-    # A mix of widths and lists of widths: neither one head nor several.
-    heads = draw(st.sampled_from([[[1], 2], [2, [1]], [[1], []], [[]]]))
-    return {"head_units": heads}, ("head_units",)
-
-
-def invalid_branch_merge_calls():
-    """One thing wrong in a `branch_merge()` call, or inputs, branches and heads that do not fit."""
-    table = {
-        "input_dim": st.one_of(
-            # A list of sizes is valid here: one input per branch.
-            invalid_sizes().filter(lambda value: not isinstance(value, list)),
-            st.just([]),
-            st.lists(invalid_sizes(), min_size=2, max_size=2),
-        ),
-        "trunk_units": invalid_unit_lists(allow_empty=True),
-        "branch_units": st.one_of(
-            invalid_unit_lists(allow_empty=True, nested=False),
-            st.tuples(invalid_unit_lists(allow_empty=True), st.just([2])).map(list),
-        ),
-        "head_units": st.one_of(
-            invalid_unit_lists(nested=False),
-            st.lists(invalid_unit_lists(), min_size=1, max_size=2).filter(
-                lambda heads: all(isinstance(head, (list, tuple)) for head in heads)
-            ),
-        ),
-        "merge": unknown_choices(MERGE_MODES),
-        **_common_invalid_keywords(),
-    }
-    base = {"input_dim": 2, "trunk_units": [3], "branch_units": [[2], [1, 2]], "head_units": [3]}
-    return _one_wrong(base, table, [_branch_merge_mismatches()])
-
-
-def invalid_averaging_layer_calls():
-    """One thing wrong in an `averaging_layer()` call."""
-    table = {"input_dim": invalid_sizes(), **_common_invalid_keywords(outputs=False)}
-    return _one_wrong({"input_dim": 3}, table)
-
-
 def invalid_input_shapes(min_rank=1):
     """Shapes refused by every recipe: not a tuple of positive sizes, or too big to hold."""
     return st.one_of(
@@ -715,156 +585,6 @@ def invalid_input_shapes(min_rank=1):
             lambda shape: len(shape) >= min_rank
         ),
     )
-
-
-@st.composite
-def _autoencoder_mismatches(draw):
-    kind = draw(st.sampled_from(["rank", "divisible", "huge"]))
-    if kind == "huge":
-        # A size too big to build, in an argument the architecture uses (the
-        # others are checked for type and sign only: they build nothing).
-        huge = draw(huge_integers())
-        change = draw(
-            st.sampled_from(
-                [
-                    ({"architecture": "dense", "input_shape": (6,), "hidden_units": (4, huge)}, "hidden_units"),
-                    ({"architecture": "dense", "input_shape": (6,), "latent_dim": huge}, "latent_dim"),
-                    ({"architecture": "conv", "input_shape": (4, 4, 1), "filters": (huge,)}, "filters"),
-                    ({"architecture": "conv", "input_shape": (4, 4, 1), "filters": (2,), "intermediate_dim": huge}, "intermediate_dim"),
-                ]
-            )
-        )
-        return change[0], (change[1],)
-    if kind == "rank":
-        # The conv architecture needs (height, width, channels).
-        shape = draw(st.sampled_from([(8,), (8, 8), (8, 8, 1, 1), (64,)]))
-        return {"input_shape": shape, "architecture": "conv", "filters": (2,)}, ("input_shape",)
-    filters = draw(st.lists(sizes(4), min_size=1, max_size=3))
-    factor = 2 ** len(filters)
-    side = draw(st.integers(1, 4 * factor).filter(lambda s: s % factor))
-    shape = draw(st.sampled_from([(side, factor, 1), (factor, side, 2)]))
-    return {"input_shape": shape, "architecture": "conv", "filters": filters}, ("input_shape", "filters")
-
-
-def _autoencoder_table():
-    return {
-        "input_shape": invalid_input_shapes(),
-        "latent_dim": invalid_sizes(),
-        "architecture": unknown_choices(ARCHITECTURES),
-        "hidden_units": invalid_unit_lists(allow_empty=True, huge=False),
-        "filters": invalid_unit_lists(huge=False),
-        "intermediate_dim": invalid_sizes(huge=False),
-        "reconstruction_loss": unknown_choices(("binary_crossentropy", "squared_error")),
-        "optimizer": invalid_optimizers(),
-        "steps_per_execution": invalid_sizes(),
-        "seed": invalid_seeds(),
-        "name": invalid_names(),
-    }
-
-
-_AUTOENCODER_BASES = st.sampled_from(
-    [
-        {"input_shape": (6,), "latent_dim": 2, "hidden_units": (4,)},
-        {"input_shape": (4, 4, 1), "latent_dim": 2, "architecture": "conv", "filters": (2,), "intermediate_dim": 3},
-    ]
-)
-
-
-def invalid_vae_calls():
-    """One thing wrong in a `vae()` call, dense or conv; `beta` negative or not finite."""
-    table = {**_autoencoder_table(), "beta": invalid_numbers()}
-    return _AUTOENCODER_BASES.flatmap(lambda base: _one_wrong(base, table, [_autoencoder_mismatches()]))
-
-
-def invalid_autoencoder_calls():
-    """One thing wrong in an `autoencoder()` call; `noise_stddev` outside [0, 1] or not finite."""
-    table = {**_autoencoder_table(), "noise_stddev": invalid_numbers(high=1.0)}
-    return _AUTOENCODER_BASES.flatmap(lambda base: _one_wrong(base, table, [_autoencoder_mismatches()]))
-
-
-@st.composite
-def _split_brain_mismatches(draw):
-    kind = draw(st.sampled_from(["overlap", "range", "classification", "bins"]))
-    if kind == "overlap":
-        groups = draw(st.sampled_from([((0,), (0, 1)), ((0, 1), (1, 2)), ((0, 1, 2), (2,)), ((0, 0), (1,))]))
-        return {"channel_groups": groups}, ("channel_groups",)
-    if kind == "range":
-        groups = draw(st.sampled_from([((0,), (1, 3)), ((-1,), (1,)), ((0,), (5,)), ((0,), (1, 2**40))]))
-        return {"channel_groups": groups}, ("channel_groups",)
-    if kind == "classification":
-        # Classification quantises L and ab, so it needs the Lab split.
-        change = draw(
-            st.sampled_from(
-                [
-                    {"input_shape": (16, 16, 4), "channel_groups": ((0, 1, 2), (3,))},
-                    {"channel_groups": ((0, 1), (2,))},
-                    {"input_shape": (16, 16, 2), "channel_groups": ((0,), (1,))},
-                ]
-            )
-        )
-        return {**change, "loss": "classification"}, ("loss", "channel_groups")
-    return {"num_l_bins": draw(st.sampled_from([1, 0, -3, np.int64(1)]))}, ("num_l_bins",)
-
-
-def invalid_bin_centers():
-    """`ab_bin_centers` that are not rows of two distinct finite numbers."""
-    return st.one_of(
-        st.sampled_from(
-            [
-                [[0, 0]],
-                [[0, 0], [0, 0]],
-                [[0, 0, 0], [1, 1, 1]],
-                [[0], [1]],
-                [[0, math.nan], [1, 1]],
-                [[0, math.inf], [1, 1]],
-                [[0, 0], [1]],
-                [[10**400, 0], [1, 1]],
-                [[0, -(2**1024)], [1, 1]],
-                [[1e39, 0], [1, 1]],
-                "ab",
-                3,
-                [[None, 0], [1, 1]],
-                [["a", "b"], [1, 1]],
-                np.zeros((3, 3)),
-                np.zeros((1, 2)),
-                np.array([[0.0, np.nan], [1.0, 1.0]]),
-            ]
-        ),
-        st.lists(st.tuples(st.floats(), st.floats()), min_size=2, max_size=4).filter(
-            lambda rows: not all(math.isfinite(v) for row in rows for v in row)
-        ),
-    )
-
-
-def invalid_split_brain_ae_calls():
-    """One thing wrong in a `split_brain_ae()` call, or channel groups and losses that do not fit."""
-    table = {
-        "input_shape": st.one_of(
-            invalid_input_shapes(min_rank=3),
-            st.sampled_from([(16, 16), (16, 16, 1), (16, 16, 3, 1), (16,)]),
-        ),
-        "channel_groups": st.one_of(
-            st.sampled_from([None, "L|ab", ((0,),), ((0,), (1,), (2,)), ((), (1, 2)), ((0.0,), (1, 2)), ((True,), (1, 2)), [[0], "12"]]),
-            _odd_objects(),
-        ),
-        "loss": st.one_of(
-            unknown_choices(("classification", "regression")),
-            st.sampled_from([("classification",), ("regression",) * 3, ("classification", None), ()]),
-        ),
-        "num_l_bins": invalid_sizes(),
-        "ab_bin_centers": invalid_bin_centers(),
-        "architecture": unknown_choices(("alexnet", "small")),
-        "width_multiplier": st.one_of(
-            invalid_numbers(strictly_positive=True),
-            st.floats(min_value=1e4, allow_infinity=False),
-            huge_integers(),
-        ),
-        "optimizer": invalid_optimizers(),
-        "seed": invalid_seeds(),
-        "name": invalid_names(),
-    }
-    base = {"input_shape": (16, 16, 3), "architecture": "small", "width_multiplier": 0.125}
-    return _one_wrong(base, table, [_split_brain_mismatches()])
 
 
 # === Strings from untrusted files ===

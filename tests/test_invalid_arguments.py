@@ -1,6 +1,7 @@
 """Invalid arguments for every builder, found by Hypothesis: each is refused cleanly, before building.
 
-Each test draws calls with one thing wrong (`strategies.invalid_*_calls`):
+Each test draws calls with one thing wrong (`invalid_*_calls`, in each family's
+`tests/recipes/<family>/strategies.py`):
 wrong types (`bool` for an int, floats, strings, `None`, numpy scalars and
 arrays, dicts), zero and negative sizes, empty and ragged lists, unknown
 choices, sizes that do not fit together, non-finite numbers, and sizes too
@@ -21,6 +22,9 @@ import pytest
 import strategies
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from recipes.autoencoders import strategies as autoencoder_strategies
+from recipes.functional import strategies as functional_strategies
+from recipes.split_brain import strategies as split_brain_strategies
 
 import keras_recipes
 from keras_recipes import _validation
@@ -40,13 +44,13 @@ per_builder = settings(
 )
 
 INVALID_CALLS = {
-    "mlp": strategies.invalid_mlp_calls(),
-    "shared_mlp": strategies.invalid_shared_mlp_calls(),
-    "branch_merge": strategies.invalid_branch_merge_calls(),
-    "averaging_layer": strategies.invalid_averaging_layer_calls(),
-    "vae": strategies.invalid_vae_calls(),
-    "autoencoder": strategies.invalid_autoencoder_calls(),
-    "split_brain_ae": strategies.invalid_split_brain_ae_calls(),
+    "mlp": functional_strategies.invalid_mlp_calls(),
+    "shared_mlp": functional_strategies.invalid_shared_mlp_calls(),
+    "branch_merge": functional_strategies.invalid_branch_merge_calls(),
+    "averaging_layer": functional_strategies.invalid_averaging_layer_calls(),
+    "vae": autoencoder_strategies.invalid_vae_calls(),
+    "autoencoder": autoencoder_strategies.invalid_autoencoder_calls(),
+    "split_brain_ae": split_brain_strategies.invalid_split_brain_ae_calls(),
 }
 
 
@@ -279,7 +283,7 @@ def _finite_pairs(value):
 @given(
     # One row, or equal rows, are valid here: the builder alone asks for
     # two distinct centres or more.
-    centers=strategies.invalid_bin_centers().filter(lambda value: not _finite_pairs(value)),
+    centers=split_brain_strategies.invalid_bin_centers().filter(lambda value: not _finite_pairs(value)),
     function=st.sampled_from(["quantize_ab", "dequantize_ab"]),
 )
 def test_ab_quantisers_refuse_invalid_bin_centres(centers, function):

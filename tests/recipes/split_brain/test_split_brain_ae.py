@@ -20,7 +20,7 @@ from keras_recipes import (
     split_brain_features,
     split_brain_targets,
 )
-from keras_recipes.layers import SelectChannels, SplitBrainAutoencoder
+from keras_recipes.layers import SplitBrainAutoencoder
 
 SMALL = {"architecture": "small", "width_multiplier": 0.25, "seed": 0}
 
@@ -351,27 +351,7 @@ def test_split_brain_features_refuses_bad_arguments(small):
 
 
 # === Custom classes ===
-
-
-def test_select_channels_saves_and_reloads(tmp_path):
-    """SelectChannels keeps its channels through get_config and a safe_mode .keras round trip."""
-    layer = SelectChannels([2, 0], name="pick")
-    assert layer.get_config()["channels"] == [2, 0]
-    inputs = keras.Input((5, 3))
-    model = keras.Model(inputs, layer(inputs))
-    path = tmp_path / "select.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    x = helpers.inputs(2, 5, 3)
-    np.testing.assert_array_equal(_predict(loaded, x), x[..., [2, 0]])
-    assert loaded.get_layer("pick").channels == [2, 0]
-
-
-@pytest.mark.parametrize("channels", [[], [-1], [0.5], [True]])
-def test_select_channels_refuses_bad_channels(channels):
-    """Empty, negative or non-integer channel lists are ValueErrors naming `channels`."""
-    with pytest.raises(ValueError, match=r"`channels`.*Received: channels="):
-        SelectChannels(channels)
+# SelectChannels has its own file, test_select_channels.py.
 
 
 def test_model_config_survives_a_save_with_custom_bins(tmp_path):

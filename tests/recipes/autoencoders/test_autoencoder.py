@@ -4,11 +4,12 @@ import math
 
 import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
+import layer_testing  # tests/layer_testing.py, likewise
 import numpy as np
 import pytest
 from hypothesis import given
+from recipes.autoencoders import strategies  # tests/recipes/autoencoders/strategies.py
 
-import strategies
 from keras_recipes import autoencoder, param_count, vae
 from keras_recipes.losses import ReconstructionError
 
@@ -164,8 +165,7 @@ def test_same_seed_gives_the_same_weights_and_noise():
 def test_reconstruction_error_loss_round_trips_its_config():
     """ReconstructionError is registered, and from_config(get_config()) computes the same loss."""
     loss = ReconstructionError("squared_error")
-    assert keras.saving.get_registered_object("keras_recipes>ReconstructionError") is ReconstructionError
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
+    restored = layer_testing.run_serialization_test(loss, "keras_recipes>ReconstructionError")
     assert restored.reconstruction_loss == "squared_error"
     y_true, y_pred = _uniform(3, (2, 2)), _uniform(3, (2, 2), seed=1)
     assert float(restored(y_true, y_pred)) == float(loss(y_true, y_pred))

@@ -13,9 +13,9 @@ import keras
 import numpy as np
 import pytest
 from hypothesis import given
+from recipes.autoencoders import strategies  # tests/recipes/autoencoders/strategies.py
 
 import keras_recipes
-import strategies
 from keras_recipes import param_count, vae
 from keras_recipes._vae import VariationalAutoencoder
 from keras_recipes.layers import Sampling

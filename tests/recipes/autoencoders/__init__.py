@@ -1,0 +1,1 @@
+"""Tests of the autoencoders: autoencoder, vae, their losses and the Sampling layer."""

@@ -1,0 +1,1 @@
+"""Tests of the split-brain autoencoder and its SelectChannels layer."""
