@@ -90,7 +90,7 @@ def submodel(model, outputs, inputs=None, name=None):
     if inputs is not None:
         input_tensors, one_input = _tensors(graph, "inputs", inputs)
     if name is not None:
-        name = _validation.name(name)
+        name = _validation.check_name(name)
 
     if inputs is None:
         used, _ = graph.ancestors(output_tensors, graph.inputs)

@@ -3,13 +3,14 @@
 import keras
 import numpy as np
 
-from keras_recipes import _building, _size_limit, _split_brain_spec, _validation
-from keras_recipes._split_brain_layers import SelectChannels, SplitBrainAutoencoder
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.split_brain import spec
+from keras_recipes._recipes.split_brain.layers import SelectChannels, SplitBrainAutoencoder
 from keras_recipes._submodel import submodel
 
 
 def _tower(tensor, rows, *, prefix, seed, first_index):
-    """Apply one tower's layers (`_split_brain_spec.tower_layers` rows) to `tensor`.
+    """Apply one tower's layers (`spec.tower_layers` rows) to `tensor`.
 
     Each convolution is followed by batch normalisation without scale and
     shift (Caffe's BatchNorm layer with no Scale layer, as in the authors'
@@ -149,15 +150,7 @@ def split_brain_ae(
     >>> [tuple(output.shape) for output in model.outputs]
     [(None, 8, 8, 261), (None, 8, 8, 50)]
     """
-    (
-        input_shape,
-        channel_groups,
-        losses,
-        num_l_bins,
-        ab_bin_centers,
-        architecture,
-        width_multiplier,
-    ) = _split_brain_spec.arguments(
+    arguments = spec.check_arguments(
         input_shape,
         channel_groups,
         loss,
@@ -166,24 +159,15 @@ def split_brain_ae(
         architecture,
         width_multiplier,
     )
-    sizes = {
-        "input_shape": input_shape,
-        "channel_groups": channel_groups,
-        "loss": losses,
-        "num_l_bins": num_l_bins,
-        "ab_bin_centers": ab_bin_centers,
-        "architecture": architecture,
-        "width_multiplier": width_multiplier,
-    }
-    responsible = ["architecture", "width_multiplier", "num_l_bins"]
-    if ab_bin_centers is not None:
-        responsible.append("ab_bin_centers")
-    _size_limit.buildable("split_brain_ae", sizes, responsible=responsible)
+    input_shape, channel_groups, losses, num_l_bins, ab_bin_centers, architecture, _ = arguments
+    _validation.check_buildable(
+        "split_brain_ae", spec.weights(arguments).total, spec.responsible(arguments)
+    )
     optimizer = _building.optimizer(optimizer)
-    seed = _validation.seed(seed)
-    name = _validation.name(name)
-    rows = _split_brain_spec.tower_layers(architecture, width_multiplier)
-    head_channels = _split_brain_spec.head_channels(
+    seed = _validation.check_seed(seed)
+    name = _validation.check_name(name)
+    rows = spec.tower_layers(architecture, arguments.width_multiplier)
+    head_channels = spec.head_channels(
         channel_groups, losses, num_l_bins, ab_bin_centers
     )
 
@@ -200,7 +184,7 @@ def split_brain_ae(
         prefix = f"{name}_tower_{tower}"
         tensor = SelectChannels(list(group), name=f"{prefix}_input")(inputs)
         tensor = _tower(tensor, rows, prefix=prefix, seed=seed, first_index=layer_index)
-        layer_index += sum(1 for row in rows if row[4] is not None)
+        layer_index += sum(1 for row in rows if row.filters is not None)
         # The paper's fc8: a 1x1 convolution with one logit per bin (or one
         # value per channel for regression), not an average over features.
         outputs.append(
@@ -320,7 +304,7 @@ def split_brain_features(model, layer="conv5"):
     (None, 8, 8, 32)
     """
     model = _check_model(model)
-    layer = _validation.choice("layer", layer, _split_brain_spec.FEATURE_LAYERS)
+    layer = _validation.check_choice("layer", layer, spec.FEATURE_LAYERS)
     tapped = layer if layer.startswith("pool") else f"relu{layer[-1]}"
     names = [f"{model.name}_tower_{tower}_{tapped}" for tower in (1, 2)]
     towers = submodel(model, names)

@@ -3,15 +3,9 @@
 import keras
 from keras import ops
 
-from keras_recipes import (
-    _autoencoding,
-    _autoencoding_checks,
-    _building,
-    _size_limit,
-    _validation,
-    losses,
-)
-from keras_recipes._sampling import Sampling
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.autoencoders import halves, losses, spec
+from keras_recipes._recipes.autoencoders.sampling import Sampling
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -36,10 +30,10 @@ class VariationalAutoencoder(keras.Model):
 
     def __init__(self, *args, reconstruction_loss="binary_crossentropy", beta=1.0, **kwargs):
         super().__init__(*args, **kwargs)
-        self.reconstruction_loss = _autoencoding_checks.reconstruction_loss(
+        self.reconstruction_loss = spec.check_reconstruction_loss(
             reconstruction_loss
         )
-        self.beta = _autoencoding_checks.beta(beta)
+        self.beta = spec.check_beta(beta)
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
@@ -96,7 +90,7 @@ class VariationalAutoencoder(keras.Model):
 
     def compile_from_config(self, config):
         # A file saved on TensorFlow or JAX loads and runs on PyTorch too.
-        super().compile_from_config(_autoencoding.compile_config_on_this_backend(config))
+        super().compile_from_config(halves.compile_config_on_this_backend(config))
 
     def get_config(self):
         return {
@@ -109,7 +103,7 @@ class VariationalAutoencoder(keras.Model):
     def from_config(cls, config, custom_objects=None):
         # `__init__` checks the values as `vae()` does; a key the file lacks
         # would silently take its default there.
-        _validation.config_keys(
+        _validation.check_config_keys(
             "VariationalAutoencoder", config, ("reconstruction_loss", "beta")
         )
         return super().from_config(config, custom_objects=custom_objects)
@@ -230,30 +224,29 @@ def vae(
     >>> model.get_layer("encoder").count_params(), model.get_layer("decoder").count_params()
     (69076, 65089)
     """
-    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = (
-        _autoencoding_checks.sizes(
-            input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
-        )
+    sizes = spec.check_sizes(
+        input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
-    _size_limit.autoencoder_buildable(
-        "vae", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
+    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = sizes
+    _validation.check_buildable(
+        "vae", spec.encoder_decoder_weights(sizes, heads=2), spec.responsible(sizes)
     )
-    reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
-    beta = _autoencoding_checks.beta(beta)
+    reconstruction_loss = spec.check_reconstruction_loss(reconstruction_loss)
+    beta = spec.check_beta(beta)
     optimizer = _building.optimizer(optimizer)
-    steps_per_execution = _validation.steps_per_execution(steps_per_execution)
-    seed = _validation.seed(seed)
-    name = _validation.name(name)
+    steps_per_execution = _validation.check_steps_per_execution(steps_per_execution)
+    seed = _validation.check_seed(seed)
+    name = _validation.check_name(name)
 
     # Under a mixed-precision policy the heads, the sampling and the
-    # decoder's output compute in float32 (see `_autoencoding`), so the
+    # decoder's output compute in float32 (see `halves`), so the
     # loss and the noise are float32 and only the hidden layers run in half
     # precision.
-    head_dtype = _autoencoding.float32_under_mixed_precision()
+    head_dtype = halves.float32_under_mixed_precision()
 
     # === Encoder ===
     encoder_inputs = keras.Input(shape=shape, name=f"{name}_encoder_input")
-    hidden, index = _autoencoding.encoder_body(
+    hidden, index = halves.encoder_body(
         encoder_inputs,
         architecture=architecture,
         hidden_units=hidden_units,
@@ -275,20 +268,20 @@ def vae(
         name=f"{name}_z_log_var",
     )(hidden)
     z = Sampling(
-        seed=_autoencoding.derived_seed(seed, _autoencoding.SAMPLING_SEED_KEY),
+        seed=halves.derived_seed(seed, halves.SAMPLING_SEED_KEY),
         dtype=head_dtype,
         name=f"{name}_sampling",
     )([z_mean, z_log_var])
     encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
 
     # === Decoder ===
-    decoder = _autoencoding.build_decoder(
+    decoder = halves.build_decoder(
         shape,
         latent_dim,
         architecture=architecture,
         hidden_units=hidden_units,
         filters=filters,
-        output_activation=_autoencoding.OUTPUT_ACTIVATIONS[reconstruction_loss],
+        output_activation=halves.OUTPUT_ACTIVATIONS[reconstruction_loss],
         name=name,
         seed=seed,
         first_index=index + 2,
@@ -305,6 +298,6 @@ def vae(
         beta=beta,
         name=name,
     )
-    return _autoencoding.compile_autoencoder(
+    return halves.compile_autoencoder(
         model, optimizer=optimizer, steps_per_execution=steps_per_execution
     )

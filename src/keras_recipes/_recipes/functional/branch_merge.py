@@ -2,7 +2,8 @@
 
 import keras
 
-from keras_recipes import _building, _size_limit, _validation
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.functional import spec
 
 _MERGE_LAYERS = {
     "concatenate": keras.layers.Concatenate,
@@ -112,18 +113,18 @@ def branch_merge(
     >>> [tuple(tensor.shape) for tensor in model.outputs]
     [(None, 1), (None, 3)]
     """
-    input_dims, trunk, branches, heads, multi_input, multi_output = (
-        _validation.branch_merge_sizes(
-            input_dim, trunk_units, branch_units, head_units, merge
-        )
+    sizes = spec.check_branch_merge_sizes(input_dim, trunk_units, branch_units, head_units, merge)
+    input_dims, trunk, branches, heads, multi_input, multi_output = sizes
+    _validation.check_buildable(
+        "branch_merge",
+        spec.branch_merge_weights(sizes, merge),
+        {
+            "input_dim": list(input_dims) if multi_input else input_dims[0],
+            "trunk_units": list(trunk),
+            "branch_units": [list(branch) for branch in branches],
+            "head_units": [list(head) for head in heads] if multi_output else list(heads[0]),
+        },
     )
-    sizes = {
-        "input_dim": list(input_dims) if multi_input else input_dims[0],
-        "trunk_units": list(trunk),
-        "branch_units": [list(branch) for branch in branches],
-        "head_units": [list(head) for head in heads] if multi_output else list(heads[0]),
-    }
-    _size_limit.buildable("branch_merge", {**sizes, "merge": merge}, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     hidden = [*trunk, *(width for branch in branches for width in branch)]
