@@ -49,26 +49,17 @@ def autoencoder(
 ):
     """Builds a deterministic autoencoder, optionally denoising, with named halves.
 
-    The lecture's "Submodels" example: the interesting parts of an
-    autoencoder are its halves, so they are sub-models,
+    The lecture's "Submodels" example: the halves are sub-models,
     `model.get_layer("encoder")` from a sample to its code of `latent_dim`
-    numbers and `model.get_layer("decoder")` from a code back to a sample,
-    built exactly as `vae()` builds them (same architectures, arguments and
-    layer names), so code written for one works on the other. The
-    difference: here the encoder outputs one code (a linear Dense layer,
-    `f"{name}_code"`) where the VAE's outputs `[z_mean, z_log_var, z]`.
+    numbers and `model.get_layer("decoder")` back, built exactly as `vae()`
+    builds them, with one linear code layer (`f"{name}_code"`) instead of
+    the VAE's `[z_mean, z_log_var, z]`.
 
         code = encoder(x + noise)        noise ~ N(0, noise_stddev**2), in training only
-        x_reconstructed = decoder(code)
-        loss = mean_over_batch(sum_over_features(reconstruction_error(x, x_reconstructed)))
+        loss = mean_over_batch(sum_over_features(reconstruction_error(x, decoder(code))))
 
-    With `noise_stddev > 0` a `GaussianNoise` layer before the encoder
-    corrupts the input during training only, which makes it a denoising
-    autoencoder (Vincent et al., 2008); at inference, and in the encoder used
-    on its own, the input is clean. The loss is the VAE's reconstruction term
-    (`losses.ReconstructionError`), so the two recipes' reconstruction
-    figures compare directly. Train with `fit(x)`, as a `vae()`: with no
-    targets the model reconstructs its input; `fit(x, y)` reconstructs `y`.
+    With `noise_stddev > 0` it is a denoising autoencoder (Vincent et al.,
+    2008). Train with `fit(x)`; `fit(x, y)` reconstructs `y`.
 
     Args:
         input_shape: shape of one sample, without the batch axis: `(64,)`
@@ -108,11 +99,8 @@ def autoencoder(
     Raises:
         ValueError: a size is not positive, a string names no choice,
             `noise_stddev` is outside [0, 1], or the image size is not
-            divisible as the strides need.
-            Sizes too big to build are refused too: a sample of more
-            than 2**31 - 1 numbers, or a model of more than 2**31
-            parameters (`keras_recipes.param_count.autoencoder` gives the
-            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
+            divisible as the strides need, or the model is too big (over
+            2**31 - 1 numbers per sample or 2**31 parameters).
         TypeError: an argument has the wrong type.
 
     Example:

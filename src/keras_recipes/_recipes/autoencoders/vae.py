@@ -130,91 +130,52 @@ def vae(
     as a functional model that saves and trains on every backend. The model
     holds two sub-models, `model.get_layer("encoder")` from a sample to
     `[z_mean, z_log_var, z]` and `model.get_layer("decoder")` from a point
-    `z` of the latent space to a reconstruction, usable on their own:
-    encode data with the encoder, generate by decoding points drawn from
-    N(0, I). The model itself outputs `[reconstruction, z_mean, z_log_var]`.
+    `z` to a reconstruction, and outputs `[reconstruction, z_mean, z_log_var]`.
 
         z_mean, z_log_var = encoder_heads(encoder_body(x))
         z = z_mean + exp(0.5 * z_log_var) * epsilon,  epsilon ~ N(0, I)   # Sampling
-        x_reconstructed = decoder(z)
-        loss = mean_over_batch(
-            sum_over_features(reconstruction_error(x, x_reconstructed))
-            + beta * sum_over_latent(0.5 * (exp(z_log_var) + z_mean**2 - 1 - z_log_var)))
+        loss = reconstruction_error(x, decoder(z)) + beta * kl(z_mean, z_log_var)
 
-    The loss is the negative ELBO per sample (see `losses.vae_loss`); with
-    `beta > 1` it is a beta-VAE, which weighs the KL term more to get a more
-    disentangled latent space at the cost of blurrier reconstructions.
-    `fit`'s history holds `loss`, `reconstruction_loss` and `kl_loss` (and
-    `val_` ones with validation data).
-
-    `architecture="dense"` flattens the input and uses Dense layers of
-    `hidden_units`; `architecture="conv"` takes images `(height, width,
-    channels)` and uses one stride-2 Conv2D per entry of `filters`, then a
-    Dense of `intermediate_dim`; the decoder mirrors the encoder with
-    Conv2DTranspose. Hidden layers are ReLU; the decoder outputs
-    probabilities (sigmoid) for the binary cross-entropy and real numbers
-    for the squared error.
-
-    The model follows Keras's global dtype policy at build time. Under
-    `keras.mixed_precision.set_global_policy("mixed_bfloat16")` the hidden
-    layers compute in bfloat16 while `z_mean`, `z_log_var`, the sampling and
-    the decoder's output stay float32, so the loss is computed in float32.
-    On a CPU with AVX512_BF16 this trained the keras.io conv VAE 1.2 to 1.3
-    times faster per step at a held-out loss within 0.3% (docs/recipes/vae.md); on
-    other hardware the gain depends on its bfloat16 support (not measured
-    here), and a global policy is the user's choice, so it is not the
-    default.
+    The loss is the negative ELBO per sample (`losses.vae_loss`); `beta > 1`
+    gives a beta-VAE. `fit`'s history holds `loss`, `reconstruction_loss` and
+    `kl_loss`. The model follows Keras's global dtype policy at build time
+    (docs/recipes/vae.md: bfloat16 mixed precision).
 
     Args:
         input_shape: shape of one sample, without the batch axis: `(64,)`
             (an int is the same as a 1-tuple) or `(28, 28, 1)`.
         latent_dim: number of latent dimensions. Defaults to `2`.
-        architecture: `"dense"` or `"conv"`. Defaults to `"dense"`.
-        hidden_units: Dense widths of the dense encoder, first to last; the
-            decoder uses them in reverse. May be empty. Used only by
-            `architecture="dense"`. Defaults to `(256,)`.
+        architecture: `"dense"` (Dense layers of `hidden_units`) or `"conv"`
+            (stride-2 Conv2D per entry of `filters`, then a Dense of
+            `intermediate_dim`; the decoder mirrors it). Defaults to `"dense"`.
+        hidden_units: Dense widths of the dense encoder, reversed in the
+            decoder; may be empty. Defaults to `(256,)`.
         filters: Conv2D filters of the conv encoder, each halving the height
-            and width, so both must be divisible by `2 ** len(filters)`.
-            Used only by `architecture="conv"`. Defaults to `(32, 64)`.
+            and width. Defaults to `(32, 64)`.
         intermediate_dim: width of the Dense layer after the convolutions.
-            Used only by `architecture="conv"`. Defaults to `16`.
-        reconstruction_loss: `"binary_crossentropy"` for data in `[0, 1]`
-            (a Bernoulli decoder) or `"squared_error"` (a Gaussian one),
-            summed over all of a sample's features. Defaults to
+            Defaults to `16`.
+        reconstruction_loss: `"binary_crossentropy"` for data in `[0, 1]` or
+            `"squared_error"`, summed over a sample's features. Defaults to
             `"binary_crossentropy"`.
         beta: weight of the KL term, at least 0. Defaults to `1.0`.
         optimizer: an optimizer name or instance. Defaults to `"adam"`.
         steps_per_execution: batches run per call of the compiled training
-            function. A model this small is bound by per-step overhead, not
-            arithmetic: 32 trained the benchmark's digits VAE 1.3 to 2.3
-            times faster on a CPU than Keras's default of 1 (depending on
-            the machine's load), at the same loss; a convolutional VAE at
-            batch size 128 is bound by its arithmetic and gains nothing.
-            The cost: callbacks see one batch end in
-            `steps_per_execution` (`on_train_batch_end`, the progress bar,
-            batch-frequency checkpoints); epoch-level callbacks are
-            unaffected. Use 1 to see every batch. Where Keras cannot run
-            more than one (PyTorch; TensorFlow inside a `tf.distribute`
-            scope of two replicas or more, such as `MirroredStrategy`) the
-            model is compiled with 1 whatever this says, also when a file
-            saved elsewhere is loaded. Defaults to `32`.
-        seed: seed of the weight initialisers and of the sampling noise, for
-            reproducible models and draws. Defaults to `None`.
+            function; callbacks see one batch end in that many; 1 where Keras
+            cannot run more (PyTorch, multi-replica TensorFlow). Defaults to `32`.
+        seed: seed of the weight initialisers and of the sampling noise.
+            Defaults to `None`.
         name: model name, and prefix of every layer name inside the encoder
             and decoder (`f"{name}_encoder_dense_0"`). Defaults to `"vae"`.
 
     Returns:
-        A compiled `keras.Model` (a `VariationalAutoencoder`) from `(batch,
-        *input_shape)` to `[reconstruction, z_mean, z_log_var]`.
+        A compiled `VariationalAutoencoder` (a functional `keras.Model`) from
+        `(batch, *input_shape)` to `[reconstruction, z_mean, z_log_var]`.
 
     Raises:
         ValueError: a size is not positive, a string names no choice, `beta`
-            is negative, or the image size is not divisible as the strides
-            need.
-            Sizes too big to build are refused too: a sample of more
-            than 2**31 - 1 numbers, or a model of more than 2**31
-            parameters (`keras_recipes.param_count.vae` gives the
-            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
+            is negative, the image size is not divisible as the strides need,
+            or the model is too big (over 2**31 - 1 numbers per sample or
+            2**31 parameters, `keras_recipes.param_count.vae`).
         TypeError: an argument has the wrong type.
 
     Example:
