@@ -226,7 +226,9 @@ def _bin_centers(value):
     return tuple(rows)
 
 
-def check_head_arguments(channels, channel_groups, loss, num_l_bins, ab_bin_centers, *, loss_name="loss"):
+def check_head_arguments(
+    channels, channel_groups, loss, num_l_bins, ab_bin_centers, *, loss_name="loss"
+):
     """Check what decides the heads and their targets, for an input of `channels` channels.
 
     The builder's checks of these arguments, which
