@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vae_reference  # noqa: E402
 
 import keras_recipes  # noqa: E402
-from keras_recipes._vae import VariationalAutoencoder  # noqa: E402
+from keras_recipes._recipes.autoencoders.vae import VariationalAutoencoder  # noqa: E402
 
 BATCH_SIZE = 128
 

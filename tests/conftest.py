@@ -10,7 +10,7 @@ import keras
 import pytest
 from hypothesis import HealthCheck, settings
 
-from keras_recipes import _branch_merge
+from keras_recipes._recipes.functional import branch_merge as _branch_merge
 from keras_recipes.layers import FeatureMean
 
 # With `--import-mode=importlib` pytest puts no test directory on `sys.path`;

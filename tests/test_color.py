@@ -12,7 +12,8 @@ import skimage.color
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keras_recipes import _split_brain_spec, color
+from keras_recipes import color
+from keras_recipes._recipes.split_brain import spec as _split_brain_spec
 
 
 def _numpy(tensor):

@@ -252,12 +252,33 @@ def test_api_reference_covers_every_public_name():
     """docs/api/ renders every builder from the module that defines it, and every public submodule."""
     import keras_recipes
 
+    fill = _load_docs_module("builders_page").fill
     directives = {
-        target for page in (DOCS / "api").glob("*.md") for target in _DIRECTIVE.findall(_prose(page))
+        target
+        for page in (DOCS / "api").glob("*.md")
+        for target in _DIRECTIVE.findall(fill(_prose(page)))
     }
     builders = {f"{module}.{name}" for name, module in keras_recipes._BUILDERS.items()}
     modules = {f"keras_recipes.{name}" for name in ("param_count", *keras_recipes._SUBMODULES)}
     assert sorted((builders | modules) - directives) == []
+
+
+def test_builders_page_lists_exactly_the_registry_by_public_name():
+    """docs/api/builders.md names no private module; built, it renders every registry row once, headed keras_recipes.<name>."""
+    import keras_recipes
+    from keras_recipes._recipes import registry
+
+    builders_page = _load_docs_module("builders_page")
+    source = (DOCS / "api" / "builders.md").read_text(encoding="utf-8")
+    assert "keras_recipes._" not in source
+    assert builders_page.RECIPES_MARKER in source and builders_page.HELPERS_MARKER in source
+    filled = builders_page.fill(source)
+    names = [*(recipe.name for recipe in registry.RECIPES), *(helper.name for helper in registry.HELPERS)]
+    assert re.findall(r'^      heading: "keras_recipes\.(\w+)"$', filled, re.MULTILINE) == names
+    assert sorted(_DIRECTIVE.findall(filled)) == sorted(
+        f"{module}.{name}" for name, module in keras_recipes._BUILDERS.items()
+    )
+    assert "docs/builders_page.py" in _mkdocs_config()["hooks"]
 
 
 def test_keras_style_examples_become_indented_examples_sections():

@@ -70,7 +70,7 @@ def test_package_import_is_cheap_until_a_builder_is_touched():
 @pytest.mark.parametrize("name", BUILDERS)
 def test_builders_are_functions_even_after_their_module_is_imported(name):
     """`keras_recipes.<builder>` is the function, not the module that holds it."""
-    importlib.import_module(f"keras_recipes._{name}")
+    importlib.import_module(keras_recipes._BUILDERS[name])
     builder = getattr(keras_recipes, name)
     assert inspect.isfunction(builder)
     assert builder.__name__ == name

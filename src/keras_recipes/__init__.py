@@ -14,24 +14,18 @@ import importlib
 import sys
 
 from keras_recipes import param_count
+from keras_recipes._recipes import registry as _registry
 
 __version__ = "0.1.0"
 
-# Builders live in private modules named after them (`_mlp.py` holds `mlp`):
-# a public submodule named `mlp` would replace the function `mlp` on the
-# package as soon as anything imported the submodule.
+# Builders live in private modules, one folder per family under `_recipes/`
+# (`_recipes/functional/mlp.py` holds `mlp`), listed once in
+# `_recipes/registry.py`: a public submodule named `mlp` would replace the
+# function `mlp` on the package as soon as anything imported the submodule.
 _BUILDERS = {
-    "mlp": "keras_recipes._mlp",
-    "shared_mlp": "keras_recipes._shared_mlp",
-    "branch_merge": "keras_recipes._branch_merge",
-    "averaging_layer": "keras_recipes._averaging_layer",
-    "vae": "keras_recipes._vae",
-    "autoencoder": "keras_recipes._autoencoder",
-    # Not a recipe: takes a part of any built model; loaded lazily all the same.
-    "submodel": "keras_recipes._submodel",
-    "split_brain_ae": "keras_recipes._split_brain_ae",
-    "split_brain_targets": "keras_recipes._split_brain_ae",
-    "split_brain_features": "keras_recipes._split_brain_ae",
+    **{recipe.name: recipe.module for recipe in _registry.RECIPES},
+    # Not recipes: they take a built model; loaded lazily all the same.
+    **{helper.name: helper.module for helper in _registry.HELPERS},
 }
 _SUBMODULES = ("layers", "losses", "color", "data", "testing", "saving")
 

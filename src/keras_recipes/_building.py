@@ -164,8 +164,8 @@ def common(*, loss_value, optimizer_value, metrics_value, seed_value, name_value
         loss(loss_value),
         optimizer(optimizer_value),
         metrics(metrics_value),
-        _validation.seed(seed_value),
-        _validation.name(name_value),
+        _validation.check_seed(seed_value),
+        _validation.check_name(name_value),
     )
 
 

@@ -36,14 +36,8 @@ def submodel(model, outputs, inputs=None, name=None):
     model input itself. KerasTensors of `model`'s graph can be given
     instead of names, for a tensor no layer name picks out.
 
-    A built `keras.Sequential` model is a functional graph too and works the
-    same way. The layers of a nested model (a model used as a layer, such as
-    an `encoder` inside an autoencoder) are not layers of the outer graph:
-    take them from `submodel(model.get_layer("encoder"), ...)`.
-
-    Every argument is checked before anything is built: a failed
-    `keras.Model(...)` call on intermediate tensors leaves stray calls
-    recorded on the original layers.
+    The layers of a nested model (such as an `encoder` inside an
+    autoencoder) are reached with `submodel(model.get_layer("encoder"), ...)`.
 
     Args:
         model: a built functional or Sequential `keras.Model`.
@@ -90,7 +84,7 @@ def submodel(model, outputs, inputs=None, name=None):
     if inputs is not None:
         input_tensors, one_input = _tensors(graph, "inputs", inputs)
     if name is not None:
-        name = _validation.name(name)
+        name = _validation.check_name(name)
 
     if inputs is None:
         used, _ = graph.ancestors(output_tensors, graph.inputs)

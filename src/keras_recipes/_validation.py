@@ -1,7 +1,9 @@
-"""Argument checks shared by the builders and `param_count`.
+"""Generic argument checks shared by the builders, the specs and `param_count`.
 
-Pure Python on purpose: `keras_recipes.param_count` validates the same size
-arguments as the builders without importing Keras. Every message follows the
+Pure Python on purpose, and it imports nothing of the package: the recipe
+families' specs (`_recipes/*/spec.py`) build their checks on these, and
+`keras_recipes.param_count` runs them without importing Keras. Checks are
+verbs (`check_seed(value)`) and return the value normalised. Every message follows the
 Keras form: name the argument, say what was expected, end with
 ``Received: arg=value``.
 """
@@ -78,7 +80,7 @@ def is_int(value):
     )
 
 
-def positive_int(argument, value):
+def check_positive_int(argument, value):
     """Check that `value` is an integer of at least 1 and return it as `int`."""
     if not is_int(value):
         raise wrong_type(argument, "a positive integer", value)
@@ -87,7 +89,7 @@ def positive_int(argument, value):
     return int(value)
 
 
-def sample_size(argument, value, shape, *, what="sample"):
+def check_sample_size(argument, value, shape, *, what="sample"):
     """Refuse a sample shape of more than `MAX_SAMPLE_SIZE` numbers; return `shape`.
 
     `value` is the argument as the user gave it, for the message; `what`
@@ -105,14 +107,14 @@ def sample_size(argument, value, shape, *, what="sample"):
     return shape
 
 
-def feature_count(argument, value):
+def check_feature_count(argument, value):
     """Check a number of input features: a positive integer of at most `MAX_SAMPLE_SIZE`."""
-    value = positive_int(argument, value)
-    sample_size(argument, value, (value,))
+    value = check_positive_int(argument, value)
+    check_sample_size(argument, value, (value,))
     return value
 
 
-def non_negative_int(argument, value):
+def check_non_negative_int(argument, value):
     """Check that `value` is an integer of at least 0 and return it as `int`."""
     if not is_int(value):
         raise wrong_type(argument, "a non-negative integer", value)
@@ -121,14 +123,14 @@ def non_negative_int(argument, value):
     return int(value)
 
 
-def steps_per_execution(value):
+def check_steps_per_execution(value):
     """Check `steps_per_execution`: a positive integer of at most 2**31 - 1.
 
     Keras holds it in a 64-bit integer on TensorFlow, where a larger Python
     int fails inside `fit` with a bare OverflowError; no dataset has 2**31
     batches per epoch to fill such a step anyway.
     """
-    value = positive_int("steps_per_execution", value)
+    value = check_positive_int("steps_per_execution", value)
     if value > MAX_WIDTH:
         raise invalid(
             "steps_per_execution", f"a positive integer of at most {MAX_WIDTH:,} (2**31 - 1)", value
@@ -149,7 +151,7 @@ def as_float(value):
         return None
 
 
-def real_number(argument, value, *, low=0.0, high=math.inf, above_low=False):
+def check_real_number(argument, value, *, low=0.0, high=math.inf, above_low=False):
     """Check a finite real number in `[low, high]` (`(low, high]` with `above_low`); return a `float`.
 
     `above_low` is only used with `high` infinite, as the message says.
@@ -195,7 +197,7 @@ together, and near 2**31 the largest rounds past int32 and wraps to -2**31.
 """
 
 
-def bin_count(argument, value):
+def check_bin_count(argument, value):
     """Check a number of quantisation bins: an integer from 2 to `MAX_BINS`; return it as `int`."""
     expected = f"an integer of at least 2 and at most {MAX_BINS:,} (2**24)"
     if not is_int(value):
@@ -205,7 +207,7 @@ def bin_count(argument, value):
     return int(value)
 
 
-def config_keys(class_name, config, keys):
+def check_config_keys(class_name, config, keys):
     """Check that a saved `config` of our `class_name` has every key in `keys`; return it.
 
     A file saved by this library always writes them; one without them was
@@ -223,7 +225,7 @@ def config_keys(class_name, config, keys):
     return config
 
 
-def boolean(argument, value):
+def check_boolean(argument, value):
     """Check that `value` is a `bool` (not merely truthy) and return it."""
     if not isinstance(value, bool):
         raise wrong_type(argument, "a bool (True or False)", value)
@@ -235,7 +237,7 @@ def is_sequence(value):
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
-def units_list(argument, value, *, allow_empty=False):
+def check_units_list(argument, value, *, allow_empty=False):
     """Check a list of layer widths and return it as a tuple of `int`.
 
     Args:
@@ -261,7 +263,7 @@ def units_list(argument, value, *, allow_empty=False):
     return tuple(map(int, value))
 
 
-def choice(argument, value, choices):
+def check_choice(argument, value, choices):
     """Check that `value` is one of the strings in `choices` and return it."""
     if not isinstance(value, str):
         raise wrong_type(argument, f"one of {list(choices)}", value)
@@ -270,7 +272,7 @@ def choice(argument, value, choices):
     return value
 
 
-def seed(value):
+def check_seed(value):
     """Check a `seed` argument: `None` or a non-negative integer."""
     if value is None:
         return None
@@ -298,7 +300,7 @@ NAME_RULE = (
 )
 
 
-def name(value):
+def check_name(value):
     """Check a model `name` against `NAME_PATTERN` and return it.
 
     Checked on every backend, so that a model built on one backend can be
@@ -316,135 +318,39 @@ def name(value):
     return value
 
 
-# === Recipe sizes ===
-# The builders and `param_count`'s recipe functions both start with these, so
-# that a configuration one accepts the other accepts too.
+def check_buildable(recipe, count, responsible):
+    """Refuse a recipe of more than `MAX_PARAMS` parameters, before it is built.
 
-MERGE_MODES = ("concatenate", "add", "average", "multiply", "maximum")
+    The builder has checked its arguments and worked out `count` with its
+    family's spec (the same function as `keras_recipes.param_count.<recipe>`),
+    so nothing is checked or counted twice.
 
-
-def mlp_sizes(input_dim, units):
-    """Check the sizes of `mlp()`; return `(input_dim, units)` normalised."""
-    return feature_count("input_dim", input_dim), units_list("units", units)
-
-
-def shared_mlp_sizes(input_dim, shared_units, bridge_units):
-    """Check the sizes of `shared_mlp()`; return them normalised.
-
-    The shared layer `f` reads `input_dim` features the first time and the
-    bridge's output the second time, so the bridge must end at `input_dim`.
-    """
-    input_dim = feature_count("input_dim", input_dim)
-    shared_units = positive_int("shared_units", shared_units)
-    bridge_units = units_list("bridge_units", bridge_units, allow_empty=True)
-    last = bridge_units[-1] if bridge_units else shared_units
-    if last != input_dim:
-        raise invalid(
-            "bridge_units",
-            f"a list whose last width equals input_dim={input_dim}, because "
-            "the shared layer is applied again to the bridge's output and "
-            f"its kernel reads {input_dim} features (an empty bridge needs "
-            "shared_units == input_dim)",
-            list(bridge_units),
-        )
-    return input_dim, shared_units, bridge_units
-
-
-def branch_widths(input_dims, trunk, branches, multi_input):
-    """The width each branch of `branch_merge()` reads and the width it ends at.
-
-    A branch reads the trunk's output, or its input when the trunk is empty;
-    an empty branch passes that width on to the merge.
+    Args:
+        recipe: the builder's name, for the message.
+        count: the model's number of parameters.
+        responsible: a dict of the arguments that set the count and their
+            (normalised) values, named in the message.
 
     Returns:
-        A list with one `(start, end)` pair of widths per branch.
+        `count`.
+
+    Raises:
+        ValueError: `count` is above `MAX_PARAMS`.
+
+    Example:
+
+    >>> check_buildable("mlp", 26, {"input_dim": 2, "units": [3, 2, 3]})
+    26
     """
-    branch_inputs = input_dims if multi_input else input_dims * len(branches)
-    pairs = []
-    for branch, dim in zip(branches, branch_inputs):
-        start = trunk[-1] if trunk else dim
-        pairs.append((start, branch[-1] if branch else start))
-    return pairs
-
-
-def branch_merge_sizes(input_dim, trunk_units, branch_units, head_units, merge):
-    """Check the sizes of `branch_merge()` and return them normalised.
-
-    Returns:
-        A tuple `(input_dims, trunk, branches, heads, multi_input, multi_output)`:
-        `input_dims` has one entry per input, `branches` one tuple of widths
-        per branch, `heads` one tuple of widths per head.
-    """
-    multi_input = is_sequence(input_dim)
-    if multi_input:
-        if not input_dim:
-            raise invalid(
-                "input_dim",
-                "a positive integer or a non-empty list of them",
-                input_dim,
-            )
-        input_dims = tuple(feature_count("input_dim", dim) for dim in input_dim)
-    else:
-        input_dims = (feature_count("input_dim", input_dim),)
-    trunk = units_list("trunk_units", trunk_units, allow_empty=True)
-
-    branches_expected = "a list of at least two lists of positive integers"
-    if not is_sequence(branch_units):
-        raise wrong_type("branch_units", branches_expected, branch_units)
-    if len(branch_units) < 2:
-        raise invalid(
-            "branch_units",
-            branches_expected,
-            branch_units,
-            "A merge needs two branches or more; use `[]` for a branch that "
-            "passes its input through",
+    if count > MAX_PARAMS:
+        names = ", ".join(f"`{argument}`" for argument in responsible)
+        received = ", ".join(f"{argument}={value!r}" for argument, value in responsible.items())
+        raise ValueError(
+            f"Invalid value for arguments {names}: expected sizes that give at "
+            f"most {MAX_PARAMS:,} parameters (2**31). Received: {received}, "
+            "which "
+            f"give {count:,} parameters (keras_recipes.param_count.{recipe}), "
+            f"{gibibytes(4 * count)} GiB of float32 weights before the "
+            "optimizer's state"
         )
-    for branch in branch_units:
-        if not is_sequence(branch):
-            raise wrong_type("branch_units", branches_expected, branch_units)
-    branches = tuple(
-        units_list("branch_units", branch, allow_empty=True) for branch in branch_units
-    )
-
-    if multi_input:
-        if len(input_dims) != len(branches):
-            raise invalid(
-                "input_dim",
-                f"one input per branch, {len(branches)} in all",
-                list(input_dims),
-            )
-        if trunk and len(set(input_dims)) > 1:
-            raise invalid(
-                "input_dim",
-                "equal input widths when trunk_units is not empty, because "
-                "the trunk's layers are shared by every input",
-                list(input_dims),
-            )
-
-    heads_expected = (
-        "a non-empty list of positive integers (one head), or a non-empty "
-        "list of such lists (one output per head)"
-    )
-    if not is_sequence(head_units):
-        raise wrong_type("head_units", heads_expected, head_units)
-    if not head_units:
-        raise invalid("head_units", heads_expected, head_units)
-    multi_output = all(is_sequence(head) for head in head_units)
-    if multi_output:
-        heads = tuple(units_list("head_units", head) for head in head_units)
-    elif any(is_sequence(head) for head in head_units):
-        raise wrong_type("head_units", heads_expected, head_units)
-    else:
-        heads = (units_list("head_units", head_units),)
-
-    merge = choice("merge", merge, MERGE_MODES)
-    widths = [end for _, end in branch_widths(input_dims, trunk, branches, multi_input)]
-    if merge != "concatenate" and len(set(widths)) > 1:
-        raise invalid(
-            "branch_units",
-            f"branches of equal output width for merge={merge!r} (only "
-            "'concatenate' joins different widths)",
-            [list(branch) for branch in branches],
-            f"The branches end at widths {widths}",
-        )
-    return input_dims, trunk, branches, heads, multi_input, multi_output
+    return count

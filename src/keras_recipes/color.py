@@ -166,7 +166,7 @@ def lab_to_rgb(lab):
 
 
 def _check_num_bins(num_bins):
-    return _validation.bin_count("num_bins", num_bins)
+    return _validation.check_bin_count("num_bins", num_bins)
 
 
 def quantize_l(lightness, num_bins=50):

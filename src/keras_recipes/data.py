@@ -120,22 +120,22 @@ def colored_shapes(n, size=32, num_classes=4, hue_spread=1 / 3, seed=None):
     >>> bool(images.min() >= 0.0 and images.max() <= 1.0)
     True
     """
-    n = _validation.positive_int("n", n)
-    size = _validation.positive_int("size", size)
+    n = _validation.check_positive_int("n", n)
+    size = _validation.check_positive_int("size", size)
     if size < 8:
         raise _validation.invalid("size", "an integer of at least 8", size)
     # The whole set is one float32 array: held to the size of one sample of
     # the builders, before numpy is asked for terabytes (or fails to
     # convert a 400-digit size).
-    _validation.sample_size("size", size, (size, size, 3))
-    _validation.sample_size("n", n, (n, size, size, 3), what="data set")
-    num_classes = _validation.positive_int("num_classes", num_classes)
+    _validation.check_sample_size("size", size, (size, size, 3))
+    _validation.check_sample_size("n", n, (n, size, size, 3), what="data set")
+    num_classes = _validation.check_positive_int("num_classes", num_classes)
     if not 2 <= num_classes <= len(SHAPES):
         raise _validation.invalid(
             "num_classes", f"an integer from 2 to {len(SHAPES)}", num_classes
         )
-    hue_spread = _validation.real_number("hue_spread", hue_spread)
-    seed = _validation.seed(seed)
+    hue_spread = _validation.check_real_number("hue_spread", hue_spread)
+    seed = _validation.check_seed(seed)
     rng = np.random.default_rng(seed)
 
     labels = rng.integers(0, num_classes, n).astype("int32")
@@ -192,14 +192,14 @@ def photo_patches(n, size=32, seed=None):
     >>> photo_patches(3, size=24, seed=0).shape
     (3, 24, 24, 3)
     """
-    n = _validation.positive_int("n", n)
-    size = _validation.positive_int("size", size)
+    n = _validation.check_positive_int("n", n)
+    size = _validation.check_positive_int("size", size)
     if not 8 <= size <= 256:
         raise _validation.invalid("size", "an integer from 8 to 256", size)
     # One float32 array, held to the builders' sample size as in
     # `colored_shapes`, before numpy is asked for it.
-    _validation.sample_size("n", n, (n, size, size, 3), what="data set")
-    seed = _validation.seed(seed)
+    _validation.check_sample_size("n", n, (n, size, size, 3), what="data set")
+    seed = _validation.check_seed(seed)
     # Imported here: scikit-image is only needed for the photographs.
     import skimage.data
 

@@ -6,13 +6,14 @@ model that contains it saves to `.keras` and loads back with the default
 `keras_recipes` after Keras) before `keras.saving.load_model`.
 """
 
-# Every class a saved recipe refers to lives beside its builder (or, for
-# `Sampling`, in its own module); importing them here registers every class
-# of the library whenever this module is imported, so
-# `import keras_recipes.layers` is all `keras.saving.load_model` needs.
-from keras_recipes import _autoencoder, _vae, losses  # noqa: F401
-from keras_recipes._averaging_layer import FeatureMean
-from keras_recipes._sampling import Sampling
-from keras_recipes._split_brain_layers import SelectChannels, SplitBrainAutoencoder
+# A face: every class lives in its family's folder under `_recipes/`.
+# Importing the builders' modules here registers every class of the library
+# (the model classes `VariationalAutoencoder`, `Autoencoder` and the losses
+# too) whenever this module is imported, so `import keras_recipes.layers` is
+# all `keras.saving.load_model` needs.
+from keras_recipes._recipes.autoencoders import autoencoder, losses, vae  # noqa: F401
+from keras_recipes._recipes.autoencoders.sampling import Sampling
+from keras_recipes._recipes.functional.averaging_layer import FeatureMean
+from keras_recipes._recipes.split_brain.layers import SelectChannels, SplitBrainAutoencoder
 
 __all__ = ["FeatureMean", "Sampling", "SelectChannels", "SplitBrainAutoencoder"]

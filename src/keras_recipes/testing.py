@@ -13,7 +13,7 @@ def _as_count(name, value):
     if isinstance(value, ParamCount):
         return value
     if _validation.is_int(value):
-        return _validation.non_negative_int(name, value)
+        return _validation.check_non_negative_int(name, value)
     raise _validation.wrong_type(name, "a non-negative integer or a ParamCount", value)
 
 

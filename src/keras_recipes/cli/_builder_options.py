@@ -24,6 +24,8 @@ import math
 import re
 import textwrap
 
+from keras_recipes._recipes import registry
+
 # Re-exported: `plot --dpi` takes its type from here.
 from keras_recipes.cli._option_types import positive_int  # noqa: F401
 
@@ -41,20 +43,8 @@ option values:
 # the models that are costly at the builder's defaults small, so that
 # `keras-recipes summary RECIPE` works with no options. The autoencoders get
 # digits-shaped images, which both the dense and the conv architecture take.
-RECIPE_DEFAULTS = {
-    "mlp": {"input_dim": 2, "units": [3, 2, 3]},
-    "shared_mlp": {"input_dim": 2, "shared_units": 3, "bridge_units": [2]},
-    "branch_merge": {
-        "input_dim": 2,
-        "trunk_units": [3],
-        "branch_units": [[2], [1, 2]],
-        "head_units": [3],
-    },
-    "averaging_layer": {"input_dim": 3},
-    "autoencoder": {"input_shape": (8, 8, 1), "latent_dim": 2},
-    "vae": {"input_shape": (8, 8, 1)},
-    "split_brain_ae": {"input_shape": (32, 32, 3), "architecture": "small"},
-}
+# Each recipe's row in `_recipes/registry.py` holds them (`cli_defaults`).
+RECIPE_DEFAULTS = {recipe.name: recipe.cli_defaults for recipe in registry.RECIPES}
 
 # The largest model, in parameters, a command builds: 400 MB of float32
 # weights, about 1.2 GB with Adam's two moments (the builders compile). A

@@ -15,20 +15,13 @@ import shutil
 import sys
 import textwrap
 
+from keras_recipes._recipes import registry
 from keras_recipes.cli import _builder_options
 
-# The recipes the command line offers, in the order of the lecture. The
-# helpers that take a built model (`submodel`, `split_brain_targets`,
-# `split_brain_features`) are not recipes.
-RECIPES = (
-    "mlp",
-    "shared_mlp",
-    "branch_merge",
-    "averaging_layer",
-    "autoencoder",
-    "vae",
-    "split_brain_ae",
-)
+# The recipes the command line offers, in the order of the lecture, read from
+# the registry. The helpers that take a built model (`submodel`,
+# `split_brain_targets`, `split_brain_features`) are not recipes.
+RECIPES = tuple(recipe.name for recipe in registry.RECIPES)
 
 # Exit status when the command ran but its answer is incomplete or wrong:
 # `summary` found counts that disagree, `count` met layers it cannot count.

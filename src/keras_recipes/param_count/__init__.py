@@ -42,19 +42,22 @@ from keras_recipes.param_count._layers import (
     separable_conv,
     simple_rnn,
 )
-from keras_recipes.param_count._autoencoders import autoencoder, vae
 from keras_recipes.param_count._layer_configs import REGISTERED, layer_count
 from keras_recipes.param_count._macs import layer_macs, layer_output_shape
-from keras_recipes.param_count._recipes import (
+from keras_recipes.param_count._saved import count_config
+from keras_recipes.param_count._table import LayerRow, ParamTable
+from keras_recipes.param_count._walk import count_model
+
+# The recipes' counts live in their families' specs, which the builders read
+# too (pure Python, like this package).
+from keras_recipes._recipes.autoencoders.spec import autoencoder, vae
+from keras_recipes._recipes.functional.spec import (
     averaging_layer,
     branch_merge,
     mlp,
     shared_mlp,
 )
-from keras_recipes.param_count._saved import count_config
-from keras_recipes.param_count._split_brain_ae import split_brain_ae
-from keras_recipes.param_count._table import LayerRow, ParamTable
-from keras_recipes.param_count._walk import count_model
+from keras_recipes._recipes.split_brain.spec import split_brain_ae
 
 __all__ = [
     "LayerRow",

@@ -37,12 +37,12 @@ class ParamCount:
         # Stored as plain ints so that counts compare equal to Keras's and
         # never overflow, whatever integer type the caller passed in.
         object.__setattr__(
-            self, "trainable", _validation.non_negative_int("trainable", self.trainable)
+            self, "trainable", _validation.check_non_negative_int("trainable", self.trainable)
         )
         object.__setattr__(
             self,
             "non_trainable",
-            _validation.non_negative_int("non_trainable", self.non_trainable),
+            _validation.check_non_negative_int("non_trainable", self.non_trainable),
         )
 
     @property
@@ -74,7 +74,7 @@ class ParamCount:
     def __mul__(self, times):
         if not _validation.is_int(times):
             return NotImplemented
-        times = _validation.non_negative_int("times", times)
+        times = _validation.check_non_negative_int("times", times)
         return ParamCount(self.trainable * times, self.non_trainable * times)
 
     __rmul__ = __mul__

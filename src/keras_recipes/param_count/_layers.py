@@ -21,11 +21,11 @@ def _kernel_size(kernel_size, rank, max_rank=3):
     """
     ranks = "1 or 2" if max_rank == 2 else "1, 2 or 3"
     if rank is not None:
-        rank = _validation.positive_int("rank", rank)
+        rank = _validation.check_positive_int("rank", rank)
         if rank > max_rank:
             raise _validation.invalid("rank", ranks, rank)
     if _validation.is_int(kernel_size):
-        size = _validation.positive_int("kernel_size", kernel_size)
+        size = _validation.check_positive_int("kernel_size", kernel_size)
         return (size,) * (2 if rank is None else rank)
     expected = f"a positive integer or a tuple of 1 to {max_rank} positive integers"
     if not _validation.is_sequence(kernel_size):
@@ -33,7 +33,7 @@ def _kernel_size(kernel_size, rank, max_rank=3):
     if not 1 <= len(kernel_size) <= max_rank:
         raise _validation.invalid("kernel_size", expected, kernel_size)
     sizes = tuple(
-        _validation.positive_int("kernel_size", size) for size in kernel_size
+        _validation.check_positive_int("kernel_size", size) for size in kernel_size
     )
     if rank is not None and len(sizes) != rank:
         raise _validation.invalid(
@@ -46,7 +46,7 @@ def _kernel_size(kernel_size, rank, max_rank=3):
 
 
 def _bias(units, use_bias):
-    return units if _validation.boolean("use_bias", use_bias) else 0
+    return units if _validation.check_boolean("use_bias", use_bias) else 0
 
 
 def dense_weights(input_dim, units, use_bias=True):
@@ -77,9 +77,9 @@ def dense(input_dim, units, *, use_bias=True):
     >>> dense(2, 3).total
     9
     """
-    input_dim = _validation.positive_int("input_dim", input_dim)
-    units = _validation.positive_int("units", units)
-    return ParamCount(dense_weights(input_dim, units, _validation.boolean("use_bias", use_bias)))
+    input_dim = _validation.check_positive_int("input_dim", input_dim)
+    units = _validation.check_positive_int("units", units)
+    return ParamCount(dense_weights(input_dim, units, _validation.check_boolean("use_bias", use_bias)))
 
 
 def embedding(input_dim, output_dim):
@@ -92,8 +92,8 @@ def embedding(input_dim, output_dim):
     >>> embedding(1000, 64).total
     64000
     """
-    input_dim = _validation.positive_int("input_dim", input_dim)
-    output_dim = _validation.positive_int("output_dim", output_dim)
+    input_dim = _validation.check_positive_int("input_dim", input_dim)
+    output_dim = _validation.check_positive_int("output_dim", output_dim)
     return ParamCount(input_dim * output_dim)
 
 
@@ -122,10 +122,10 @@ def conv(in_channels, filters, kernel_size, *, rank=None, groups=1, use_bias=Tru
     >>> conv(8, 8, 3, rank=1, groups=4).total
     56
     """
-    in_channels = _validation.positive_int("in_channels", in_channels)
-    filters = _validation.positive_int("filters", filters)
+    in_channels = _validation.check_positive_int("in_channels", in_channels)
+    filters = _validation.check_positive_int("filters", filters)
     sizes = _kernel_size(kernel_size, rank)
-    groups = _validation.positive_int("groups", groups)
+    groups = _validation.check_positive_int("groups", groups)
     if in_channels % groups or filters % groups:
         raise _validation.invalid(
             "groups",
@@ -147,8 +147,8 @@ def conv_transpose(in_channels, filters, kernel_size, *, rank=None, use_bias=Tru
     >>> conv_transpose(64, 32, 3).total
     18464
     """
-    in_channels = _validation.positive_int("in_channels", in_channels)
-    filters = _validation.positive_int("filters", filters)
+    in_channels = _validation.check_positive_int("in_channels", in_channels)
+    filters = _validation.check_positive_int("filters", filters)
     sizes = _kernel_size(kernel_size, rank)
     return ParamCount(math.prod(sizes) * filters * in_channels + _bias(filters, use_bias))
 
@@ -165,9 +165,9 @@ def depthwise_conv(in_channels, kernel_size, *, rank=None, depth_multiplier=1, u
     >>> depthwise_conv(16, 3).total
     160
     """
-    in_channels = _validation.positive_int("in_channels", in_channels)
+    in_channels = _validation.check_positive_int("in_channels", in_channels)
     sizes = _kernel_size(kernel_size, rank, max_rank=2)
-    depth_multiplier = _validation.positive_int("depth_multiplier", depth_multiplier)
+    depth_multiplier = _validation.check_positive_int("depth_multiplier", depth_multiplier)
     outputs = in_channels * depth_multiplier
     return ParamCount(math.prod(sizes) * outputs + _bias(outputs, use_bias))
 
@@ -188,18 +188,18 @@ def separable_conv(
     >>> separable_conv(16, 32, 3).total
     688
     """
-    in_channels = _validation.positive_int("in_channels", in_channels)
-    filters = _validation.positive_int("filters", filters)
+    in_channels = _validation.check_positive_int("in_channels", in_channels)
+    filters = _validation.check_positive_int("filters", filters)
     sizes = _kernel_size(kernel_size, rank, max_rank=2)
-    depth_multiplier = _validation.positive_int("depth_multiplier", depth_multiplier)
+    depth_multiplier = _validation.check_positive_int("depth_multiplier", depth_multiplier)
     depthwise = math.prod(sizes) * in_channels * depth_multiplier
     pointwise = in_channels * depth_multiplier * filters
     return ParamCount(depthwise + pointwise + _bias(filters, use_bias))
 
 
 def _recurrent(input_dim, units, gates, use_bias, bias_copies=1):
-    input_dim = _validation.positive_int("input_dim", input_dim)
-    units = _validation.positive_int("units", units)
+    input_dim = _validation.check_positive_int("input_dim", input_dim)
+    units = _validation.check_positive_int("units", units)
     kernels = gates * units * (input_dim + units)
     return ParamCount(kernels + _bias(bias_copies * gates * units, use_bias))
 
@@ -246,7 +246,7 @@ def gru(input_dim, units, *, use_bias=True, reset_after=True):
     >>> gru(4, 5, reset_after=False).total
     150
     """
-    copies = 2 if _validation.boolean("reset_after", reset_after) else 1
+    copies = 2 if _validation.check_boolean("reset_after", reset_after) else 1
     return _recurrent(input_dim, units, 3, use_bias, bias_copies=copies)
 
 
@@ -262,8 +262,8 @@ def conv_lstm(in_channels, filters, kernel_size, *, rank=None, use_bias=True):
     >>> conv_lstm(1, 2, 3).total
     224
     """
-    in_channels = _validation.positive_int("in_channels", in_channels)
-    filters = _validation.positive_int("filters", filters)
+    in_channels = _validation.check_positive_int("in_channels", in_channels)
+    filters = _validation.check_positive_int("filters", filters)
     sizes = _kernel_size(kernel_size, rank)
     kernels = math.prod(sizes) * 4 * filters * (in_channels + filters)
     return ParamCount(kernels + _bias(4 * filters, use_bias))
@@ -316,11 +316,11 @@ def batch_norm(channels, *, center=True, scale=True, renorm=False):
     >>> batch_norm(64)
     ParamCount(trainable=128, non_trainable=128)
     """
-    channels = _validation.positive_int("channels", channels)
-    affine = int(_validation.boolean("center", center)) + int(
-        _validation.boolean("scale", scale)
+    channels = _validation.check_positive_int("channels", channels)
+    affine = int(_validation.check_boolean("center", center)) + int(
+        _validation.check_boolean("scale", scale)
     )
-    statistics = 5 if _validation.boolean("renorm", renorm) else 2
+    statistics = 5 if _validation.check_boolean("renorm", renorm) else 2
     return ParamCount(affine * channels, statistics * channels)
 
 
@@ -342,15 +342,15 @@ def layer_norm(shape, *, center=True, scale=True):
     """
     expected = "a positive integer or a non-empty tuple of them"
     if _validation.is_int(shape):
-        size = _validation.positive_int("shape", shape)
+        size = _validation.check_positive_int("shape", shape)
     elif not _validation.is_sequence(shape):
         raise _validation.wrong_type("shape", expected, shape)
     elif not shape:
         raise _validation.invalid("shape", expected, shape)
     else:
-        size = math.prod(_validation.positive_int("shape", axis) for axis in shape)
-    affine = int(_validation.boolean("center", center)) + int(
-        _validation.boolean("scale", scale)
+        size = math.prod(_validation.check_positive_int("shape", axis) for axis in shape)
+    affine = int(_validation.check_boolean("center", center)) + int(
+        _validation.check_boolean("scale", scale)
     )
     return ParamCount(affine * size)
 
@@ -367,15 +367,15 @@ def group_norm(channels, *, groups=32, center=True, scale=True):
     >>> group_norm(64, groups=8).total
     128
     """
-    channels = _validation.positive_int("channels", channels)
+    channels = _validation.check_positive_int("channels", channels)
     if not (_validation.is_int(groups) and groups == -1):
-        groups = _validation.positive_int("groups", groups)
+        groups = _validation.check_positive_int("groups", groups)
         if channels % groups:
             raise _validation.invalid(
                 "groups", f"-1 or a divisor of channels={channels}", groups
             )
-    affine = int(_validation.boolean("center", center)) + int(
-        _validation.boolean("scale", scale)
+    affine = int(_validation.check_boolean("center", center)) + int(
+        _validation.check_boolean("scale", scale)
     )
     return ParamCount(affine * channels)
 

@@ -257,11 +257,11 @@ def _times(*factors):
 
 def _positive(config, key, default=None):
     value = config.get(key, default)
-    return _validation.positive_int(key, value)
+    return _validation.check_positive_int(key, value)
 
 
 def _flag(config, key, default):
-    return _validation.boolean(key, config.get(key, default))
+    return _validation.check_boolean(key, config.get(key, default))
 
 
 def _int_tuple(config, key, rank, default, minimum=1):
@@ -281,7 +281,7 @@ def _choice(config, key, default, choices):
     value = config.get(key, default)
     if isinstance(value, str):
         value = value.lower()
-    return _validation.choice(key, value, choices)
+    return _validation.check_choice(key, value, choices)
 
 
 def _data_format(config):
@@ -614,7 +614,7 @@ def _bidirectional(config, inputs, depth):
     elif merge_mode is None:
         outputs = (forward_output, forward_output)
     else:
-        _validation.choice("merge_mode", merge_mode, ("concat", "sum", "mul", "ave", None))
+        _validation.check_choice("merge_mode", merge_mode, ("concat", "sum", "mul", "ave", None))
         outputs = (forward_output,)
     if return_state:
         return (*outputs, *states, *states), macs

@@ -17,7 +17,7 @@ from recipes.autoencoders import strategies  # tests/recipes/autoencoders/strate
 
 import keras_recipes
 from keras_recipes import param_count, vae
-from keras_recipes._vae import VariationalAutoencoder
+from keras_recipes._recipes.autoencoders.vae import VariationalAutoencoder
 from keras_recipes.layers import Sampling
 
 # A small conv configuration and a small dense one, used throughout.
@@ -509,8 +509,8 @@ def test_control_no_building_catches_a_build(no_building):
 
 
 def test_package_exports_vae_lazily():
-    """keras_recipes.vae is the builder function of keras_recipes._vae."""
-    from keras_recipes import _vae
+    """keras_recipes.vae is the builder function of keras_recipes._recipes.autoencoders.vae."""
+    from keras_recipes._recipes.autoencoders import vae as _vae
 
     assert keras_recipes.vae is _vae.vae
 

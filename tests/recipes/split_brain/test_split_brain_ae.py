@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_recipes._recipes.split_brain import spec as _split_brain_spec
 from keras_recipes import (
-    _split_brain_spec,
     color,
     data,
     param_count,

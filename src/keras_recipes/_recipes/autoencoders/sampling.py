@@ -62,7 +62,7 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = _validation.seed(seed)
+        self.seed = _validation.check_seed(seed)
         # Keras holds a SeedGenerator's seed in a tensor of the backend's
         # seed dtype, and a larger seed fails inside Keras with an overflow.
         largest = _LARGEST_SEED.get(keras.backend.backend(), 2**31 - 1)

@@ -2,7 +2,8 @@
 
 import keras
 
-from keras_recipes import _building, _size_limit, _validation
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.functional import spec
 
 _MERGE_LAYERS = {
     "concatenate": keras.layers.Concatenate,
@@ -38,31 +39,9 @@ def branch_merge(
         m = merge([b_0, b_1, ...])         # `merge` mode, no weights
         y_j = head_j(m)    for each head   # Dense stack, one output each
 
-    - An empty trunk (`[]`) gives the input to every branch; an empty branch
-      (`[]`) passes the trunk's output to the merge unchanged.
-    - `input_dim` may be a list, one input per branch: branch `i` reads
-      `trunk(x_i)`. The trunk is then shared: one set of layers applied to
-      every input (a Siamese trunk), so a non-empty trunk needs equal input
-      widths.
-    - `head_units` is a list of widths for one head (one output tensor), or a
-      list of such lists for several heads (a list of outputs, each
-      compiled with the same loss).
-    - `"concatenate"` joins branches of any widths; `"add"`, `"average"`,
-      `"multiply"` and `"maximum"` need equal widths, which is checked before
-      anything is built.
-
-    Every Dense layer uses `activation` except the last of each head, which
-    uses `output_activation`.
-
-    Worked examples, from the lecture:
-
-    - `branch_merge(2, [1], [[], [2]], [1], output_activation="sigmoid")`:
-      `t = Dense(1)(x)` (3), branch 0 is `t` itself, branch 1 is
-      `Dense(2)(t)` (4), concatenated to 3 features, head `Dense(1)` (4):
-      11 parameters.
-    - The challenge, `branch_merge(2, [3], [[2], [1, 2]], [3])`: trunk 9,
-      branches 8 and 4 + 4, concatenation of 2 + 2, head `Dense(3)` on 4
-      features 15: 40 parameters.
+    An empty trunk or branch (`[]`) passes its input on. With a list
+    `input_dim`, branch `i` reads `trunk(x_i)` through one shared trunk (a
+    Siamese trunk). Only `"concatenate"` joins branches of different widths.
 
     Args:
         input_dim: number of input features, or a list with one per branch.
@@ -95,11 +74,9 @@ def branch_merge(
     Raises:
         ValueError: a size is not positive, fewer than two branches, input
             and branch counts differ, widths cannot be merged, a string names
-            nothing Keras knows, or an output is a softmax over one unit.
-            Sizes too big to build are refused too: a sample of more
-            than 2**31 - 1 numbers, or a model of more than 2**31
-            parameters (`keras_recipes.param_count.branch_merge` gives the
-            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
+            nothing Keras knows, an output is a softmax over one unit, or the
+            model is too big (over 2**31 - 1 numbers per sample or 2**31
+            parameters, `keras_recipes.param_count.branch_merge`).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -112,18 +89,18 @@ def branch_merge(
     >>> [tuple(tensor.shape) for tensor in model.outputs]
     [(None, 1), (None, 3)]
     """
-    input_dims, trunk, branches, heads, multi_input, multi_output = (
-        _validation.branch_merge_sizes(
-            input_dim, trunk_units, branch_units, head_units, merge
-        )
+    sizes = spec.check_branch_merge_sizes(input_dim, trunk_units, branch_units, head_units, merge)
+    input_dims, trunk, branches, heads, multi_input, multi_output = sizes
+    _validation.check_buildable(
+        "branch_merge",
+        spec.branch_merge_weights(sizes, merge),
+        {
+            "input_dim": list(input_dims) if multi_input else input_dims[0],
+            "trunk_units": list(trunk),
+            "branch_units": [list(branch) for branch in branches],
+            "head_units": [list(head) for head in heads] if multi_output else list(heads[0]),
+        },
     )
-    sizes = {
-        "input_dim": list(input_dims) if multi_input else input_dims[0],
-        "trunk_units": list(trunk),
-        "branch_units": [list(branch) for branch in branches],
-        "head_units": [list(head) for head in heads] if multi_output else list(heads[0]),
-    }
-    _size_limit.buildable("branch_merge", {**sizes, "merge": merge}, responsible=sizes)
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     hidden = [*trunk, *(width for branch in branches for width in branch)]

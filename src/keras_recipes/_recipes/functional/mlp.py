@@ -2,7 +2,8 @@
 
 import keras
 
-from keras_recipes import _building, _size_limit, _validation
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.functional import spec
 
 
 def mlp(
@@ -60,9 +61,10 @@ def mlp(
     >>> [layer.name for layer in model.layers]
     ['mlp_input', 'mlp_dense_0', 'mlp_dense_1', 'mlp_dense_2']
     """
-    input_dim, units = _validation.mlp_sizes(input_dim, units)
-    sizes = {"input_dim": input_dim, "units": list(units)}
-    _size_limit.buildable("mlp", sizes, responsible=sizes)
+    input_dim, units = spec.check_mlp_sizes(input_dim, units)
+    _validation.check_buildable(
+        "mlp", spec.mlp_weights(input_dim, units), {"input_dim": input_dim, "units": list(units)}
+    )
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths("a hidden layer of `units`", activation, units[:-1])

@@ -3,15 +3,9 @@
 import keras
 from keras import ops
 
-from keras_recipes import (
-    _autoencoding,
-    _autoencoding_checks,
-    _building,
-    _size_limit,
-    _validation,
-    losses,
-)
-from keras_recipes._sampling import Sampling
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.autoencoders import halves, losses, spec
+from keras_recipes._recipes.autoencoders.sampling import Sampling
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -36,10 +30,10 @@ class VariationalAutoencoder(keras.Model):
 
     def __init__(self, *args, reconstruction_loss="binary_crossentropy", beta=1.0, **kwargs):
         super().__init__(*args, **kwargs)
-        self.reconstruction_loss = _autoencoding_checks.reconstruction_loss(
+        self.reconstruction_loss = spec.check_reconstruction_loss(
             reconstruction_loss
         )
-        self.beta = _autoencoding_checks.beta(beta)
+        self.beta = spec.check_beta(beta)
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
@@ -96,7 +90,7 @@ class VariationalAutoencoder(keras.Model):
 
     def compile_from_config(self, config):
         # A file saved on TensorFlow or JAX loads and runs on PyTorch too.
-        super().compile_from_config(_autoencoding.compile_config_on_this_backend(config))
+        super().compile_from_config(halves.compile_config_on_this_backend(config))
 
     def get_config(self):
         return {
@@ -109,7 +103,7 @@ class VariationalAutoencoder(keras.Model):
     def from_config(cls, config, custom_objects=None):
         # `__init__` checks the values as `vae()` does; a key the file lacks
         # would silently take its default there.
-        _validation.config_keys(
+        _validation.check_config_keys(
             "VariationalAutoencoder", config, ("reconstruction_loss", "beta")
         )
         return super().from_config(config, custom_objects=custom_objects)
@@ -136,91 +130,52 @@ def vae(
     as a functional model that saves and trains on every backend. The model
     holds two sub-models, `model.get_layer("encoder")` from a sample to
     `[z_mean, z_log_var, z]` and `model.get_layer("decoder")` from a point
-    `z` of the latent space to a reconstruction, usable on their own:
-    encode data with the encoder, generate by decoding points drawn from
-    N(0, I). The model itself outputs `[reconstruction, z_mean, z_log_var]`.
+    `z` to a reconstruction, and outputs `[reconstruction, z_mean, z_log_var]`.
 
         z_mean, z_log_var = encoder_heads(encoder_body(x))
         z = z_mean + exp(0.5 * z_log_var) * epsilon,  epsilon ~ N(0, I)   # Sampling
-        x_reconstructed = decoder(z)
-        loss = mean_over_batch(
-            sum_over_features(reconstruction_error(x, x_reconstructed))
-            + beta * sum_over_latent(0.5 * (exp(z_log_var) + z_mean**2 - 1 - z_log_var)))
+        loss = reconstruction_error(x, decoder(z)) + beta * kl(z_mean, z_log_var)
 
-    The loss is the negative ELBO per sample (see `losses.vae_loss`); with
-    `beta > 1` it is a beta-VAE, which weighs the KL term more to get a more
-    disentangled latent space at the cost of blurrier reconstructions.
-    `fit`'s history holds `loss`, `reconstruction_loss` and `kl_loss` (and
-    `val_` ones with validation data).
-
-    `architecture="dense"` flattens the input and uses Dense layers of
-    `hidden_units`; `architecture="conv"` takes images `(height, width,
-    channels)` and uses one stride-2 Conv2D per entry of `filters`, then a
-    Dense of `intermediate_dim`; the decoder mirrors the encoder with
-    Conv2DTranspose. Hidden layers are ReLU; the decoder outputs
-    probabilities (sigmoid) for the binary cross-entropy and real numbers
-    for the squared error.
-
-    The model follows Keras's global dtype policy at build time. Under
-    `keras.mixed_precision.set_global_policy("mixed_bfloat16")` the hidden
-    layers compute in bfloat16 while `z_mean`, `z_log_var`, the sampling and
-    the decoder's output stay float32, so the loss is computed in float32.
-    On a CPU with AVX512_BF16 this trained the keras.io conv VAE 1.2 to 1.3
-    times faster per step at a held-out loss within 0.3% (docs/recipes/vae.md); on
-    other hardware the gain depends on its bfloat16 support (not measured
-    here), and a global policy is the user's choice, so it is not the
-    default.
+    The loss is the negative ELBO per sample (`losses.vae_loss`); `beta > 1`
+    gives a beta-VAE. `fit`'s history holds `loss`, `reconstruction_loss` and
+    `kl_loss`. The model follows Keras's global dtype policy at build time
+    (docs/recipes/vae.md: bfloat16 mixed precision).
 
     Args:
         input_shape: shape of one sample, without the batch axis: `(64,)`
             (an int is the same as a 1-tuple) or `(28, 28, 1)`.
         latent_dim: number of latent dimensions. Defaults to `2`.
-        architecture: `"dense"` or `"conv"`. Defaults to `"dense"`.
-        hidden_units: Dense widths of the dense encoder, first to last; the
-            decoder uses them in reverse. May be empty. Used only by
-            `architecture="dense"`. Defaults to `(256,)`.
+        architecture: `"dense"` (Dense layers of `hidden_units`) or `"conv"`
+            (stride-2 Conv2D per entry of `filters`, then a Dense of
+            `intermediate_dim`; the decoder mirrors it). Defaults to `"dense"`.
+        hidden_units: Dense widths of the dense encoder, reversed in the
+            decoder; may be empty. Defaults to `(256,)`.
         filters: Conv2D filters of the conv encoder, each halving the height
-            and width, so both must be divisible by `2 ** len(filters)`.
-            Used only by `architecture="conv"`. Defaults to `(32, 64)`.
+            and width. Defaults to `(32, 64)`.
         intermediate_dim: width of the Dense layer after the convolutions.
-            Used only by `architecture="conv"`. Defaults to `16`.
-        reconstruction_loss: `"binary_crossentropy"` for data in `[0, 1]`
-            (a Bernoulli decoder) or `"squared_error"` (a Gaussian one),
-            summed over all of a sample's features. Defaults to
+            Defaults to `16`.
+        reconstruction_loss: `"binary_crossentropy"` for data in `[0, 1]` or
+            `"squared_error"`, summed over a sample's features. Defaults to
             `"binary_crossentropy"`.
         beta: weight of the KL term, at least 0. Defaults to `1.0`.
         optimizer: an optimizer name or instance. Defaults to `"adam"`.
         steps_per_execution: batches run per call of the compiled training
-            function. A model this small is bound by per-step overhead, not
-            arithmetic: 32 trained the benchmark's digits VAE 1.3 to 2.3
-            times faster on a CPU than Keras's default of 1 (depending on
-            the machine's load), at the same loss; a convolutional VAE at
-            batch size 128 is bound by its arithmetic and gains nothing.
-            The cost: callbacks see one batch end in
-            `steps_per_execution` (`on_train_batch_end`, the progress bar,
-            batch-frequency checkpoints); epoch-level callbacks are
-            unaffected. Use 1 to see every batch. Where Keras cannot run
-            more than one (PyTorch; TensorFlow inside a `tf.distribute`
-            scope of two replicas or more, such as `MirroredStrategy`) the
-            model is compiled with 1 whatever this says, also when a file
-            saved elsewhere is loaded. Defaults to `32`.
-        seed: seed of the weight initialisers and of the sampling noise, for
-            reproducible models and draws. Defaults to `None`.
+            function; callbacks see one batch end in that many; 1 where Keras
+            cannot run more (PyTorch, multi-replica TensorFlow). Defaults to `32`.
+        seed: seed of the weight initialisers and of the sampling noise.
+            Defaults to `None`.
         name: model name, and prefix of every layer name inside the encoder
             and decoder (`f"{name}_encoder_dense_0"`). Defaults to `"vae"`.
 
     Returns:
-        A compiled `keras.Model` (a `VariationalAutoencoder`) from `(batch,
-        *input_shape)` to `[reconstruction, z_mean, z_log_var]`.
+        A compiled `VariationalAutoencoder` (a functional `keras.Model`) from
+        `(batch, *input_shape)` to `[reconstruction, z_mean, z_log_var]`.
 
     Raises:
         ValueError: a size is not positive, a string names no choice, `beta`
-            is negative, or the image size is not divisible as the strides
-            need.
-            Sizes too big to build are refused too: a sample of more
-            than 2**31 - 1 numbers, or a model of more than 2**31
-            parameters (`keras_recipes.param_count.vae` gives the
-            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
+            is negative, the image size is not divisible as the strides need,
+            or the model is too big (over 2**31 - 1 numbers per sample or
+            2**31 parameters, `keras_recipes.param_count.vae`).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -230,30 +185,29 @@ def vae(
     >>> model.get_layer("encoder").count_params(), model.get_layer("decoder").count_params()
     (69076, 65089)
     """
-    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = (
-        _autoencoding_checks.sizes(
-            input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
-        )
+    sizes = spec.check_sizes(
+        input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
-    _size_limit.autoencoder_buildable(
-        "vae", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
+    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = sizes
+    _validation.check_buildable(
+        "vae", spec.encoder_decoder_weights(sizes, heads=2), spec.responsible(sizes)
     )
-    reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
-    beta = _autoencoding_checks.beta(beta)
+    reconstruction_loss = spec.check_reconstruction_loss(reconstruction_loss)
+    beta = spec.check_beta(beta)
     optimizer = _building.optimizer(optimizer)
-    steps_per_execution = _validation.steps_per_execution(steps_per_execution)
-    seed = _validation.seed(seed)
-    name = _validation.name(name)
+    steps_per_execution = _validation.check_steps_per_execution(steps_per_execution)
+    seed = _validation.check_seed(seed)
+    name = _validation.check_name(name)
 
     # Under a mixed-precision policy the heads, the sampling and the
-    # decoder's output compute in float32 (see `_autoencoding`), so the
+    # decoder's output compute in float32 (see `halves`), so the
     # loss and the noise are float32 and only the hidden layers run in half
     # precision.
-    head_dtype = _autoencoding.float32_under_mixed_precision()
+    head_dtype = halves.float32_under_mixed_precision()
 
     # === Encoder ===
     encoder_inputs = keras.Input(shape=shape, name=f"{name}_encoder_input")
-    hidden, index = _autoencoding.encoder_body(
+    hidden, index = halves.encoder_body(
         encoder_inputs,
         architecture=architecture,
         hidden_units=hidden_units,
@@ -275,20 +229,20 @@ def vae(
         name=f"{name}_z_log_var",
     )(hidden)
     z = Sampling(
-        seed=_autoencoding.derived_seed(seed, _autoencoding.SAMPLING_SEED_KEY),
+        seed=halves.derived_seed(seed, halves.SAMPLING_SEED_KEY),
         dtype=head_dtype,
         name=f"{name}_sampling",
     )([z_mean, z_log_var])
     encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
 
     # === Decoder ===
-    decoder = _autoencoding.build_decoder(
+    decoder = halves.build_decoder(
         shape,
         latent_dim,
         architecture=architecture,
         hidden_units=hidden_units,
         filters=filters,
-        output_activation=_autoencoding.OUTPUT_ACTIVATIONS[reconstruction_loss],
+        output_activation=halves.OUTPUT_ACTIVATIONS[reconstruction_loss],
         name=name,
         seed=seed,
         first_index=index + 2,
@@ -305,6 +259,6 @@ def vae(
         beta=beta,
         name=name,
     )
-    return _autoencoding.compile_autoencoder(
+    return halves.compile_autoencoder(
         model, optimizer=optimizer, steps_per_execution=steps_per_execution
     )

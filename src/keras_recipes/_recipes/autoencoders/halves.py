@@ -24,7 +24,8 @@ import math
 import keras
 import numpy as np
 
-from keras_recipes import _autoencoding_checks, _building, _validation
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.autoencoders import spec
 
 HIDDEN_ACTIVATION = "relu"
 
@@ -128,7 +129,7 @@ def build_decoder(
     inputs = keras.Input(shape=(latent_dim,), name=f"{prefix}_input")
     index = first_index
     if architecture == "conv":
-        height, width = _autoencoding_checks.downsampled(shape, filters)
+        height, width = spec.downsampled(shape, filters)
         tensor = keras.layers.Dense(
             height * width * filters[-1],
             activation=HIDDEN_ACTIVATION,
@@ -232,7 +233,7 @@ def compile_config_on_this_backend(config):
     return {
         **config,
         "steps_per_execution": steps_per_execution_here(
-            _validation.steps_per_execution(config["steps_per_execution"])
+            _validation.check_steps_per_execution(config["steps_per_execution"])
         ),
     }
 

@@ -3,13 +3,14 @@
 import keras
 import numpy as np
 
-from keras_recipes import _building, _size_limit, _split_brain_spec, _validation
-from keras_recipes._split_brain_layers import SelectChannels, SplitBrainAutoencoder
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.split_brain import spec
+from keras_recipes._recipes.split_brain.layers import SelectChannels, SplitBrainAutoencoder
 from keras_recipes._submodel import submodel
 
 
 def _tower(tensor, rows, *, prefix, seed, first_index):
-    """Apply one tower's layers (`_split_brain_spec.tower_layers` rows) to `tensor`.
+    """Apply one tower's layers (`spec.tower_layers` rows) to `tensor`.
 
     Each convolution is followed by batch normalisation without scale and
     shift (Caffe's BatchNorm layer with no Scale layer, as in the authors'
@@ -65,49 +66,25 @@ def split_brain_ae(
 
     The paper's method (arXiv:1611.09842, Sec. 3.2). The input, a Lab image,
     is split into two channel groups x1 = L and x2 = ab; tower 1 predicts x2
-    from x1 (colorization) and tower 2 predicts x1 from x2 (grayscale
-    prediction):
+    from x1 (colorization) and tower 2 predicts x1 from x2:
 
-        x1, x2 = input[..., group_1], input[..., group_2]
         x2_from_x1 = head_1(tower_1(x1))     # logits over ab bins
         x1_from_x2 = head_2(tower_2(x2))     # logits over L bins
         loss = CE(quantise(downsample(x2)), x2_from_x1)
              + CE(quantise(downsample(x1)), x1_from_x2)
-        features at layer l = concatenate(tower_1_l, tower_2_l)
 
-    The towers share no layer, not even the first: any sharing would let a
-    tower see its own target. Each tower is the unsplit network at half
-    width (the paper's group-2 split), so both together hold exactly half
-    the unsplit network's kernel weights.
-
-    - `architecture="alexnet"`: the paper's fully convolutional AlexNet
-      (48/128/192/192/128 convolutions and fc6/fc7 as 2048-wide
-      convolutions per tower, batch normalisation without scale and shift
-      after each, no LRN); a 180x180 input gives 12x12 predictions.
-    - `architecture="small"`: for 32x32 and 64x64 inputs: the same layers
-      with 3x3 kernels, fc6/fc7 at 512 per tower, a total stride of 4 (32x32
-      gives 8x8 predictions).
-    - `loss="classification"` (the paper's default, "cl"): per-position
-      softmax cross-entropy against 1-hot (nearest-bin) targets: L in
-      `num_l_bins` bins of equal width, ab on the in-gamut cells of a grid
-      of size 10 (`keras_recipes.color.ab_bin_centers()`, 261 bins) or
-      `ab_bin_centers`. No class rebalancing. `"regression"` ("reg") is
-      mean squared error on the raw channel values. A pair sets each
-      direction: `("classification", "regression")` classifies ab and
-      regresses L.
-
-    Targets are the target channels averaged down to the head's resolution,
-    then quantised. The model derives them itself, so `model.fit(lab_images)`
-    trains with no `y`; `split_brain_targets(lab_images, model)` returns
-    them. `split_brain_features(model, layer)` gives the concatenated
-    features for linear probes.
+    The towers share no layer; each is the unsplit network at half width.
+    The model derives its targets itself, so `model.fit(lab_images)` trains
+    with no `y` (`split_brain_targets` returns them, `split_brain_features`
+    gives features for linear probes). docs/recipes/split_brain_ae.md
+    describes the architectures and losses.
 
     Args:
         input_shape: `(height, width, channels)` of the input, channels-last,
             e.g. `(180, 180, 3)` for Lab images.
         channel_groups: the channel indices of x1 and of x2; disjoint.
-            Defaults to `((0,), (1, 2))`, L | ab. Other splits, such as
-            RGB | depth `((0, 1, 2), (3,))`, need `loss="regression"`.
+            Defaults to `((0,), (1, 2))`, L | ab; other splits need
+            `loss="regression"`.
         loss: `"classification"` or `"regression"`, or a pair of them for
             (x2 from x1, x1 from x2). Defaults to `"classification"`.
         num_l_bins: number of L bins over [0, 100], at least 2. Defaults to
@@ -115,32 +92,27 @@ def split_brain_ae(
         ab_bin_centers: `None`, or an array `(num_bins, 2)` of distinct ab
             bin centres. Defaults to `None`, for
             `keras_recipes.color.ab_bin_centers()`.
-        architecture: `"alexnet"` or `"small"`. Defaults to `"alexnet"`.
+        architecture: `"alexnet"` (the paper's, 180x180 gives 12x12
+            predictions) or `"small"` (for 32x32 and 64x64 inputs). Defaults
+            to `"alexnet"`.
         width_multiplier: scales every tower width (rounded, at least 1).
             Defaults to `1.0`, the paper's widths.
         optimizer: an optimizer name or instance. Defaults to `"adam"`.
         seed: seed of the kernel initialisers. Defaults to `None`.
-        name: model name, and prefix of every layer name:
-            `{name}_input`, `{name}_tower_{t}_input` (the channel split),
-            `{name}_tower_{t}_conv1` ... `{name}_tower_{t}_fc7` (with
-            `_norm` and `relu{n}` after each), `{name}_tower_{t}_pool{n}`,
-            and the outputs `{name}_x2_from_x1`, `{name}_x1_from_x2`.
-            Defaults to `"split_brain_ae"`.
+        name: model name, and prefix of every layer name (`{name}_tower_1_conv1`,
+            outputs `{name}_x2_from_x1` and `{name}_x1_from_x2`). Defaults to
+            `"split_brain_ae"`.
 
     Returns:
-        A compiled `keras_recipes.layers.SplitBrainAutoencoder` (a functional
-        `keras.Model`) from `(batch, *input_shape)` to two outputs of shape
-        `(batch, h, w, num_outputs)`: the x2-from-x1 head, then the
-        x1-from-x2 head.
+        A compiled `keras_recipes.layers.SplitBrainAutoencoder` from
+        `(batch, *input_shape)` to two outputs `(batch, h, w, num_outputs)`:
+        the x2-from-x1 head, then the x1-from-x2 head.
 
     Raises:
         ValueError: a size is out of range, the channel groups overlap, a
-            string choice is unknown, or classification is asked for a split
-            other than L | ab.
-            Sizes too big to build are refused too: a sample of more
-            than 2**31 - 1 numbers, or a model of more than 2**31
-            parameters (`keras_recipes.param_count.split_brain_ae` gives the
-            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
+            string choice is unknown, classification is asked for a split
+            other than L | ab, or the model is too big (over 2**31 - 1
+            numbers per sample or 2**31 parameters).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -149,15 +121,7 @@ def split_brain_ae(
     >>> [tuple(output.shape) for output in model.outputs]
     [(None, 8, 8, 261), (None, 8, 8, 50)]
     """
-    (
-        input_shape,
-        channel_groups,
-        losses,
-        num_l_bins,
-        ab_bin_centers,
-        architecture,
-        width_multiplier,
-    ) = _split_brain_spec.arguments(
+    arguments = spec.check_arguments(
         input_shape,
         channel_groups,
         loss,
@@ -166,24 +130,15 @@ def split_brain_ae(
         architecture,
         width_multiplier,
     )
-    sizes = {
-        "input_shape": input_shape,
-        "channel_groups": channel_groups,
-        "loss": losses,
-        "num_l_bins": num_l_bins,
-        "ab_bin_centers": ab_bin_centers,
-        "architecture": architecture,
-        "width_multiplier": width_multiplier,
-    }
-    responsible = ["architecture", "width_multiplier", "num_l_bins"]
-    if ab_bin_centers is not None:
-        responsible.append("ab_bin_centers")
-    _size_limit.buildable("split_brain_ae", sizes, responsible=responsible)
+    input_shape, channel_groups, losses, num_l_bins, ab_bin_centers, architecture, _ = arguments
+    _validation.check_buildable(
+        "split_brain_ae", spec.weights(arguments).total, spec.responsible(arguments)
+    )
     optimizer = _building.optimizer(optimizer)
-    seed = _validation.seed(seed)
-    name = _validation.name(name)
-    rows = _split_brain_spec.tower_layers(architecture, width_multiplier)
-    head_channels = _split_brain_spec.head_channels(
+    seed = _validation.check_seed(seed)
+    name = _validation.check_name(name)
+    rows = spec.tower_layers(architecture, arguments.width_multiplier)
+    head_channels = spec.head_channels(
         channel_groups, losses, num_l_bins, ab_bin_centers
     )
 
@@ -200,7 +155,7 @@ def split_brain_ae(
         prefix = f"{name}_tower_{tower}"
         tensor = SelectChannels(list(group), name=f"{prefix}_input")(inputs)
         tensor = _tower(tensor, rows, prefix=prefix, seed=seed, first_index=layer_index)
-        layer_index += sum(1 for row in rows if row[4] is not None)
+        layer_index += sum(1 for row in rows if row.filters is not None)
         # The paper's fc8: a 1x1 convolution with one logit per bin (or one
         # value per channel for regression), not an average over features.
         outputs.append(
@@ -320,7 +275,7 @@ def split_brain_features(model, layer="conv5"):
     (None, 8, 8, 32)
     """
     model = _check_model(model)
-    layer = _validation.choice("layer", layer, _split_brain_spec.FEATURE_LAYERS)
+    layer = _validation.check_choice("layer", layer, spec.FEATURE_LAYERS)
     tapped = layer if layer.startswith("pool") else f"relu{layer[-1]}"
     names = [f"{model.name}_tower_{tower}_{tapped}" for tower in (1, 2)]
     towers = submodel(model, names)

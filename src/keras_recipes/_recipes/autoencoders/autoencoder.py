@@ -2,14 +2,9 @@
 
 import keras
 
-from keras_recipes import (
-    _autoencoding,
-    _autoencoding_checks,
-    _building,
-    _size_limit,
-    _validation,
-)
-from keras_recipes.losses import ReconstructionError
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.autoencoders import halves, spec
+from keras_recipes._recipes.autoencoders.losses import ReconstructionError
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -25,7 +20,7 @@ class Autoencoder(keras.Model):
 
     def compile_from_config(self, config):
         # A file saved on TensorFlow or JAX loads and runs on PyTorch too.
-        super().compile_from_config(_autoencoding.compile_config_on_this_backend(config))
+        super().compile_from_config(halves.compile_config_on_this_backend(config))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         return super().compute_loss(
@@ -54,26 +49,17 @@ def autoencoder(
 ):
     """Builds a deterministic autoencoder, optionally denoising, with named halves.
 
-    The lecture's "Submodels" example: the interesting parts of an
-    autoencoder are its halves, so they are sub-models,
+    The lecture's "Submodels" example: the halves are sub-models,
     `model.get_layer("encoder")` from a sample to its code of `latent_dim`
-    numbers and `model.get_layer("decoder")` from a code back to a sample,
-    built exactly as `vae()` builds them (same architectures, arguments and
-    layer names), so code written for one works on the other. The
-    difference: here the encoder outputs one code (a linear Dense layer,
-    `f"{name}_code"`) where the VAE's outputs `[z_mean, z_log_var, z]`.
+    numbers and `model.get_layer("decoder")` back, built exactly as `vae()`
+    builds them, with one linear code layer (`f"{name}_code"`) instead of
+    the VAE's `[z_mean, z_log_var, z]`.
 
         code = encoder(x + noise)        noise ~ N(0, noise_stddev**2), in training only
-        x_reconstructed = decoder(code)
-        loss = mean_over_batch(sum_over_features(reconstruction_error(x, x_reconstructed)))
+        loss = mean_over_batch(sum_over_features(reconstruction_error(x, decoder(code))))
 
-    With `noise_stddev > 0` a `GaussianNoise` layer before the encoder
-    corrupts the input during training only, which makes it a denoising
-    autoencoder (Vincent et al., 2008); at inference, and in the encoder used
-    on its own, the input is clean. The loss is the VAE's reconstruction term
-    (`losses.ReconstructionError`), so the two recipes' reconstruction
-    figures compare directly. Train with `fit(x)`, as a `vae()`: with no
-    targets the model reconstructs its input; `fit(x, y)` reconstructs `y`.
+    With `noise_stddev > 0` it is a denoising autoencoder (Vincent et al.,
+    2008). Train with `fit(x)`; `fit(x, y)` reconstructs `y`.
 
     Args:
         input_shape: shape of one sample, without the batch axis: `(64,)`
@@ -113,11 +99,8 @@ def autoencoder(
     Raises:
         ValueError: a size is not positive, a string names no choice,
             `noise_stddev` is outside [0, 1], or the image size is not
-            divisible as the strides need.
-            Sizes too big to build are refused too: a sample of more
-            than 2**31 - 1 numbers, or a model of more than 2**31
-            parameters (`keras_recipes.param_count.autoencoder` gives the
-            count; 8 GiB of float32 weights, 24 GiB with Adam's state).
+            divisible as the strides need, or the model is too big (over
+            2**31 - 1 numbers per sample or 2**31 parameters).
         TypeError: an argument has the wrong type.
 
     Example:
@@ -128,26 +111,23 @@ def autoencoder(
     >>> model.get_layer("encoder").output.shape
     (None, 2)
     """
-    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = (
-        _autoencoding_checks.sizes(
-            input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
-        )
+    sizes = spec.check_sizes(
+        input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
-    _size_limit.autoencoder_buildable(
-        "autoencoder", shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
+    shape, latent_dim, architecture, hidden_units, filters, intermediate_dim = sizes
+    _validation.check_buildable(
+        "autoencoder", spec.encoder_decoder_weights(sizes, heads=1), spec.responsible(sizes)
     )
-    reconstruction_loss = _autoencoding_checks.reconstruction_loss(reconstruction_loss)
-    noise_stddev = _validation.real_number(
-        "noise_stddev", noise_stddev, high=_autoencoding_checks.MAX_NOISE_STDDEV
-    )
+    reconstruction_loss = spec.check_reconstruction_loss(reconstruction_loss)
+    noise_stddev = spec.check_noise_stddev(noise_stddev)
     optimizer = _building.optimizer(optimizer)
-    steps_per_execution = _validation.steps_per_execution(steps_per_execution)
-    seed = _validation.seed(seed)
-    name = _validation.name(name)
+    steps_per_execution = _validation.check_steps_per_execution(steps_per_execution)
+    seed = _validation.check_seed(seed)
+    name = _validation.check_name(name)
 
     # === Encoder ===
     encoder_inputs = keras.Input(shape=shape, name=f"{name}_encoder_input")
-    hidden, index = _autoencoding.encoder_body(
+    hidden, index = halves.encoder_body(
         encoder_inputs,
         architecture=architecture,
         hidden_units=hidden_units,
@@ -164,13 +144,13 @@ def autoencoder(
     encoder = keras.Model(encoder_inputs, code, name="encoder")
 
     # === Decoder ===
-    decoder = _autoencoding.build_decoder(
+    decoder = halves.build_decoder(
         shape,
         latent_dim,
         architecture=architecture,
         hidden_units=hidden_units,
         filters=filters,
-        output_activation=_autoencoding.OUTPUT_ACTIVATIONS[reconstruction_loss],
+        output_activation=halves.OUTPUT_ACTIVATIONS[reconstruction_loss],
         name=name,
         seed=seed,
         first_index=index + 1,
@@ -182,12 +162,12 @@ def autoencoder(
     if noise_stddev > 0:
         tensor = keras.layers.GaussianNoise(
             noise_stddev,
-            seed=_autoencoding.derived_seed(seed, _autoencoding.NOISE_SEED_KEY),
+            seed=halves.derived_seed(seed, halves.NOISE_SEED_KEY),
             name=f"{name}_noise",
         )(tensor)
     outputs = decoder(encoder(tensor))
     model = Autoencoder(inputs, outputs, name=name)
-    return _autoencoding.compile_autoencoder(
+    return halves.compile_autoencoder(
         model,
         optimizer=optimizer,
         loss=ReconstructionError(reconstruction_loss),

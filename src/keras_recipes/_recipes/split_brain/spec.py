@@ -1,12 +1,16 @@
-"""The split-brain autoencoder's architectures and argument checks, in pure Python.
+"""The split-brain autoencoder's spec: architectures, argument checks and count, in pure Python.
 
-Shared by the builder (`_split_brain_ae.py`) and `param_count.split_brain_ae`,
-so that both read one table of layers and accept the same arguments. No
-Keras and no numpy here: `keras_recipes.param_count` must import neither.
+Shared by the builder (`builder.py`), the model class (`layers.py`) and
+`param_count.split_brain_ae`, so that all read one table of layers and
+accept the same arguments. No Keras and no numpy here:
+`keras_recipes.param_count` must import neither.
 """
 
+from typing import NamedTuple
 
 from keras_recipes import _validation
+from keras_recipes.param_count._count import ZERO
+from keras_recipes.param_count._layers import batch_norm, conv
 
 ARCHITECTURES = ("alexnet", "small")
 LOSSES = ("classification", "regression")
@@ -31,6 +35,43 @@ FEATURE_LAYERS = (
 # checks the two agree (that module needs Keras, this one must not).
 NUM_DEFAULT_AB_BINS = 261
 
+
+
+class LayerSpec(NamedTuple):
+    """One layer of a tower; `filters` is `None` for a max pooling."""
+
+    name: str
+    kernel: int
+    stride: int
+    dilation: int
+    filters: int | None
+
+
+class HeadArguments(NamedTuple):
+    """The checked arguments that decide the heads and their targets."""
+
+    channel_groups: tuple
+    losses: tuple
+    num_l_bins: int
+    ab_bin_centers: tuple | None
+
+
+class SplitBrainArguments(NamedTuple):
+    """The size and loss arguments of `split_brain_ae()`, checked and normalised.
+
+    `losses` is a pair, one per direction (x2 from x1, then x1 from x2);
+    `ab_bin_centers` is `None` or a tuple of `(a, b)` float pairs.
+    """
+
+    input_shape: tuple
+    channel_groups: tuple
+    losses: tuple
+    num_l_bins: int
+    ab_bin_centers: tuple | None
+    architecture: str
+    width_multiplier: float
+
+
 # One row per layer of the UNSPLIT network: (name, kernel, stride, dilation,
 # filters); filters is None for a 3x3 max pooling. Every tower is this
 # network with each width halved (times `width_multiplier`).
@@ -42,31 +83,31 @@ NUM_DEFAULT_AB_BINS = 261
 # evaluation network's fc6 on a stride-2 pool5.
 _LAYERS = {
     "alexnet": (
-        ("conv1", 11, 4, 1, 96),
-        ("pool1", 3, 2, 1, None),
-        ("conv2", 5, 1, 1, 256),
-        ("pool2", 3, 2, 1, None),
-        ("conv3", 3, 1, 1, 384),
-        ("conv4", 3, 1, 1, 384),
-        ("conv5", 3, 1, 1, 256),
-        ("pool5", 3, 1, 1, None),
-        ("fc6", 6, 1, 2, 4096),
-        ("fc7", 1, 1, 1, 4096),
+        LayerSpec("conv1", 11, 4, 1, 96),
+        LayerSpec("pool1", 3, 2, 1, None),
+        LayerSpec("conv2", 5, 1, 1, 256),
+        LayerSpec("pool2", 3, 2, 1, None),
+        LayerSpec("conv3", 3, 1, 1, 384),
+        LayerSpec("conv4", 3, 1, 1, 384),
+        LayerSpec("conv5", 3, 1, 1, 256),
+        LayerSpec("pool5", 3, 1, 1, None),
+        LayerSpec("fc6", 6, 1, 2, 4096),
+        LayerSpec("fc7", 1, 1, 1, 4096),
     ),
     # For 32x32 and 64x64 inputs: the same ten layers, the same widths up to
     # conv5, 3x3 kernels, a total stride of 4 (32 -> 8x8 targets) instead of
     # AlexNet's 15, and fc6/fc7 at 1024 (512 per tower).
     "small": (
-        ("conv1", 3, 1, 1, 96),
-        ("pool1", 3, 2, 1, None),
-        ("conv2", 3, 1, 1, 256),
-        ("pool2", 3, 2, 1, None),
-        ("conv3", 3, 1, 1, 384),
-        ("conv4", 3, 1, 1, 384),
-        ("conv5", 3, 1, 1, 256),
-        ("pool5", 3, 1, 1, None),
-        ("fc6", 3, 1, 1, 1024),
-        ("fc7", 1, 1, 1, 1024),
+        LayerSpec("conv1", 3, 1, 1, 96),
+        LayerSpec("pool1", 3, 2, 1, None),
+        LayerSpec("conv2", 3, 1, 1, 256),
+        LayerSpec("pool2", 3, 2, 1, None),
+        LayerSpec("conv3", 3, 1, 1, 384),
+        LayerSpec("conv4", 3, 1, 1, 384),
+        LayerSpec("conv5", 3, 1, 1, 256),
+        LayerSpec("pool5", 3, 1, 1, None),
+        LayerSpec("fc6", 3, 1, 1, 1024),
+        LayerSpec("fc7", 1, 1, 1, 1024),
     ),
 }
 
@@ -87,7 +128,7 @@ def tower_layers(architecture, width_multiplier):
     for name, kernel, stride, dilation, filters in _LAYERS[architecture]:
         if filters is not None:
             filters = max(1, round(filters / 2 * width_multiplier))
-        rows.append((name, kernel, stride, dilation, filters))
+        rows.append(LayerSpec(name, kernel, stride, dilation, filters))
     return tuple(rows)
 
 
@@ -116,7 +157,7 @@ def _input_shape(value):
             value,
             "Split-brain needs two channel groups, so at least two channels",
         )
-    return _validation.sample_size("input_shape", value, tuple(map(int, value)))
+    return _validation.check_sample_size("input_shape", value, tuple(map(int, value)))
 
 
 def _channel_groups(value, channels):
@@ -185,7 +226,9 @@ def _bin_centers(value):
     return tuple(rows)
 
 
-def head_arguments(channels, channel_groups, loss, num_l_bins, ab_bin_centers, *, loss_name="loss"):
+def check_head_arguments(
+    channels, channel_groups, loss, num_l_bins, ab_bin_centers, *, loss_name="loss"
+):
     """Check what decides the heads and their targets, for an input of `channels` channels.
 
     The builder's checks of these arguments, which
@@ -193,12 +236,11 @@ def head_arguments(channels, channel_groups, loss, num_l_bins, ab_bin_centers, *
     where `loss` is the key `losses` (`loss_name`, for the messages).
 
     Returns:
-        A tuple `(channel_groups, losses, num_l_bins, ab_bin_centers)`,
-        normalised as `arguments()` returns them.
+        A `HeadArguments`, normalised as `check_arguments()` returns them.
     """
     channel_groups = _channel_groups(channel_groups, channels)
     losses = _losses(loss, loss_name)
-    num_l_bins = _validation.bin_count("num_l_bins", num_l_bins)
+    num_l_bins = _validation.check_bin_count("num_l_bins", num_l_bins)
     ab_bin_centers = _bin_centers(ab_bin_centers)
     lab_split = channels == 3 and set(channel_groups) == {(0,), (1, 2)}
     if "classification" in losses and not lab_split:
@@ -210,10 +252,10 @@ def head_arguments(channels, channel_groups, loss, num_l_bins, ab_bin_centers, *
             "input (3 channels) split as ((0,), (1, 2)) or ((1, 2), (0,)); "
             f"received channel_groups={channel_groups}",
         )
-    return channel_groups, losses, num_l_bins, ab_bin_centers
+    return HeadArguments(channel_groups, losses, num_l_bins, ab_bin_centers)
 
 
-def arguments(
+def check_arguments(
     input_shape,
     channel_groups,
     loss,
@@ -225,20 +267,17 @@ def arguments(
     """Check the size and loss arguments of `split_brain_ae()`; return them normalised.
 
     Returns:
-        A tuple `(input_shape, channel_groups, losses, num_l_bins,
-        ab_bin_centers, architecture, width_multiplier)`: `losses` is a
-        pair, one per direction (x2 from x1, then x1 from x2);
-        `ab_bin_centers` is `None` or a tuple of `(a, b)` float pairs.
+        A `SplitBrainArguments`.
     """
     input_shape = _input_shape(input_shape)
-    channel_groups, losses, num_l_bins, ab_bin_centers = head_arguments(
+    channel_groups, losses, num_l_bins, ab_bin_centers = check_head_arguments(
         input_shape[2], channel_groups, loss, num_l_bins, ab_bin_centers
     )
-    architecture = _validation.choice("architecture", architecture, ARCHITECTURES)
-    multiplier = _validation.real_number("width_multiplier", width_multiplier, above_low=True)
+    architecture = _validation.check_choice("architecture", architecture, ARCHITECTURES)
+    multiplier = _validation.check_real_number("width_multiplier", width_multiplier, above_low=True)
     # The widest layer, fc6, must get a width an integer holds: a huge
     # multiplier would overflow `round()` to infinity before any count.
-    widest = max(row[4] for row in _LAYERS[architecture] if row[4] is not None) / 2
+    widest = max(row.filters for row in _LAYERS[architecture] if row.filters is not None) / 2
     if widest * multiplier > _validation.MAX_WIDTH:
         raise _validation.invalid(
             "width_multiplier",
@@ -247,15 +286,23 @@ def arguments(
             f"filters at width_multiplier=1 (a layer is at most {_validation.MAX_WIDTH:,} wide)",
             width_multiplier,
         )
-    return (
-        input_shape,
-        channel_groups,
-        losses,
-        num_l_bins,
-        ab_bin_centers,
-        architecture,
-        multiplier,
+    return SplitBrainArguments(
+        input_shape=input_shape,
+        channel_groups=channel_groups,
+        losses=losses,
+        num_l_bins=num_l_bins,
+        ab_bin_centers=ab_bin_centers,
+        architecture=architecture,
+        width_multiplier=multiplier,
     )
+
+
+def responsible(arguments):
+    """The arguments that set the count of a model of checked `arguments`, for the size limit."""
+    names = ["architecture", "width_multiplier", "num_l_bins"]
+    if arguments.ab_bin_centers is not None:
+        names.append("ab_bin_centers")
+    return {name: getattr(arguments, name) for name in names}
 
 
 def head_channels(channel_groups, losses, num_l_bins, ab_bin_centers):
@@ -276,3 +323,68 @@ def head_channels(channel_groups, losses, num_l_bins, ab_bin_centers):
                 NUM_DEFAULT_AB_BINS if ab_bin_centers is None else len(ab_bin_centers)
             )
     return tuple(channels)
+
+
+# === Analytic count ===
+
+
+def weights(arguments):
+    """The `ParamCount` of a split-brain autoencoder of checked `SplitBrainArguments`."""
+    rows = tower_layers(arguments.architecture, arguments.width_multiplier)
+    outputs_per_head = head_channels(
+        arguments.channel_groups, arguments.losses, arguments.num_l_bins, arguments.ab_bin_centers
+    )
+    total = ZERO
+    for group, outputs in zip(arguments.channel_groups, outputs_per_head):
+        channels = len(group)
+        for row in rows:
+            if row.filters is None:
+                continue
+            total += conv(channels, row.filters, row.kernel, use_bias=False)
+            total += batch_norm(row.filters, center=False, scale=False)
+            channels = row.filters
+        total += conv(channels, outputs, 1)
+    return total
+
+
+def split_brain_ae(
+    input_shape,
+    *,
+    channel_groups=((0,), (1, 2)),
+    loss="classification",
+    num_l_bins=50,
+    ab_bin_centers=None,
+    architecture="alexnet",
+    width_multiplier=1.0,
+    optimizer="adam",
+    seed=None,
+    name="split_brain_ae",
+):
+    """Parameters of `keras_recipes.split_brain_ae(input_shape, ...)`.
+
+    Per tower, for each convolution (conv1-5, fc6, fc7) a kernel without
+    bias and a batch normalisation without scale and shift (its moving mean
+    and variance: `2 * filters` non-trainable), then the 1x1 head with a
+    bias. Tower 1 reads the channels of group 1 and predicts group 2; tower
+    2 the other way round. Pooling and the channel split have no weights;
+    the input's height and width change no count (the network is fully
+    convolutional).
+
+    Example:
+
+    >>> split_brain_ae((180, 180, 3)).total  # the paper's AlexNet, 261 ab and 50 L bins
+    29792263
+    >>> split_brain_ae((32, 32, 3), architecture="small", width_multiplier=0.125)
+    ParamCount(trainable=72921, non_trainable=856)
+    """
+    return weights(
+        check_arguments(
+            input_shape,
+            channel_groups,
+            loss,
+            num_l_bins,
+            ab_bin_centers,
+            architecture,
+            width_multiplier,
+        )
+    )

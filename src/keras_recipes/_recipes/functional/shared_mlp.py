@@ -2,7 +2,8 @@
 
 import keras
 
-from keras_recipes import _building, _size_limit, _validation
+from keras_recipes import _building, _validation
+from keras_recipes._recipes.functional import spec
 
 
 def shared_mlp(
@@ -76,11 +77,14 @@ def shared_mlp(
     >>> len(model.get_layer("shared_mlp_shared").weights)  # one kernel, one bias
     2
     """
-    input_dim, shared_units, bridge_units = _validation.shared_mlp_sizes(
+    input_dim, shared_units, bridge_units = spec.check_shared_mlp_sizes(
         input_dim, shared_units, bridge_units
     )
-    sizes = {"input_dim": input_dim, "shared_units": shared_units, "bridge_units": list(bridge_units)}
-    _size_limit.buildable("shared_mlp", sizes, responsible=sizes)
+    _validation.check_buildable(
+        "shared_mlp",
+        spec.shared_mlp_weights(input_dim, shared_units, bridge_units),
+        {"input_dim": input_dim, "shared_units": shared_units, "bridge_units": list(bridge_units)},
+    )
     activation = _building.activation("activation", activation)
     output_activation = _building.activation("output_activation", output_activation)
     _building.hidden_widths(

@@ -7,7 +7,8 @@ the package loads after Keras, as `keras.saving.load_model` needs.
 import keras
 from keras import ops
 
-from keras_recipes import _building, _split_brain_spec, _validation, color
+from keras_recipes import _building, _validation, color
+from keras_recipes._recipes.split_brain import spec
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -224,13 +225,13 @@ class SplitBrainAutoencoder(keras.Model):
         """Rebuild the model from `get_config()`'s dict, checked as `split_brain_ae()` checks.
 
         A file's config is checked with the builder's own checks
-        (`_split_brain_spec.head_arguments`), against the rebuilt graph's
+        (`spec.check_head_arguments`), against the rebuilt graph's
         input channels, and each head's width must be the one those
         arguments give, so an edited file is refused with a `ValueError`
         naming the key, as the builder would refuse the arguments.
         """
         own_keys = ("channel_groups", "losses", "num_l_bins", "ab_bin_centers")
-        config = dict(_validation.config_keys("SplitBrainAutoencoder", config, own_keys))
+        config = dict(_validation.check_config_keys("SplitBrainAutoencoder", config, own_keys))
         own = {key: config.pop(key) for key in own_keys}
         # Rebuild the graph as a plain functional model, then wrap the same
         # tensors (and so the same layers) in this class.
@@ -242,7 +243,7 @@ class SplitBrainAutoencoder(keras.Model):
                 f"{len(graph.outputs)} outputs"
             )
         channels = graph.inputs[0].shape[-1]
-        groups, losses, num_l_bins, ab_bin_centers = _split_brain_spec.head_arguments(
+        groups, losses, num_l_bins, ab_bin_centers = spec.check_head_arguments(
             channels,
             own["channel_groups"],
             own["losses"],
@@ -250,7 +251,7 @@ class SplitBrainAutoencoder(keras.Model):
             own["ab_bin_centers"],
             loss_name="losses",
         )
-        expected = _split_brain_spec.head_channels(groups, losses, num_l_bins, ab_bin_centers)
+        expected = spec.head_channels(groups, losses, num_l_bins, ab_bin_centers)
         found = tuple(output.shape[-1] for output in graph.outputs)
         if found != expected:
             raise ValueError(

@@ -81,7 +81,7 @@ def averaging_layer(
     >>> model.predict(np.array([[1.0, 2.0, 6.0]]), verbose=0).tolist()
     [[3.0]]
     """
-    input_dim = _validation.feature_count("input_dim", input_dim)
+    input_dim = _validation.check_feature_count("input_dim", input_dim)
     loss, optimizer, metrics, _, name = _building.common(
         loss_value=loss,
         optimizer_value=optimizer,

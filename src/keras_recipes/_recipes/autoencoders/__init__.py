@@ -1,0 +1,1 @@
+"""The autoencoder recipes: `autoencoder` and `vae`, their halves, `Sampling` and losses."""

@@ -1,0 +1,1 @@
+"""The functional recipes: `mlp`, `shared_mlp`, `branch_merge`, `averaging_layer`."""

@@ -1,0 +1,1 @@
+"""The split-brain autoencoder: its spec, layers, builder and helpers."""
