@@ -227,7 +227,7 @@ def test_reconstruction_error_refuses_unknown_losses(value):
 @settings(max_examples=300)
 @given(name=strategies.invalid_names())
 def test_the_shared_name_check_refuses_names_a_backend_cannot_train(name):
-    """`_validation.name` refuses every name outside the rule every backend trains under, naming `name`."""
+    """`_validation.check_name` refuses every name outside the rule every backend trains under, naming `name`."""
     assert_refused(lambda: _validation.check_name(name), ("name",), type(None))
 
 
