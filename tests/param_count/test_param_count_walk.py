@@ -533,7 +533,7 @@ def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
 
 def test_the_docs_show_what_count_model_prints():
     """The table printed on the Counting parameters page is what `print(table)` gives for its model."""
-    text = (Path(__file__).parents[1] / "docs" / "param_count.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "param_count.md").read_text()
     printed = text.split("\nprints\n\n```\n", 1)[1].split("\n```", 1)[0]
     inputs = keras.Input((28, 28, 1))
     hidden = L.Conv2D(8, 3, name="conv")(inputs)
