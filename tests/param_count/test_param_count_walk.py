@@ -507,15 +507,15 @@ def test_table_renderings():
     assert data["rows"][0]["output_bytes"] == 12
 
 
-def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
-    """Rows take MACs (and saved output shapes) from `_macs`; shared uses count again, nested rows sum."""
-    from keras_recipes.param_count import _macs
+def test_macs_and_output_bytes_are_wired_to_the_rules_table(monkeypatch):
+    """Rows take MACs (and saved output shapes) from the rules table; shared uses count again, nested rows sum."""
+    from keras_recipes.param_count import _rules
 
     monkeypatch.setattr(
-        _macs, "layer_macs", lambda class_name, config, build, **names: config["units"]
+        _rules, "layer_macs", lambda class_name, config, build, **names: config["units"]
     )
     monkeypatch.setattr(
-        _macs,
+        _rules,
         "layer_output_shape",
         lambda class_name, config, build, **names: (None, config["units"]),
     )

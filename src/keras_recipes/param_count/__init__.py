@@ -43,13 +43,19 @@ from keras_recipes.param_count._layers import (
     simple_rnn,
 )
 from keras_recipes.param_count._autoencoders import autoencoder, vae
-from keras_recipes.param_count._layer_configs import REGISTERED, layer_count
-from keras_recipes.param_count._macs import layer_macs, layer_output_shape
 from keras_recipes.param_count._recipes import (
     averaging_layer,
     branch_merge,
     mlp,
     shared_mlp,
+)
+from keras_recipes.param_count._rules import (
+    REGISTERED,
+    Rule,
+    layer_count,
+    layer_macs,
+    layer_output_shape,
+    register,
 )
 from keras_recipes.param_count._saved import count_config
 from keras_recipes.param_count._split_brain_ae import split_brain_ae
@@ -59,6 +65,7 @@ from keras_recipes.param_count._walk import count_model
 __all__ = [
     "LayerRow",
     "REGISTERED",
+    "Rule",
     "ZERO",
     "ParamCount",
     "ParamTable",
@@ -80,6 +87,7 @@ __all__ = [
     "layer_norm",
     "layer_count",
     "lstm",
+    "register",
     "mlp",
     "separable_conv",
     "shared_mlp",

@@ -13,7 +13,7 @@ import json
 import os
 
 from keras_recipes._untrusted import shown, zip_errors
-from keras_recipes.param_count import _layer_configs
+from keras_recipes.param_count import _layer_configs, _rules
 from keras_recipes.param_count._count import ZERO
 from keras_recipes.param_count._table import (
     CLASS_WIDTH,
@@ -23,8 +23,8 @@ from keras_recipes.param_count._table import (
     activation_bytes,
     as_shape,
     build_shape,
-    layer_macs,
-    layer_output_shape,
+    known_macs,
+    known_output_shape,
     output_list,
     sum_macs,
     with_input_shape,
@@ -673,7 +673,7 @@ def _rule_outputs(layer, class_name, config, build_config, input_dtype=None):
     The dtype is the layer's (its compute dtype), or for an operation, which
     has none in its config, its inputs'.
     """
-    shape = layer_output_shape(class_name, config, build_config, layer.get("registered_name"))
+    shape = known_output_shape(class_name, config, build_config, layer.get("registered_name"))
     return output_list(shape, config.get("dtype") or input_dtype)
 
 
@@ -687,7 +687,7 @@ def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape
     """
     build_config = layer.get("build_config")
     try:
-        count = _layer_configs.layer_count(
+        count = _rules.layer_count(
             class_name,
             config,
             build_config,
@@ -705,7 +705,7 @@ def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape
     if frozen:
         count = count.frozen()
     shapes = with_input_shape(build_config, input_shape)
-    macs = layer_macs(class_name, config, shapes, layer.get("registered_name"))
+    macs = known_macs(class_name, config, shapes, layer.get("registered_name"))
     outputs = _rule_outputs(layer, class_name, config, shapes, input_dtype)
     output_bytes = activation_bytes(outputs) if outputs else None
     return LayerRow(path, shown_class, build_shape(build_config), count, macs, output_bytes,

@@ -9,14 +9,14 @@ never imports Keras itself: a model passed in brings its own.
 import sys
 
 from keras_recipes import _validation
-from keras_recipes.param_count import _layer_configs
+from keras_recipes.param_count import _layer_configs, _rules
 from keras_recipes.param_count._count import ZERO, ParamCount
 from keras_recipes.param_count._table import (
     LayerRow,
     ParamTable,
     activation_bytes,
     build_shape,
-    layer_macs,
+    known_macs,
     sum_macs,
     with_input_shape,
     with_macs,
@@ -147,7 +147,7 @@ def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
         # A non-layer operation of a functional graph (`x + y`): no weights,
         # and the MACs `count_config` gives its saved config (0 for `x + y`).
         try:
-            macs = layer_macs(class_name, _plain(layer.get_config()), None)
+            macs = known_macs(class_name, _plain(layer.get_config()), None)
         except NotImplementedError:  # an operation Keras cannot serialize
             macs = None
         return LayerRow(path, class_name, None, ZERO, macs, output_bytes, "formula")
@@ -161,7 +161,7 @@ def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
         else keras.saving.get_registered_name(type(layer))
     )
     try:
-        count = _layer_configs.layer_count(
+        count = _rules.layer_count(
             class_name,
             config,
             build_config,
@@ -181,7 +181,7 @@ def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
     # A layer without a build config (Reshape) is measured on the shape it
     # was called on, as `count_config` does from the saved graph.
     shapes = with_input_shape(build_config, input_shape)
-    macs = layer_macs(class_name, config, shapes, registered_name) if status == "formula" else None
+    macs = known_macs(class_name, config, shapes, registered_name) if status == "formula" else None
     return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
                     status)
 
