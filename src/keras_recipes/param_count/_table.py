@@ -301,11 +301,6 @@ def sum_macs(rows):
     return sum(values)
 
 
-def with_macs(row, macs):
-    """The same row with `macs` replaced."""
-    return LayerRow(row.path, row.class_name, row.build_shape, row.count, macs,
-                    row.output_bytes, row.status)
-
 _DTYPE_BYTES = {
     "bool": 1, "int8": 1, "uint8": 1, "float8_e4m3fn": 1, "float8_e5m2": 1,
     "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2,
