@@ -74,6 +74,12 @@ def _embedding(draw):
     return layer, (draw(strategies.sizes(4)),), "int32", _one
 
 
+def _reversible_embedding(draw):
+    layer = L.ReversibleEmbedding(draw(strategies.sizes()), draw(strategies.sizes()),
+                                  tie_weights=draw(st.booleans()))
+    return layer, (draw(strategies.sizes(4)),), "int32", _one
+
+
 def _conv_family(layer_class, rank, grouped=False):
     def draw_layer(draw):
         spatial = draw(strategies.spatial_shapes(rank))
@@ -272,6 +278,7 @@ LAYER_KINDS = {
     "Dense": _dense,
     "EinsumDense": _einsum_dense,
     "Embedding": _embedding,
+    "ReversibleEmbedding": _reversible_embedding,
     "Conv1D": _conv_family(L.Conv1D, 1, grouped=True),
     "Conv2D": _conv_family(L.Conv2D, 2, grouped=True),
     "Conv3D": _conv_family(L.Conv3D, 3, grouped=True),

@@ -139,6 +139,14 @@ def embedding(class_name, config, build):
     )
 
 
+def reversible_embedding(class_name, config, build):
+    # An Embedding whose `reverse=True` call projects back onto the
+    # vocabulary, with the transposed embeddings (`tie_weights=True`) or a
+    # matrix of its own.
+    tied = _flag(class_name, config, "tie_weights", True)
+    return embedding(class_name, config, build) * (1 if tied else 2)
+
+
 def conv(class_name, config, build):
     rank = _rank(class_name)
     shape = build_input_shape(class_name, build)

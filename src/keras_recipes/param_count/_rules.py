@@ -261,6 +261,9 @@ _KERAS = {
     "EinsumDense": _Keras(_weights.einsum_dense, _shapes.einsum_dense),
     # A lookup: 0 MACs.
     "Embedding": _Keras(_weights.embedding, _shapes.embedding, zero_macs=True),
+    # Its output shape and MACs depend on the call's `reverse` argument,
+    # which no config records: both stay unknown.
+    "ReversibleEmbedding": _Keras(_weights.reversible_embedding),
     **_ranked("Conv{}D", _weights.conv, _shapes.conv),
     **_ranked("Conv{}DTranspose", _weights.conv_transpose, _shapes.conv_transpose),
     **_ranked("DepthwiseConv{}D", _weights.depthwise_conv,
