@@ -51,7 +51,6 @@ from keras_recipes.param_count._recipes import (
 )
 from keras_recipes.param_count._rules import (
     REGISTERED,
-    Rule,
     layer_count,
     layer_macs,
     layer_output_shape,
@@ -65,7 +64,6 @@ from keras_recipes.param_count._walk import count_model
 __all__ = [
     "LayerRow",
     "REGISTERED",
-    "Rule",
     "ZERO",
     "ParamCount",
     "ParamTable",
