@@ -188,6 +188,13 @@ def test_a_rule_returning_no_param_count_is_refused(rules):
         param_count.layer_count("ChannelMix", {}, {"input_shape": [None, 2]}, registered_name=NAME)
 
 
+def test_a_rule_that_cannot_read_a_config_is_a_value_error(rules):
+    """A count function tripping on a crafted config (no input shape) gives a ValueError naming the class."""
+    param_count.register(NAME, params=channel_mix_count)
+    with pytest.raises(ValueError, match="ChannelMix(.|\n)*KeyError"):
+        param_count.layer_count("ChannelMix", {"units": 2}, {}, registered_name=NAME)
+
+
 # === The CLI's --rules ===
 
 _RULES_MODULE = """

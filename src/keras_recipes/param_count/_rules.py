@@ -453,7 +453,8 @@ class _RegisteredCounts(MutableMapping):
         register(name, params=params, macs=rule.macs, output_shape=rule.output_shape)
 
     def __delitem__(self, name):
-        rule = self[name] and _REGISTERED[name]
+        self[name]  # a KeyError for a name without a count
+        rule = _REGISTERED[name]
         if rule.macs is None and rule.output_shape is None:
             del _REGISTERED[name]
         else:
@@ -555,6 +556,10 @@ def layer_count(class_name, config, build_config, *, registered_name=None, modul
     return _count(class_name, config, build_config, registered_name, module, 0, False)
 
 
+# What reading a config no layer could have raises inside a count function.
+_CONFIG_ERRORS = (IndexError, KeyError, TypeError, AttributeError)
+
+
 def _count(class_name, config, build_config, registered_name, module, depth, outer_frozen):
     if depth > MAX_WRAPPER_DEPTH:
         raise _weights.ConfigError(f"Layer wrappers nested more than {MAX_WRAPPER_DEPTH} deep.")
@@ -573,7 +578,14 @@ def _count(class_name, config, build_config, registered_name, module, depth, out
     if rule is not None:
         if rule.params is None:
             return None
-        count = rule.params(config, build_config)
+        try:
+            count = rule.params(config, build_config)
+        except _CONFIG_ERRORS as error:
+            # The rule read a config its layer could not have (a hostile
+            # or corrupted file): a ValueError, as for Keras's classes.
+            raise _weights.fail(
+                class_name, "a config its registered rule can read", f"{type(error).__name__}: {error}"
+            ) from None
         if not isinstance(count, ParamCount):
             raise _weights.fail(
                 class_name, f"the rule registered for {shown(registered_name, 80)} to return a ParamCount", count
@@ -605,7 +617,7 @@ def _count(class_name, config, build_config, registered_name, module, depth, out
         count = entry.params(class_name, config, build_config)
         if _weights.get(config, "lora_rank"):
             count = _weights.with_lora(class_name, config, build_config, count)
-    except (IndexError, KeyError, TypeError, AttributeError) as error:
+    except _CONFIG_ERRORS as error:
         # A config no Keras layer could have (a hostile or corrupted file)
         # that slipped past the checks: still a clear ValueError.
         raise _weights.fail(
