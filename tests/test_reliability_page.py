@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-import test_cli_bad_runs
+from cli import test_bad_runs as test_cli_bad_runs
 import test_crafted_configs
 import test_hostile_files
 import test_invalid_arguments

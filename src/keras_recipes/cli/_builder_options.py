@@ -24,6 +24,9 @@ import math
 import re
 import textwrap
 
+# Re-exported: `plot --dpi` takes its type from here.
+from keras_recipes.cli._option_types import positive_int  # noqa: F401
+
 VALUE_SYNTAX = """\
 option values:
   3, 0.5, none, true, false   a number, None, a boolean; other words are strings
@@ -315,33 +318,6 @@ def check_buildable(recipe, arguments):
             f"models of at most {MAX_BUILD_PARAMS:,} parameters"
         )
     return formula
-
-
-# The largest integer an option takes unless it says otherwise: the int32
-# that TensorFlow, JAX and PyTorch index and size tensors with.
-MAX_OPTION_INT = 2**31 - 1
-
-
-def positive_int(name, maximum=MAX_OPTION_INT):
-    """An argparse type for a positive integer up to `maximum`, with the library's message.
-
-    `maximum` keeps `--batch-size 2**63` or `--epochs 10**400` on the
-    command line, where one line can refuse them, instead of letting them
-    reach the backend after the run directory exists.
-    """
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:  # not an integer, or more digits than Python converts
-            value = 0
-        if not 1 <= value <= maximum:
-            raise argparse.ArgumentTypeError(
-                f"expected a positive integer, at most {maximum:,}. Received: {name}={text!r}"
-            )
-        return value
-
-    return parse
 
 
 # === argparse ===

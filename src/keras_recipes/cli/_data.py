@@ -479,15 +479,37 @@ def split_brain_data(data, *, num_images, seed):
     return rgb, check_labels(data, y, len(rgb)), data
 
 
+class Split(NamedTuple):
+    """The samples and labels of `shuffle_split`; the labels are `None` without labels."""
+
+    x_train: np.ndarray
+    y_train: "np.ndarray | None"
+    x_val: np.ndarray
+    y_val: "np.ndarray | None"
+
+
 def shuffle_split(x, y, *, seed, fraction=VALIDATION_FRACTION):
     """Shuffles with `seed`, then holds out `fraction` of the samples (at least one).
 
+    Args:
+        x: the samples, an array of `n` rows.
+        y: their labels, `n` of them, or `None`.
+        seed: the seed of the shuffle.
+        fraction: the fraction held out. Defaults to `VALIDATION_FRACTION`.
+
     Returns:
-        `(x_train, y_train, x_val, y_val)`; the `y`s are `None` without labels.
+        A `Split(x_train, y_train, x_val, y_val)`; the `y`s are `None`
+        without labels.
+
+    Example:
+
+    >>> split = shuffle_split(np.arange(10), None, seed=0)
+    >>> len(split.x_train), len(split.x_val), split.y_val
+    (8, 2, None)
     """
     order = np.random.default_rng(seed).permutation(len(x))
     held_out = max(1, round(len(x) * fraction))
     train, val = order[held_out:], order[:held_out]
     if y is None:
-        return x[train], None, x[val], None
-    return x[train], y[train], x[val], y[val]
+        return Split(x[train], None, x[val], None)
+    return Split(x[train], y[train], x[val], y[val])

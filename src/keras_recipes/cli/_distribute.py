@@ -38,7 +38,7 @@ TRAINING_BACKENDS = ("tensorflow", "jax", "torch")
 
 def add_arguments(parser):
     """Adds `--distribute` and `--cpu-replicas` to a `train` parser."""
-    from keras_recipes.cli import _builder_options
+    from keras_recipes.cli import _option_types
 
     parser.add_argument(
         "--distribute", choices=CHOICES, default="none",
@@ -49,7 +49,7 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--cpu-replicas",
-        type=_builder_options.positive_int("--cpu-replicas", maximum=MAX_CPU_REPLICAS),
+        type=_option_types.positive_int("--cpu-replicas", maximum=MAX_CPU_REPLICAS),
         default=None,
         metavar="N",
         help="with --distribute: split the CPU into N devices, for a machine without "

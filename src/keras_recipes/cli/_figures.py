@@ -7,7 +7,7 @@ no window, no display and no global state are involved. Every file is
 written to `<name>.partial.png` first and renamed when complete.
 
 The functions take numpy arrays; the Keras side (encoding, decoding,
-predicting) stays in `_train`.
+predicting) stays in the `_train` package.
 """
 
 import math

@@ -12,10 +12,11 @@ import keras
 import numpy as np
 import pytest
 from helpers import png_size
-from test_cli import run_cli
+from cli.test_main import run_cli
 
 import keras_recipes  # noqa: F401  (registers the classes the saved models use)
-from keras_recipes.cli import _figures, _runs, _train
+from keras_recipes.cli import _figures, _runs
+from keras_recipes.cli._train import _split_brain
 from keras_recipes.data import colored_shapes
 
 VAE_FILES = ["model.keras", "history.csv", "reconstructions.png", "latent.png",
@@ -143,7 +144,7 @@ def test_train_split_brain_probe_json_holds_accuracies_and_is_printed(split_brai
     with open(os.path.join(out, "probe.json")) as file:
         probe = json.load(file)
     for key in ("accuracy", "accuracy_before_pretraining"):
-        assert list(probe[key]) == list(_train.PROBED_LAYERS)
+        assert list(probe[key]) == list(_split_brain.PROBED_LAYERS)
         assert all(0.0 <= value <= 1.0 for value in probe[key].values())
     assert probe["classes"] == 4 and probe["chance"] == 0.25
     assert probe["train_images"] + probe["test_images"] == 24

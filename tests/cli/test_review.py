@@ -18,7 +18,8 @@ import pytest
 from helpers import needs_graphviz
 
 from keras_recipes import cli
-from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs, _train
+from keras_recipes.cli import CommandError, _builder_options, _data, _inspect, _runs
+from keras_recipes.cli._train import _run as train_run
 
 
 def run_main(argv, capsys, timeout=30):
@@ -489,7 +490,7 @@ def test_every_numeric_option_refuses_numbers_beyond_range_before_anything_is_ma
 
     monkeypatch.setattr(_runs, "prepare_directory", reached)
     monkeypatch.setattr(cli, "import_keras", reached)
-    monkeypatch.setattr(_train, "import_keras", reached)
+    monkeypatch.setattr(train_run, "import_keras", reached)
     options = _numeric_options(parser)
     assert options, f"no numeric option found in {' '.join(prefix)}"
     extra = ["-o", str(tmp_path / "model.png")] if prefix[0] == "plot" else []

@@ -10,7 +10,7 @@ import sys
 
 import keras
 import pytest
-from test_cli import run_cli
+from cli.test_main import run_cli
 
 from keras_recipes.cli import _distribute, main
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from helpers import needs_graphviz, png_size
-from test_cli import run_cli
+from cli.test_main import run_cli
 
 import keras_recipes
 from keras_recipes import cli, param_count
@@ -452,7 +452,7 @@ def test_the_examples_extra_installs_what_the_command_line_asks_for():
     import re
     import tomllib
 
-    pyproject = pathlib.Path(__file__).parents[1] / "pyproject.toml"
+    pyproject = pathlib.Path(__file__).parents[2] / "pyproject.toml"
     extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
     names = {re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
              for requirement in extras["examples"]}

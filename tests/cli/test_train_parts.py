@@ -174,7 +174,7 @@ def test_a_save_cut_short_leaves_the_previous_model_keras_intact(tmp_path, monke
 
 def test_reconstructions_show_one_sample_of_each_label_first():
     """With labels, the pictured samples are the first of each label in label order, then others."""
-    from keras_recipes.cli._train import _reconstruction_indices
+    from keras_recipes.cli._train._vae import _reconstruction_indices
 
     labels = np.array([6, 6, 1, 0, 6, 1, 2])
     assert _reconstruction_indices(labels, 7, 5).tolist() == [3, 2, 6, 0, 1]

@@ -3,9 +3,9 @@
 The checks of `cli/_data.py` are called in-process for the many bad files
 (`vae_data` and `split_brain_data`, the two commands' readers), each must be
 one `ValueError` line naming `--data`; a few files go through `cli.main` end
-to end for the exit status. `tests/test_cli_train.py` runs the first bad
+to end for the exit status. `tests/cli/test_train.py` runs the first bad
 files in a fresh interpreter (Keras never imported) and
-`tests/test_cli_review.py` the files that hang or exhaust memory.
+`tests/cli/test_review.py` the files that hang or exhaust memory.
 
 A good `model.keras` is never lost: a checkpoint that fails or is
 interrupted while writing leaves the previous one byte for byte, and
@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import strategies
 from hypothesis import given, settings
-from test_cli_review import assert_one_error_line, run_main
+from cli.test_review import assert_one_error_line, run_main
 
 from keras_recipes.cli import _data, _runs
 

@@ -1,0 +1,154 @@
+"""Argparse `type`s for the command line's numeric options, made by one factory.
+
+Every numeric option is parsed the same way: convert the text, check the
+value, and refuse anything else with one message in the library's form,
+``expected <what>. Received: --option='text'``, which argparse prints as
+the command's one error line (exit status 2). `option_type` is that
+factory; the functions below it are the kinds the commands use.
+
+A bound on each option keeps `--batch-size 2**63` or `--epochs 10**400` on
+the command line, where one line can refuse them, instead of letting them
+reach the backend after the run directory exists.
+"""
+
+import argparse
+
+# The largest integer an option takes unless it says otherwise: the int32
+# that TensorFlow, JAX and PyTorch index and size tensors with.
+MAX_OPTION_INT = 2**31 - 1
+
+
+def option_type(option, convert, accept, expected):
+    """Makes an argparse `type` that converts an option's text and checks the value.
+
+    Args:
+        option: the option's name as the user types it, e.g. `"--epochs"`,
+            for the message.
+        convert: a function from the text to the value; a `ValueError` it
+            raises (not a number, more digits than Python converts) refuses
+            the text.
+        accept: a function from the converted value to whether it is valid.
+        expected: what a valid value is, for the message, e.g.
+            `"a positive number"`.
+
+    Returns:
+        A function from the option's text to its value, for argparse's
+        `type=`.
+
+    Raises:
+        argparse.ArgumentTypeError: from the returned function, when the text
+            does not convert or its value is not accepted, with the message
+            ``expected <expected>. Received: <option>='<text>'``.
+
+    Example:
+
+    >>> parse = option_type("--rate", float, lambda value: 0 < value < 1, "a number in (0, 1)")
+    >>> parse("0.5")
+    0.5
+    >>> parse("2")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a number in (0, 1). Received: --rate='2'
+    """
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {expected}. Received: {option}={text!r}"
+            ) from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}. Received: {option}={text!r}")
+        return value
+
+    parse.__name__ = option.lstrip("-").replace("-", "_")
+    return parse
+
+
+def positive_int(option, maximum=MAX_OPTION_INT):
+    """An argparse `type` for a positive integer up to `maximum`.
+
+    Args:
+        option: the option's name, e.g. `"--epochs"`, for the message.
+        maximum: the largest value accepted. Defaults to `MAX_OPTION_INT`.
+
+    Returns:
+        The parsing function, as `option_type` makes it.
+
+    Example:
+
+    >>> positive_int("--epochs")("3")
+    3
+    """
+    return option_type(
+        option, int, lambda value: 1 <= value <= maximum,
+        f"a positive integer, at most {maximum:,}",
+    )
+
+
+def int_in_range(option, minimum, maximum, expected):
+    """An argparse `type` for an integer from `minimum` to `maximum`, both included.
+
+    Args:
+        option: the option's name, e.g. `"--images"`, for the message.
+        minimum: the smallest value accepted.
+        maximum: the largest value accepted.
+        expected: what a valid value is, for the message.
+
+    Returns:
+        The parsing function, as `option_type` makes it.
+
+    Example:
+
+    >>> int_in_range("--seed", 0, 2**32 - 1, "a non-negative integer below 2**32")("7")
+    7
+    """
+    return option_type(option, int, lambda value: minimum <= value <= maximum, expected)
+
+
+def positive_number(option):
+    """An argparse `type` for a finite positive real number.
+
+    Args:
+        option: the option's name, e.g. `"--width-multiplier"`, for the message.
+
+    Returns:
+        The parsing function, as `option_type` makes it.
+
+    Example:
+
+    >>> positive_number("--width-multiplier")("0.25")
+    0.25
+    """
+    # `nan` and `inf` convert, and this comparison refuses both.
+    return option_type(option, float, lambda value: 0.0 < value < float("inf"),
+                       "a positive number")
+
+
+def _int_tuple(text):
+    """`"512,256"` -> `(512, 256)`; empty parts are skipped."""
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def positive_int_list(option, maximum=MAX_OPTION_INT):
+    """An argparse `type` for comma-separated positive integers, each up to `maximum`.
+
+    Args:
+        option: the option's name, e.g. `"--hidden-units"`, for the message.
+        maximum: the largest value accepted for each. Defaults to
+            `MAX_OPTION_INT`.
+
+    Returns:
+        The parsing function, as `option_type` makes it; it returns a tuple.
+
+    Example:
+
+    >>> positive_int_list("--hidden-units")("512,256")
+    (512, 256)
+    """
+    return option_type(
+        option, _int_tuple, lambda values: all(1 <= value <= maximum for value in values),
+        "comma-separated positive integers, e.g. 256 or 512,256, each at most "
+        f"{maximum:,}",
+    )

@@ -1,0 +1,278 @@
+"""The life cycle every `keras-recipes train` run shares, up to the end of training.
+
+A recipe's module (`_vae`, `_split_brain`) holds what is its own, the data,
+the builder call and the pictures, and calls these steps in order (steps 4
+and 5 are `_report`'s):
+
+1. check the arguments and the data (`check_data_option`, the recipe's own
+   checks), then prepare the run directory (`start`), all before Keras is
+   imported (`start_keras`), so mistakes fail at once with one line;
+2. shuffle with the seed and hold out `VALIDATION_FRACTION` of the samples;
+3. train (`fit`) with Keras's progress bar (`verbose=1`) on a terminal, one
+   line per epoch (`verbose=2`) when the output goes to a file or a pipe;
+   the best model on `val_loss` is checkpointed to `model.keras` after every
+   improving epoch, atomically, and `history.csv` grows by one row per epoch;
+4. reload the best model from `model.keras` (`load_best`, `safe_mode=True`,
+   which also proves the saved file loads) and draw the pictures from it
+   (`draw`);
+5. print where the run is, the losses and the files (`report`).
+
+Ctrl-C during training stops it and goes on with steps 4 and 5 on what is
+there (the best checkpoint so far and the history), then exits with status
+130, even when the interrupt lands where Python would swallow it (a
+garbage-collection callback; see `_interrupts.Interrupts`). A second
+Ctrl-C stops at once.
+"""
+
+import contextlib
+import functools
+import os
+import sys
+
+from keras_recipes.cli import (
+    CommandError,
+    _data,
+    _distribute,
+    _option_types,
+    _runs,
+    import_keras,
+    require,
+)
+from keras_recipes.cli._train import _report
+from keras_recipes.cli._train._interrupts import Interrupts
+
+# === Before Keras ===
+
+
+def owning_the_run_directory(run):
+    """Wraps a recipe's `run(args)` so that the run directory `start` took is released.
+
+    The directory is released however `run` ends, and removed if the run
+    made it and was refused with it still empty (any exception but Ctrl-C,
+    an `OSError` or a `MemoryError`). While `run` lasts, `args.interrupts`
+    is the run's `Interrupts`.
+
+    Args:
+        run: the recipe's function from the parsed arguments to the exit
+            status.
+
+    Returns:
+        The wrapped function.
+    """
+
+    @functools.wraps(run)
+    def owning(args):
+        refused = True
+        try:
+            with Interrupts() as args.interrupts:
+                status = run(args)
+            refused = False
+            return status
+        except (KeyboardInterrupt, OSError, MemoryError):
+            refused = False
+            raise
+        finally:
+            if getattr(args, "run_directory", None) is not None:
+                # A check that needs the backend (the replicas there are)
+                # refused the run: the directory it made goes too.
+                args.run_directory.release(refused=refused)
+
+    return owning
+
+
+def check_data_option(args, builtin):
+    """Refuses a `--data` that is neither `builtin` nor a file, nor names one.
+
+    Also checks the `--distribute` options, which need no data.
+
+    Args:
+        args: the parsed arguments.
+        builtin: the name of the recipe's own data, e.g. `"digits"`.
+
+    Raises:
+        CommandError: when `--data` is a word that names no file.
+    """
+    if args.data != builtin and not os.path.exists(args.data) and "." not in args.data:
+        raise CommandError(
+            f"Invalid value for argument `--data`: expected {builtin!r} or the path of a "
+            f".npy or .npz file. Received: --data={args.data!r}"
+        )
+    _distribute.check(args)
+
+
+def start(args, kind, train, held_out):
+    """Checks the set sizes, then takes the run directory; the last step before Keras.
+
+    Resolves `--out` (by default a new `runs/<kind>-<date>-<time>`), prepares
+    the run directory into `args.run_directory` and makes stdout
+    line-buffered, so that a log file or a pipe sees each epoch as it ends.
+    Matplotlib, which draws the pictures, must be installed.
+
+    Args:
+        args: the parsed arguments.
+        kind: the recipe's command name, e.g. `"vae"`.
+        train: the training samples.
+        held_out: the held-out samples.
+
+    Returns:
+        The sizes of the two sets by description, for `training_scope`.
+
+    Raises:
+        CommandError: when matplotlib is missing, a set is too small for the
+            batch or the replicas, or the run directory cannot be taken.
+    """
+    require("matplotlib", purpose="the pictures of `keras-recipes train`")
+    sets = {
+        f"the training set ({1 - _data.VALIDATION_FRACTION:.0%} of the data)": len(train),
+        f"the held-out set ({_data.VALIDATION_FRACTION:.0%} of the data)": len(held_out),
+    }
+    _distribute.check_sample_counts(args, sets)
+    if hasattr(sys.stdout, "reconfigure"):  # not on a replaced stdout, e.g. io.StringIO
+        sys.stdout.reconfigure(line_buffering=True)
+    args.out = args.out or _runs.default_directory(kind)
+    args.run_directory = _runs.prepare_directory(args.out, force=args.force)
+    args.previous_model = args.run_directory.previous_model
+    return sets
+
+
+def start_keras(args):
+    """Prepares the devices `--distribute` asks for, imports Keras and seeds it.
+
+    Args:
+        args: the parsed arguments.
+
+    Returns:
+        The `keras` module.
+    """
+    _distribute.prepare(args)
+    keras = import_keras()
+    keras.utils.set_random_seed(args.seed)
+    return keras
+
+
+@contextlib.contextmanager
+def training_scope(args, sets):
+    """The `--distribute` scope to build and train in, once the replicas are known.
+
+    Args:
+        args: the parsed arguments.
+        sets: the set sizes `start` returned.
+
+    Yields:
+        A description of the distribution for the report, or `None`.
+
+    Raises:
+        CommandError: when a set is too small for the replicas there are.
+    """
+    with _distribute.scope(args) as distribution:
+        _distribute.check_sample_counts(args, sets, _distribute.replicas(args))
+        yield distribution
+
+
+# === Training ===
+
+
+def _verbosity():
+    """Keras's progress bar on a terminal; one line per epoch in a log or a pipe."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def fit(keras, model, x_train, x_val, args):
+    """Trains with the best checkpoint, the CSV history and Ctrl-C handling.
+
+    Args:
+        keras: the `keras` module.
+        model: the compiled model, whose loss needs no targets.
+        x_train: the training samples.
+        x_val: the held-out samples.
+        args: the parsed arguments.
+
+    Returns:
+        `(checkpoint, interrupted)`: the checkpoint callback (its
+        `best_epoch` is `None` when no epoch ended) and whether Ctrl-C
+        stopped the training.
+
+    Raises:
+        OSError: when the run cannot be written, saying what the run
+            directory keeps.
+    """
+    checkpoint = _runs.best_checkpoint(keras, args.out)
+    callbacks = [
+        checkpoint,
+        keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE)),
+        # Last, so that the epoch's checkpoint and history row are written first.
+        args.interrupts.callback(keras),
+    ]
+    print(
+        f"training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
+        f"model so far in {args.out}"
+    )
+    interrupted = False
+    try:
+        model.fit(
+            x_train,
+            validation_data=(x_val,),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=_verbosity(),
+        )
+        args.interrupts.check()  # one swallowed after the last check
+    except KeyboardInterrupt:
+        interrupted = True
+        print()
+    except OSError as error:
+        # A full disk or a lost permission while checkpointing or logging:
+        # one line (main() prints it) that says what the run directory keeps.
+        if checkpoint.best_epoch is None:
+            kept = "no model was saved" + _report.previous_model_kept(args)
+        else:
+            kept = f"its model.keras is the best of epoch {checkpoint.best_epoch}"
+        raise OSError(f"{error}; while writing the run in {args.out}: {kept}") from None
+    finally:
+        checkpoint.discard_partial()
+    return checkpoint, interrupted
+
+
+# === Options ===
+
+
+def add_common_arguments(parser, *, epochs, batch_size, kind):
+    """Adds the options every `train` recipe takes, with the recipe's defaults.
+
+    Args:
+        parser: the recipe's `argparse` parser.
+        epochs: the default of `--epochs`.
+        batch_size: the default of `--batch-size`.
+        kind: the recipe's command name, for the default `--out`.
+    """
+    parser.add_argument(
+        "--epochs", type=_option_types.positive_int("--epochs"), default=epochs,
+        help=f"training epochs (default: {epochs})",
+    )
+    parser.add_argument(
+        "--batch-size", type=_option_types.positive_int("--batch-size"), default=batch_size,
+        help=f"samples per batch (default: {batch_size})",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", default=None,
+        help=f"the run directory (default: runs/{kind}-<date>-<time>)",
+    )
+    # keras.utils.set_random_seed seeds numpy's legacy generator, which takes
+    # seeds below 2**32 only.
+    parser.add_argument(
+        "--seed",
+        type=_option_types.int_in_range(
+            "--seed", 0, 2**32 - 1, "a non-negative integer below 2**32"
+        ),
+        default=0,
+        help="seed of the shuffle, the split, the weights and the noise, 0 to "
+        "2**32 - 1 (default: 0)",
+    )
+    parser.add_argument(
+        "--force", action="store_true",
+        help="replace the run in an existing --out: delete the files a run writes "
+        "there first (refused if it holds other files)",
+    )
+    _distribute.add_arguments(parser)
