@@ -5,7 +5,8 @@ graphs and, for each use of a layer, ask here for its row: the first use of
 a layer is counted by its rule (`_rules`), a later use is a `"shared"` row of
 0, a nested model is a `"nested"` row whose MACs are its layers'. So a layer
 gets the same row from both, by construction. Rows are built by keyword and
-changed with `dataclasses.replace`.
+changed with `dataclasses.replace` (or, once per
+layer, by building a new one, which is faster).
 """
 
 from dataclasses import replace
@@ -108,4 +109,8 @@ def finish_nested(row, layer_rows):
 
 def with_output_bytes(row, output_bytes):
     """The same row with `output_bytes` set."""
-    return replace(row, output_bytes=output_bytes)
+    # Built directly rather than with `replace`, which inspects the fields
+    # on every call: once per layer, it was 5% of `count_config`'s time.
+    return LayerRow(path=row.path, class_name=row.class_name, build_shape=row.build_shape,
+                    count=row.count, macs=row.macs, output_bytes=output_bytes,
+                    status=row.status)
