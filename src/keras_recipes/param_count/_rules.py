@@ -81,18 +81,18 @@ def _weightless(class_name, config, build_config):
 
 
 def _weightless_rule(shape=None, macs_are_zero=True):
+    """The rule of a class without weights; its MACs are 0 when it has a shape rule, unless told."""
     return _Keras(_weightless, shape, zero_macs=macs_are_zero and shape is not None)
 
 
 def _family(names, params, shape=None, zero_macs=False):
+    """One rule for several class names (a class and its export alias)."""
     return dict.fromkeys(names, _Keras(params, shape, zero_macs))
 
 
-def _ranked(template, params, make_shape, ranks=(1, 2, 3), zero_macs=False):
+def _ranked(template, params, make_shape, ranks=(1, 2, 3)):
     """One entry per rank: `template` is formatted with the rank (`"Conv{}D"`)."""
-    return {
-        template.format(rank): _Keras(params, make_shape(rank), zero_macs) for rank in ranks
-    }
+    return {template.format(rank): _Keras(params, make_shape(rank)) for rank in ranks}
 
 
 # === Wrappers: their rules recurse into the wrapped layer's ===
