@@ -23,7 +23,8 @@ from keras_recipes.param_count._table import (
 
 
 def first_use_row(path, class_name, config, build_config, *, registered_name=None, module=None,
-                  frozen=False, input_shape=None, weights=None, strict=True, shown_class=None):
+                  frozen=False, input_shape=None, weights=None, strict=True, shown_class=None,
+                  output_bytes=None):
     """The row of a layer's first use, counted by the rule of its class.
 
     Args:
@@ -45,9 +46,11 @@ def first_use_row(path, class_name, config, build_config, *, registered_name=Non
             message names `path`); when false, the layer counts as unknown.
         shown_class: the class name as the row shows it (escaped and cut,
             for a saved config). Defaults to `class_name`.
+        output_bytes: the bytes of the call's outputs, for a row that is
+            counted (an unsupported row has none). Defaults to `None`.
 
     Returns:
-        A `LayerRow` without output bytes.
+        A `LayerRow`.
 
     Raises:
         ValueError: with `strict`, the config is one Keras could not have.
@@ -79,7 +82,7 @@ def first_use_row(path, class_name, config, build_config, *, registered_name=Non
         shapes = with_input_shape(build_config, input_shape)
         macs = known_macs(class_name, config, shapes, registered_name)
     return LayerRow(path=path, class_name=shown_class, build_shape=build_shape(build_config),
-                    count=count, macs=macs, output_bytes=None, status=status)
+                    count=count, macs=macs, output_bytes=output_bytes, status=status)
 
 
 def shared_row(path, first, output_bytes):

@@ -681,6 +681,10 @@ def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape
     `input_dtype` its inputs' dtype.
     """
     build_config = layer.get("build_config")
+    # The shape rules answer for a class whose count is unknown too; such a
+    # row (unsupported) keeps neither its bytes nor its outputs.
+    outputs = _rule_outputs(layer, class_name, config,
+                            with_input_shape(build_config, input_shape), input_dtype)
     row = first_use_row(
         path,
         class_name,
@@ -691,12 +695,9 @@ def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape
         frozen=frozen,
         input_shape=input_shape,
         shown_class=shown_class,
+        output_bytes=activation_bytes(outputs) if outputs else None,
     )
-    if row.status == "unsupported":
-        return row, None
-    shapes = with_input_shape(build_config, input_shape)
-    outputs = _rule_outputs(layer, class_name, config, shapes, input_dtype)
-    return with_output_bytes(row, activation_bytes(outputs) if outputs else None), outputs
+    return row, (None if row.status == "unsupported" else outputs)
 
 
 def count_config(source):

@@ -17,7 +17,6 @@ from keras_recipes.param_count._rows import (
     nested_row,
     shared_row,
     uncounted_row,
-    with_output_bytes,
 )
 from keras_recipes.param_count._table import LayerRow, ParamTable, activation_bytes
 
@@ -152,15 +151,15 @@ def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
             config = None
         if not isinstance(config, dict):
             return uncounted_row(path, class_name, None, output_bytes, "formula")
-        row = first_use_row(path, class_name, config, None, module=module, frozen=frozen,
-                            input_shape=input_shape, weights=lambda: ZERO, strict=False)
-        return with_output_bytes(row, output_bytes)
+        return first_use_row(path, class_name, config, None, module=module, frozen=frozen,
+                             input_shape=input_shape, weights=lambda: ZERO, strict=False,
+                             output_bytes=output_bytes)
     # Keras's own classes go by class name (their registered name can be an
     # export alias); only custom classes by registration.
     registered_name = (
         None if module.startswith("keras.") else keras.saving.get_registered_name(type(layer))
     )
-    row = first_use_row(
+    return first_use_row(
         path,
         class_name,
         _plain(layer.get_config()),
@@ -174,8 +173,8 @@ def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
         input_shape=input_shape,
         weights=lambda: _weights_count(layer),
         strict=False,
+        output_bytes=output_bytes,
     )
-    return with_output_bytes(row, output_bytes)
 
 
 def _walk(model, prefix, frozen, seen, rows):
