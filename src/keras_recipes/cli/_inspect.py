@@ -175,6 +175,8 @@ def run_count(args):
     if not os.path.isfile(path):
         # Reading a named pipe or a device would wait for a writer: never answer.
         raise CommandError(f"{named} is not a regular file (a pipe or a device), not a .keras file")
+    if args.rules is not None:
+        _import_rules(args.rules, path, named)
     try:
         # A path object, so that a name starting with "{" is never read as JSON.
         table = param_count.count_config(pathlib.Path(path))
@@ -226,6 +228,33 @@ def _count_depth(text):
             f"Received: --depth={shown(repr(text), 60)}"
         )
     return depth
+
+
+def _import_rules(module, path, named):
+    """Imports the user's rules module, once the file has passed the bounded reader.
+
+    The module runs code (it calls `param_count.register`), so it is
+    imported only when asked, and only for a file that `count_config`'s
+    reader accepts: a file refused for its size, its archive or its JSON is
+    refused before any of the user's code runs.
+    """
+    import importlib
+
+    from keras_recipes._untrusted import shown
+    from keras_recipes.cli import CommandError
+    from keras_recipes.param_count._saved import read_keras_file
+
+    try:
+        read_keras_file(path)
+    except ValueError as error:
+        raise CommandError(f"cannot count {named}: {error}") from None
+    try:
+        importlib.import_module(module)
+    except Exception as error:  # any error of the user's module is one line
+        raise CommandError(
+            f"cannot import the --rules module {shown(module, 200)}: "
+            f"{type(error).__name__}: {shown(str(error), 300)}"
+        ) from None
 
 
 # === plot ===
@@ -408,7 +437,8 @@ def add_parsers(subparsers):
         ),
         epilog="examples:\n  keras-recipes count runs/vae/model.keras\n"
         "  keras-recipes count model.keras --format json\n"
-        "  keras-recipes count model.keras --depth 0 --flops --format csv",
+        "  keras-recipes count model.keras --depth 0 --flops --format csv\n"
+        "  keras-recipes count model.keras --rules my_package.counting",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", metavar="PATH", help="a .keras file")
@@ -425,6 +455,12 @@ def add_parsers(subparsers):
     parser.add_argument(
         "--flops", action="store_true",
         help="add FLOPs (2 x MACs) beside the MACs",
+    )
+    parser.add_argument(
+        "--rules", metavar="MODULE", default=None,
+        help="a Python module to import first that registers rules for your own "
+        "layer classes (keras_recipes.param_count.register); imported only after "
+        "the file passed the bounded reader",
     )
     parser.set_defaults(run=run_count)
 

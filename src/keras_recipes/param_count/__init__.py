@@ -42,8 +42,13 @@ from keras_recipes.param_count._layers import (
     separable_conv,
     simple_rnn,
 )
-from keras_recipes.param_count._layer_configs import REGISTERED, layer_count
-from keras_recipes.param_count._macs import layer_macs, layer_output_shape
+from keras_recipes.param_count._rules import (
+    REGISTERED,
+    layer_count,
+    layer_macs,
+    layer_output_shape,
+    register,
+)
 from keras_recipes.param_count._saved import count_config
 from keras_recipes.param_count._table import LayerRow, ParamTable
 from keras_recipes.param_count._walk import count_model
@@ -83,6 +88,7 @@ __all__ = [
     "layer_norm",
     "layer_count",
     "lstm",
+    "register",
     "mlp",
     "separable_conv",
     "shared_mlp",

@@ -1,41 +1,19 @@
-"""Multiply-accumulates and output shapes of single Keras layers, from their configs.
+"""Output shapes and multiply-accumulates of Keras layers: one function per family.
 
 Pure Python, like the rest of `param_count`: nothing here imports Keras,
-TensorFlow or numpy, so a saved model's `config.json` can be measured where
-no framework is installed. Each function takes what a `.keras` file stores
-for one layer: its `class_name`, its `config` (`layer.get_config()`) and its
-`build_config` (`layer.get_build_config()`, the shapes `build()` received).
+TensorFlow or numpy. Each family function takes a layer's `config`
+(`layer.get_config()`) and its input shapes read from its `build_config`
+(`build_inputs`), and returns `(output shape, macs)`, either `None` where a
+size it needs is unknown. A config or a build config that Keras itself would
+refuse raises `ValueError` or `TypeError` naming the key.
 
-Conventions (docs/macs.md spells them out with every formula):
-
-- A MAC is one multiply and one add of a contraction: a matrix product, a
-  convolution, an einsum, the two products inside attention, a `Dot`.
-  FLOPs = 2 x MACs. Bias adds are not MACs, and neither is elementwise work
-  (activations, gates, normalisation, pooling, merges, softmax, scaling).
-- One forward pass for ONE sample: the batch axis is left out.
-- Weightless layers and normalisation layers have 0 MACs, except `Dot`,
-  which is a contraction. `Embedding` is a lookup: 0 MACs.
-- Recurrent layers are counted over every time step of the input sequence,
-  whether or not they return the whole sequence.
-
-This library's own layers (`Sampling`, `FeatureMean`, `SelectChannels`) are
-known by their registered name (`"keras_recipes>Sampling"`, the config's
-`registered_name`), never by their bare class name: a user's class that
-happens to be called `Sampling` stays unknown.
-
-Both functions return `None` when they cannot tell: an unknown class, or a
-shape that is missing or has an unknown (`None`) size where the count needs
-it. For layers whose MACs are 0 by convention, `layer_macs` answers 0 even
-without a shape. A config or a build config that Keras itself would refuse
-raises `ValueError` or `TypeError` naming the key.
+Which class uses which function is the table in `_rules.py`, which also
+holds the MAC conventions; docs/macs.md spells out every formula.
 
 Example:
 
->>> layer_macs("Dense", {"units": 3}, {"input_shape": [None, 4]})
-12
->>> layer_output_shape("Conv2D", {"filters": 8, "kernel_size": [3, 3]},
-...                    {"input_shape": [None, 32, 32, 3]})
-(None, 30, 30, 8)
+>>> dense({"units": 3}, build_inputs({"input_shape": [None, 4]}))
+((None, 3), 12)
 """
 
 import math
@@ -43,130 +21,10 @@ import re
 
 from keras_recipes import _validation
 
-# === Public functions ===
-
-
-def layer_macs(class_name, config, build_config, *, registered_name=None):
-    """Multiply-accumulates of one forward pass of one layer, for one sample.
-
-    Args:
-        class_name: the layer's class name, as in its serialized config
-            (`"Dense"`, `"Conv2D"`, ...).
-        config: the layer's `get_config()` dict, as stored in a `.keras`
-            file's `config.json`.
-        build_config: the layer's `get_build_config()` dict, usually
-            `{"input_shape": [None, ...]}`, or `None` when the layer was never
-            built (or, like most weightless layers, records no build shapes).
-        registered_name: the config's `"registered_name"`
-            (`"keras_recipes>Sampling"`), for a class registered with
-            `keras.saving.register_keras_serializable`. A name other than
-            `None` or `class_name` is looked up among this library's layers
-            only; any other registered class is unknown. Defaults to `None`
-            (a Keras layer, known by its class name).
-
-    Returns:
-        An `int`: the MACs with the batch axis left out (multiply by the
-        batch size for a batch, by 2 for FLOPs). `None` for an unknown class,
-        or when a shape the count needs is missing or partly unknown.
-
-    Raises:
-        TypeError, ValueError: for a config or build config Keras would
-            refuse (a wrong type, a negative size, an unknown padding).
-
-    Example:
-
-    >>> layer_macs("LSTM", {"units": 5}, {"input_shape": [None, 10, 4]})
-    1800
-    >>> layer_macs("MaxPooling2D", {"pool_size": [2, 2]}, None)
-    0
-    """
-    result = _analyze(class_name, config, build_config, registered_name=registered_name)
-    if result is None:
-        if _is_custom(class_name, registered_name):
-            return 0 if registered_name in _REGISTERED else None
-        return 0 if class_name in _ZERO_MACS else None
-    return result[1]
-
-
-def layer_output_shape(class_name, config, build_config, *, registered_name=None):
-    """The output shape of one layer, with `None` for the batch axis.
-
-    The same shape as Keras's `layer.compute_output_shape(input_shape)`
-    (axes Keras cannot know are `None` here too), except that the batch
-    axis is always `None`. A layer with several outputs (a recurrent layer
-    with `return_state=True`, `Bidirectional` with `merge_mode=None`) gets a
-    tuple of shapes, one per output, as Keras returns.
-
-    Args:
-        class_name: the layer's class name, as in its serialized config.
-        config: the layer's `get_config()` dict.
-        build_config: the layer's `get_build_config()` dict, or `None`.
-        registered_name: the config's `"registered_name"`, as for
-            `layer_macs`. Defaults to `None`.
-
-    Returns:
-        A tuple of sizes (`int` or `None`), a tuple of such tuples for a
-        layer with several outputs, or `None` for an unknown class or a
-        missing input shape.
-
-    Raises:
-        TypeError, ValueError: for a config or build config Keras would
-            refuse.
-
-    Example:
-
-    >>> layer_output_shape("Flatten", {}, {"input_shape": [None, 4, 4, 3]})
-    (None, 48)
-    """
-    result = _analyze(class_name, config, build_config, registered_name=registered_name)
-    return None if result is None else result[0]
-
-
-_MAX_WRAPPER_DEPTH = 16
-"""How many wrappers (Bidirectional, TimeDistributed) may nest: real models
-use one or two; a config nested deeper is refused rather than recursed into."""
-
-
-def _is_custom(class_name, registered_name):
-    """Whether a layer is a registered class rather than Keras's own.
-
-    Keras saves its own layers with no registered name (or their class name).
-    """
-    return registered_name is not None and registered_name != class_name
-
-
-def _analyze(class_name, config, build_config, depth=0, registered_name=None):
-    """`(output_shape, macs)` of one layer, or `None` when it cannot tell."""
-    if depth > _MAX_WRAPPER_DEPTH:
-        raise _validation.invalid(
-            "config", f"wrapped layers nested at most {_MAX_WRAPPER_DEPTH} deep", f"<{class_name} nested deeper>"
-        )
-    if not isinstance(class_name, str):
-        raise _validation.wrong_type("class_name", "a string", class_name)
-    if not isinstance(config, dict):
-        raise _validation.wrong_type("config", "a dict", config)
-    if not isinstance(registered_name, (str, type(None))):
-        raise _validation.wrong_type("registered_name", "None or a string", registered_name)
-    if _is_custom(class_name, registered_name):
-        handler = _REGISTERED.get(registered_name)
-    elif class_name == "InputLayer":
-        return _input_layer(config)
-    else:
-        handler = _HANDLERS.get(class_name)
-    if handler is None:
-        return None
-    inputs = _build_inputs(build_config)
-    if inputs is None:
-        return None
-    if handler in (_bidirectional, _time_distributed, _spectral_normalization):
-        return handler(config, inputs, depth)
-    return handler(config, inputs)
-
-
 # === Reading shapes and configs ===
 
 
-def _is_size(value):
+def is_size(value):
     return value is None or (_validation.is_int(value) and value >= 0)
 
 
@@ -181,15 +39,15 @@ def _shapes(value):
     expected = "a shape (a list of sizes) or a list of shapes"
     if not _validation.is_sequence(value):
         raise _validation.wrong_type("input_shape", expected, value)
-    if all(_is_size(size) for size in value):
+    if all(is_size(size) for size in value):
         return _shape(value)
     # One level of lists only: no layer this module knows takes nested lists.
-    if all(_validation.is_sequence(item) and all(map(_is_size, item)) for item in value):
+    if all(_validation.is_sequence(item) and all(map(is_size, item)) for item in value):
         return [_shape(item) for item in value]
     raise _validation.invalid("input_shape", expected, value)
 
 
-def _build_inputs(build_config):
+def build_inputs(build_config):
     """The input shape(s) of a build config, or `None` when it has none.
 
     A shape for `{"input_shape": shape}`, a list of shapes for a layer
@@ -214,7 +72,7 @@ def _build_inputs(build_config):
     }
 
 
-def _one_shape(inputs, rank=None):
+def one_shape(inputs, rank=None):
     """The single input shape of a layer called on one tensor.
 
     `rank` (with the batch axis) is checked when given; `None` means any.
@@ -227,7 +85,7 @@ def _one_shape(inputs, rank=None):
     return inputs
 
 
-def _shape_list(inputs, count=None):
+def shape_list(inputs, count=None):
     """The input shapes of a layer called on a list of tensors."""
     if isinstance(inputs, dict):
         inputs = list(inputs.values())
@@ -250,7 +108,7 @@ def _product(sizes):
     return total
 
 
-def _times(*factors):
+def times(*factors):
     """The product of several factors, or `None` when one is `None`."""
     return _product(factors)
 
@@ -260,7 +118,7 @@ def _positive(config, key, default=None):
     return _validation.check_positive_int(key, value)
 
 
-def _flag(config, key, default):
+def flag(config, key, default):
     return _validation.check_boolean(key, config.get(key, default))
 
 
@@ -302,7 +160,7 @@ def _join_channels(spatial, channels, data_format):
     return (None, channels, *spatial)
 
 
-def _nested(config, key):
+def nested(config, key):
     """`(class_name, config, build_config)` of a layer serialized in `config[key]`."""
     layer = config.get(key)
     if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str):
@@ -356,9 +214,9 @@ def _conv_geometry(config, shape, rank, padding_choices=("valid", "same")):
     return data_format, spatial, channels, kernel, out_spatial
 
 
-def _conv(rank):
+def conv(rank):
     def handler(config, inputs):
-        shape = _one_shape(inputs)
+        shape = one_shape(inputs)
         padding_choices = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
         data_format, _, channels, kernel, out_spatial = _conv_geometry(
             config, shape, rank, padding_choices
@@ -368,7 +226,7 @@ def _conv(rank):
         per_group = None if channels is None else channels // groups
         # Each output position of each filter sums kernel x (channels / groups)
         # products: a grouped convolution reads only its group's channels.
-        macs = _times(_product(out_spatial), math.prod(kernel), per_group, filters)
+        macs = times(_product(out_spatial), math.prod(kernel), per_group, filters)
         return _join_channels(out_spatial, filters, data_format), macs
 
     return handler
@@ -387,9 +245,9 @@ def _transpose_length(length, kernel, stride, dilation, padding, output_padding)
     return (length - 1) * stride + kernel % 2 + output_padding
 
 
-def _conv_transpose(rank):
+def conv_transpose(rank):
     def handler(config, inputs):
-        shape = _one_shape(inputs)
+        shape = one_shape(inputs)
         data_format = _data_format(config)
         if len(shape) != rank + 2:
             raise _validation.invalid(
@@ -412,20 +270,20 @@ def _conv_transpose(rank):
         # Every input position scatters a kernel-sized window of `filters`
         # outputs, each the sum over `channels` products; taps that padding
         # crops away are counted too (the arithmetic is done, then dropped).
-        macs = _times(_product(spatial), math.prod(kernel), channels, filters)
+        macs = times(_product(spatial), math.prod(kernel), channels, filters)
         return _join_channels(out_spatial, filters, data_format), macs
 
     return handler
 
 
-def _depthwise(rank, pointwise):
+def depthwise(rank, pointwise):
     def handler(config, inputs):
-        shape = _one_shape(inputs)
+        shape = one_shape(inputs)
         data_format, _, channels, kernel, out_spatial = _conv_geometry(config, shape, rank)
         multiplier = _positive(config, "depth_multiplier", 1)
-        depthwise_channels = _times(channels, multiplier)
+        depthwise_channels = times(channels, multiplier)
         positions = _product(out_spatial)
-        macs = _times(positions, math.prod(kernel), depthwise_channels)
+        macs = times(positions, math.prod(kernel), depthwise_channels)
         filters = depthwise_channels
         if pointwise:
             filters = _positive(config, "filters")
@@ -439,13 +297,13 @@ def _depthwise(rank, pointwise):
 # === Dense, EinsumDense, Embedding ===
 
 
-def _dense(config, inputs):
-    shape = _one_shape(inputs)
+def dense(config, inputs):
+    shape = one_shape(inputs)
     if len(shape) < 2:
         raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
     units = _positive(config, "units")
     # Only the last axis is contracted: one (in x units) product per position.
-    return (*shape[:-1], units), _times(_product(shape[1:]), units)
+    return (*shape[:-1], units), times(_product(shape[1:]), units)
 
 
 _EINSUM_FORMS = (
@@ -455,9 +313,9 @@ _EINSUM_FORMS = (
 )
 
 
-def _einsum_dense(config, inputs):
+def einsum_dense(config, inputs):
     """EinsumDense: Keras's output shape, and one MAC per combination of all index sizes."""
-    shape = _one_shape(inputs)
+    shape = one_shape(inputs)
     equation = config.get("equation")
     if not isinstance(equation, str):
         raise _validation.wrong_type("equation", "an einsum equation string", equation)
@@ -512,12 +370,12 @@ def _einsum_dense(config, inputs):
     else:
         batch_like = ()
         sizes[input_spec[0]] = 1
-    macs = _times(_product(sizes.values()), _product(batch_like))
+    macs = times(_product(sizes.values()), _product(batch_like))
     return tuple(output), macs
 
 
-def _embedding(config, inputs):
-    shape = _one_shape(inputs)
+def embedding(config, inputs):
+    shape = one_shape(inputs)
     return (*shape, _positive(config, "output_dim")), 0
 
 
@@ -529,36 +387,36 @@ _STATES = {"SimpleRNN": 1, "LSTM": 2, "GRU": 1}
 
 def _sequence_outputs(config, steps, step_output, states):
     """Keras's RNN output shapes: the output, then the states if returned."""
-    if _flag(config, "return_sequences", False):
+    if flag(config, "return_sequences", False):
         output = (None, steps, *step_output[1:])
     else:
         output = step_output
-    if _flag(config, "return_state", False):
+    if flag(config, "return_state", False):
         return (output, *([step_output] * states))
     return output
 
 
-def _recurrent(class_name):
+def recurrent(class_name):
     gates = _GATES[class_name]
 
     def handler(config, inputs):
-        shape = _one_shape(inputs, rank=3)
+        shape = one_shape(inputs, rank=3)
         units = _positive(config, "units")
         steps, features = shape[1], shape[2]
         # Each step multiplies the input (features) and the previous state
         # (units) by the gate kernels: gates x units x (features + units).
         # GRU's reset gate, before or after the recurrent product, does not
         # change the product's size.
-        macs = _times(steps, gates, units, None if features is None else features + units)
+        macs = times(steps, gates, units, None if features is None else features + units)
         output = _sequence_outputs(config, steps, (None, units), _STATES[class_name])
         return output, macs
 
     return handler
 
 
-def _conv_lstm(rank):
+def conv_lstm(rank):
     def handler(config, inputs):
-        shape = _one_shape(inputs, rank=rank + 3)
+        shape = one_shape(inputs, rank=rank + 3)
         steps = shape[1]
         step_shape = (None, *shape[2:])
         data_format, _, channels, kernel, out_spatial = _conv_geometry(config, step_shape, rank)
@@ -567,71 +425,11 @@ def _conv_lstm(rank):
         # output grid, and the recurrent one (filters -> 4 filters, same
         # kernel, "same" padding, stride 1) on that same grid.
         total_in = None if channels is None else channels + filters
-        macs = _times(steps, _product(out_spatial), math.prod(kernel), 4 * filters, total_in)
+        macs = times(steps, _product(out_spatial), math.prod(kernel), 4 * filters, total_in)
         step_output = _join_channels(out_spatial, filters, data_format)
         return _sequence_outputs(config, steps, step_output, 2), macs
 
     return handler
-
-
-# === Wrappers ===
-
-
-def _inner(config, key, build_inputs, depth):
-    """`(output, macs)` of a wrapped layer, built on its own build config or `build_inputs`."""
-    class_name, inner_config, inner_build = _nested(config, key)
-    if inner_build is None:
-        inner_build = {"input_shape": list(build_inputs)}
-    registered_name = config[key].get("registered_name")
-    result = _analyze(class_name, inner_config, inner_build, depth + 1, registered_name)
-    if result is None:
-        if _is_custom(class_name, registered_name):
-            return None, (0 if registered_name in _REGISTERED else None)
-        return None, (0 if class_name in _ZERO_MACS else None)
-    return result
-
-
-def _bidirectional(config, inputs, depth):
-    shape = _one_shape(inputs)
-    forward_output, forward_macs = _inner(config, "layer", shape, depth)
-    if config.get("backward_layer") is None:
-        backward_macs = forward_macs
-    else:
-        _, backward_macs = _inner(config, "backward_layer", shape, depth)
-    macs = None if None in (forward_macs, backward_macs) else forward_macs + backward_macs
-    if forward_output is None:
-        return None, macs
-    _, inner_config, _ = _nested(config, "layer")
-    return_state = _flag(inner_config, "return_state", False)
-    states = ()
-    if return_state:
-        forward_output, states = forward_output[0], tuple(forward_output[1:])
-    merge_mode = config.get("merge_mode", "concat")
-    if merge_mode == "concat":
-        last = forward_output[-1]
-        forward_output = (*forward_output[:-1], None if last is None else 2 * last)
-        outputs = (forward_output,)
-    elif merge_mode is None:
-        outputs = (forward_output, forward_output)
-    else:
-        _validation.check_choice("merge_mode", merge_mode, ("concat", "sum", "mul", "ave", None))
-        outputs = (forward_output,)
-    if return_state:
-        return (*outputs, *states, *states), macs
-    return (outputs if merge_mode is None else outputs[0]), macs
-
-
-def _time_distributed(config, inputs, depth):
-    shape = _one_shape(inputs)
-    if len(shape) < 3:
-        raise _validation.invalid("input_shape", "a shape of rank 3 or more", shape)
-    steps = shape[1]
-    inner_output, inner_macs = _inner(config, "layer", (None, *shape[2:]), depth)
-    # A layer with no MACs has none at any number of steps, known or not.
-    macs = inner_macs if inner_macs in (None, 0) else _times(steps, inner_macs)
-    if inner_output is None or not all(_is_size(size) for size in inner_output):
-        return None, macs
-    return (None, steps, *inner_output[1:]), macs
 
 
 # === Attention ===
@@ -639,7 +437,7 @@ def _time_distributed(config, inputs, depth):
 
 def _attention_shapes(inputs):
     """`(query, value, key)` shapes of an attention layer called on a list."""
-    shapes = _shape_list(inputs, count=(2, 3))
+    shapes = shape_list(inputs, count=(2, 3))
     if any(len(shape) < 3 for shape in shapes):
         raise _validation.invalid("input_shape", "shapes of rank 3 or more (batch, steps, features)", inputs)
     query, value = shapes[0], shapes[1]
@@ -647,19 +445,19 @@ def _attention_shapes(inputs):
     return query, value, key
 
 
-def _attention(config, inputs):
+def attention(config, inputs):
     query, value, key = _attention_shapes(inputs)
     positions = _product(query[1:-1])
     steps = key[-2]
     # Scores: every query position against every key position over `dim`
     # (a dot product, or for score_mode="concat" the sum of the tanh terms);
     # then the scores weight the values: positions x steps x value dim.
-    macs = _times(positions, steps, query[-1])
-    macs = None if macs is None else macs + _times(positions, steps, value[-1])
+    macs = times(positions, steps, query[-1])
+    macs = None if macs is None else macs + times(positions, steps, value[-1])
     return (*query[:-1], value[-1]), macs
 
 
-def _multi_head_attention(config, inputs):
+def multi_head_attention(config, inputs):
     if isinstance(inputs, dict):
         query = inputs.get("query_shape")
         value = inputs.get("value_shape")
@@ -681,13 +479,13 @@ def _multi_head_attention(config, inputs):
     query_positions = _product(query[1:-1])
     key_positions = _product(key[1:-1])
     projections = [
-        _times(query_positions, query[-1], heads, key_dim),
-        _times(key_positions, key[-1], heads, key_dim),
-        _times(key_positions, value[-1], heads, value_dim),
-        _times(query_positions, heads, value_dim, _product(output_shape)),
+        times(query_positions, query[-1], heads, key_dim),
+        times(key_positions, key[-1], heads, key_dim),
+        times(key_positions, value[-1], heads, value_dim),
+        times(query_positions, heads, value_dim, _product(output_shape)),
     ]
-    if _flag(config, "use_gate", False):
-        projections.append(_times(query_positions, query[-1], heads, value_dim))
+    if flag(config, "use_gate", False):
+        projections.append(times(query_positions, query[-1], heads, value_dim))
     # Attention products: the axes not attended over act as batch axes;
     # every query position on the attention axes meets every key position.
     rank = len(query)
@@ -702,13 +500,13 @@ def _multi_head_attention(config, inputs):
         others = [size for index, size in enumerate(query[1:-1], 1) if index not in axes]
         query_attended = _product(query[axis] for axis in axes)
         key_attended = _product(key[axis] for axis in axes)
-        scores = _times(_product(others), heads, query_attended, key_attended)
-    terms = [*projections, _times(scores, key_dim), _times(scores, value_dim)]
+        scores = times(_product(others), heads, query_attended, key_attended)
+    terms = [*projections, times(scores, key_dim), times(scores, value_dim)]
     macs = None if None in terms else sum(terms)
     return (*query[:-1], *output_shape), macs
 
 
-def _grouped_query_attention(config, inputs):
+def grouped_query_attention(config, inputs):
     if not isinstance(inputs, dict):
         raise _validation.invalid("shapes_dict", "query_shape and value_shape", inputs)
     query, value = inputs.get("query_shape"), inputs.get("value_shape")
@@ -724,46 +522,40 @@ def _grouped_query_attention(config, inputs):
     # Key and value heads are repeated to the query heads before the two
     # attention products, so those run over all query heads.
     terms = [
-        _times(query_steps, query[-1], query_heads, head_dim),
-        _times(key_steps, key[-1], key_value_heads, head_dim),
-        _times(key_steps, value[-1], key_value_heads, head_dim),
-        _times(query_steps, query_heads, head_dim, query[-1]),
-        _times(2, query_heads, query_steps, key_steps, head_dim),
+        times(query_steps, query[-1], query_heads, head_dim),
+        times(key_steps, key[-1], key_value_heads, head_dim),
+        times(key_steps, value[-1], key_value_heads, head_dim),
+        times(query_steps, query_heads, head_dim, query[-1]),
+        times(2, query_heads, query_steps, key_steps, head_dim),
     ]
-    if _flag(config, "use_gate", False):
-        terms.append(_times(query_steps, query[-1], query_heads, head_dim))
+    if flag(config, "use_gate", False):
+        terms.append(times(query_steps, query[-1], query_heads, head_dim))
     return query, None if None in terms else sum(terms)
-
-
-def _spectral_normalization(config, inputs, depth):
-    # At inference the wrapped layer runs on its normalised kernel; the
-    # power iteration that updates it runs in training only.
-    return _inner(config, "layer", _one_shape(inputs), depth)
 
 
 # === Weightless layers ===
 
 
-def _same_shape(config, inputs):
-    return _one_shape(inputs), 0
+def same_shape(config, inputs):
+    return one_shape(inputs), 0
 
 
-def _input_layer(config):
+def input_layer(config):
     shape = config.get("batch_shape")
     if shape is None:
         return None
-    if not _validation.is_sequence(shape) or not all(_is_size(size) for size in shape):
+    if not _validation.is_sequence(shape) or not all(is_size(size) for size in shape):
         raise _validation.invalid("batch_shape", "a list of sizes", shape)
     return _shape(shape), 0
 
 
-def _flatten(config, inputs):
-    shape = _one_shape(inputs)
+def flatten(config, inputs):
+    shape = one_shape(inputs)
     return (None, _product(shape[1:])), 0
 
 
-def _reshape(config, inputs):
-    shape = _one_shape(inputs)
+def reshape(config, inputs):
+    shape = one_shape(inputs)
     target = config.get("target_shape")
     if not _validation.is_sequence(target) or not all(
         _validation.is_int(size) and (size > 0 or size == -1) for size in target
@@ -783,16 +575,16 @@ def _reshape(config, inputs):
     return (None, *(total // known if size == -1 else size for size in target)), 0
 
 
-def _permute(config, inputs):
-    shape = _one_shape(inputs)
+def permute(config, inputs):
+    shape = one_shape(inputs)
     dims = config.get("dims")
     if not _validation.is_sequence(dims) or sorted(dims) != list(range(1, len(shape))):
         raise _validation.invalid("dims", f"a permutation of 1 to {len(shape) - 1}", dims)
     return (None, *(shape[dim] for dim in dims)), 0
 
 
-def _repeat_vector(config, inputs):
-    shape = _one_shape(inputs, rank=2)
+def repeat_vector(config, inputs):
+    shape = one_shape(inputs, rank=2)
     return (None, _positive(config, "n"), shape[1]), 0
 
 
@@ -822,11 +614,11 @@ def _pairs(config, key, rank, default):
     return tuple(pairs)
 
 
-def _resize(rank, key, sign):
+def resize(rank, key, sign):
     """Cropping (sign -1) and ZeroPadding (sign +1) along each spatial axis."""
 
     def handler(config, inputs):
-        shape = _one_shape(inputs, rank=rank + 2)
+        shape = one_shape(inputs, rank=rank + 2)
         data_format = _data_format(config) if rank > 1 else "channels_last"
         pairs = _pairs(config, key, rank, 1)
         spatial, channels = _split_channels(shape, data_format)
@@ -843,21 +635,21 @@ def _resize(rank, key, sign):
     return handler
 
 
-def _up_sampling(rank):
+def up_sampling(rank):
     def handler(config, inputs):
-        shape = _one_shape(inputs, rank=rank + 2)
+        shape = one_shape(inputs, rank=rank + 2)
         data_format = _data_format(config) if rank > 1 else "channels_last"
         size = _int_tuple(config, "size", rank, 2)
         spatial, channels = _split_channels(shape, data_format)
-        out = tuple(_times(length, factor) for length, factor in zip(spatial, size))
+        out = tuple(times(length, factor) for length, factor in zip(spatial, size))
         return _join_channels(out, channels, data_format), 0
 
     return handler
 
 
-def _pooling(rank):
+def pooling(rank):
     def handler(config, inputs):
-        shape = _one_shape(inputs, rank=rank + 2)
+        shape = one_shape(inputs, rank=rank + 2)
         data_format = _data_format(config)
         spatial, channels = _split_channels(shape, data_format)
         pool = _int_tuple(config, "pool_size", rank, 2)
@@ -880,21 +672,21 @@ def _pooling(rank):
     return handler
 
 
-def _global_pooling(rank):
+def global_pooling(rank):
     def handler(config, inputs):
-        shape = _one_shape(inputs, rank=rank + 2)
+        shape = one_shape(inputs, rank=rank + 2)
         data_format = _data_format(config)
         _, channels = _split_channels(shape, data_format)
-        if _flag(config, "keepdims", False):
+        if flag(config, "keepdims", False):
             return _join_channels((1,) * rank, channels, data_format), 0
         return (None, channels), 0
 
     return handler
 
 
-def _image_size(config, inputs):
+def image_size(config, inputs):
     """Resizing and CenterCrop: the image axes become (height, width)."""
-    shape = _one_shape(inputs, rank=4)
+    shape = one_shape(inputs, rank=4)
     data_format = _data_format(config)
     height, width = _positive(config, "height"), _positive(config, "width")
     _, channels = _split_channels(shape, data_format)
@@ -920,15 +712,15 @@ def _broadcast(shapes):
     return result
 
 
-def _elementwise_merge(config, inputs):
-    shapes = _shape_list(inputs)
+def elementwise_merge(config, inputs):
+    shapes = shape_list(inputs)
     if len(shapes) < 1:
         raise _validation.invalid("input_shape", "at least one input shape", inputs)
     return (None, *_broadcast([shape[1:] for shape in shapes])), 0
 
 
-def _concatenate(config, inputs):
-    shapes = _shape_list(inputs)
+def concatenate(config, inputs):
+    shapes = shape_list(inputs)
     if not shapes or len({len(shape) for shape in shapes}) != 1:
         raise _validation.invalid("input_shape", "a list of input shapes of one rank", inputs)
     axis = config.get("axis", -1)
@@ -942,8 +734,8 @@ def _concatenate(config, inputs):
     return tuple(output), 0
 
 
-def _dot(config, inputs):
-    first, second = _shape_list(inputs, count=(2,))
+def dot(config, inputs):
+    first, second = shape_list(inputs, count=(2,))
     axes = config.get("axes")
     if _validation.is_int(axes):
         axes = [axes % len(first), axes % len(second)] if axes < 0 else [axes, axes]
@@ -963,138 +755,4 @@ def _dot(config, inputs):
     if len(output) == 1:
         output.append(1)
     # One product of `contracted` terms per output element.
-    return tuple(output), _times(_product(output[1:]), contracted)
-
-
-# === This library's layers (keras_recipes.layers) ===
-
-
-def _sampling(config, inputs):
-    # Called on [z_mean, z_log_var]; z = z_mean + exp(0.5 * z_log_var) * epsilon
-    # is elementwise: 0 MACs. `Sampling.compute_output_shape` is z_mean's shape.
-    z_mean, _ = _shape_list(inputs, count=(2,))
-    return z_mean, 0
-
-
-def _feature_mean(config, inputs):
-    # The mean of each sample's features: a sum, not a contraction (like
-    # average pooling, 0 MACs). `FeatureMean.compute_output_shape` is (batch, 1).
-    shape = _one_shape(inputs)
-    if len(shape) < 2:
-        raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
-    return (None, 1), 0
-
-
-def _select_channels(config, inputs):
-    # A gather of the listed channels of the last axis.
-    shape = _one_shape(inputs)
-    channels = config.get("channels")
-    if not (
-        _validation.is_sequence(channels)
-        and channels
-        and all(_validation.is_int(index) and index >= 0 for index in channels)
-    ):
-        raise _validation.invalid("channels", "a non-empty list of non-negative integers", channels)
-    if len(shape) < 2:
-        raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
-    return (*shape[:-1], len(channels)), 0
-
-
-# Looked up by registered name (see `_is_custom`), as
-# `_layer_configs.REGISTERED` counts their weights.
-_REGISTERED = {
-    "keras_recipes>Sampling": _sampling,
-    "keras_recipes>FeatureMean": _feature_mean,
-    "keras_recipes>SelectChannels": _select_channels,
-}
-
-
-# === The table of classes ===
-
-_IDENTITY_LAYERS = (
-    # Activations
-    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
-    # Normalisation: elementwise work, 0 MACs (batch normalisation folds
-    # into the layer before it at inference).
-    "BatchNormalization", "LayerNormalization", "GroupNormalization",
-    "RMSNormalization", "UnitNormalization", "Normalization",
-    # Regularisation
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "GaussianDropout", "GaussianNoise", "AlphaDropout", "ActivityRegularization",
-    # Core and preprocessing; the random image augmentations keep the shape.
-    "Identity", "Masking", "Rescaling", "RandomFlip", "RandomRotation",
-    "RandomTranslation", "RandomZoom", "RandomContrast", "RandomBrightness",
-)  # fmt: skip
-
-_HANDLERS = {
-    "InputLayer": None,  # read from its config by `_analyze`
-    "Dense": _dense,
-    "EinsumDense": _einsum_dense,
-    "Embedding": _embedding,
-    "Conv1D": _conv(1),
-    "Conv2D": _conv(2),
-    "Conv3D": _conv(3),
-    "Conv1DTranspose": _conv_transpose(1),
-    "Conv2DTranspose": _conv_transpose(2),
-    "Conv3DTranspose": _conv_transpose(3),
-    "DepthwiseConv1D": _depthwise(1, pointwise=False),
-    "DepthwiseConv2D": _depthwise(2, pointwise=False),
-    "SeparableConv1D": _depthwise(1, pointwise=True),
-    "SeparableConv2D": _depthwise(2, pointwise=True),
-    "SimpleRNN": _recurrent("SimpleRNN"),
-    "LSTM": _recurrent("LSTM"),
-    "GRU": _recurrent("GRU"),
-    "ConvLSTM1D": _conv_lstm(1),
-    "ConvLSTM2D": _conv_lstm(2),
-    "ConvLSTM3D": _conv_lstm(3),
-    "Bidirectional": _bidirectional,
-    "TimeDistributed": _time_distributed,
-    "MultiHeadAttention": _multi_head_attention,
-    # Keras exports and serializes the class `GroupedQueryAttention` as
-    # `keras.layers.GroupQueryAttention`; a live layer's type has the other name.
-    "GroupQueryAttention": _grouped_query_attention,
-    "GroupedQueryAttention": _grouped_query_attention,
-    "SpectralNormalization": _spectral_normalization,
-    "Attention": _attention,
-    "AdditiveAttention": _attention,
-    "Flatten": _flatten,
-    "Reshape": _reshape,
-    "Permute": _permute,
-    "RepeatVector": _repeat_vector,
-    "Cropping1D": _resize(1, "cropping", -1),
-    "Cropping2D": _resize(2, "cropping", -1),
-    "Cropping3D": _resize(3, "cropping", -1),
-    "ZeroPadding1D": _resize(1, "padding", 1),
-    "ZeroPadding2D": _resize(2, "padding", 1),
-    "ZeroPadding3D": _resize(3, "padding", 1),
-    "UpSampling1D": _up_sampling(1),
-    "UpSampling2D": _up_sampling(2),
-    "UpSampling3D": _up_sampling(3),
-    "Resizing": _image_size,
-    "CenterCrop": _image_size,
-    "Add": _elementwise_merge,
-    "Subtract": _elementwise_merge,
-    "Multiply": _elementwise_merge,
-    "Average": _elementwise_merge,
-    "Maximum": _elementwise_merge,
-    "Minimum": _elementwise_merge,
-    "Concatenate": _concatenate,
-    "Dot": _dot,
-    **{name: _same_shape for name in _IDENTITY_LAYERS},
-    **{f"{kind}Pooling{rank}D": _pooling(rank) for kind in ("Max", "Average") for rank in (1, 2, 3)},
-    **{
-        f"Global{kind}Pooling{rank}D": _global_pooling(rank)
-        for kind in ("Max", "Average")
-        for rank in (1, 2, 3)
-    },
-}
-
-# Classes whose MACs are 0 whatever their shapes: no contraction inside.
-_ZERO_MACS = frozenset(
-    name
-    for name, handler in _HANDLERS.items()
-    if handler in (_same_shape, _flatten, _reshape, _permute, _repeat_vector,
-                   _image_size, _elementwise_merge, _concatenate, _embedding, None)
-    or name.startswith(("Cropping", "ZeroPadding", "UpSampling"))
-    or "Pooling" in name
-)  # fmt: skip
+    return tuple(output), times(_product(output[1:]), contracted)

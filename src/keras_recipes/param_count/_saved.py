@@ -14,21 +14,24 @@ import os
 
 from keras_recipes._untrusted import shown, zip_errors
 from keras_recipes.param_count import _layer_configs
-from keras_recipes.param_count._count import ZERO
+from keras_recipes.param_count._rows import (
+    finish_nested,
+    first_use_row,
+    nested_row,
+    shared_row,
+    uncounted_row,
+    with_output_bytes,
+)
 from keras_recipes.param_count._table import (
     CLASS_WIDTH,
     PATH_WIDTH,
-    LayerRow,
     ParamTable,
     activation_bytes,
     as_shape,
     build_shape,
-    layer_macs,
-    layer_output_shape,
+    known_output_shape,
     output_list,
-    sum_macs,
     with_input_shape,
-    with_macs,
 )
 
 MAX_CONFIG_BYTES = 64 * 2**20
@@ -298,8 +301,7 @@ class _Walk:
         For a use whose weights are counted elsewhere (`"shared"`) or
         cannot be known (`"unsupported"`).
         """
-        row = LayerRow(path, class_name, build_shape(layer.get("build_config")),
-                       ZERO, None, output_bytes, status)
+        row = uncounted_row(path, class_name, layer.get("build_config"), output_bytes, status)
         self.add(row)
         self.seen[key] = row
 
@@ -404,8 +406,7 @@ class _Walk:
                             input_dtype,
                         )
                         output_bytes = activation_bytes(computed) if computed else None
-                    self.add(LayerRow(path, shared.class_name, shared.build_shape, ZERO,
-                                      shared.macs, output_bytes, "shared"))
+                    self.add(shared_row(path, shared, output_bytes))
                     previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
                 if key in self.ambiguous:
@@ -415,8 +416,7 @@ class _Walk:
                     previous = _record(outputs, graph_name, call, call_outputs)
                     continue
                 if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
-                    row = LayerRow(path, shown_class, build_shape(layer.get("build_config")),
-                                   ZERO, None, output_bytes, "nested")
+                    row = nested_row(path, shown_class, layer.get("build_config"), output_bytes)
                     self.add(row)
                     start = len(self.rows)
                     computed = self.model(
@@ -425,9 +425,9 @@ class _Walk:
                     )
                     # The nested row carries its layers' MACs, so that a
                     # later shared use of the model counts them again.
-                    row = with_macs(row, sum_macs(self.rows[start:]))
+                    row = finish_nested(row, self.rows[start:])
                     if row.output_bytes is None and computed:
-                        row = _with_output_bytes(row, activation_bytes(computed))
+                        row = with_output_bytes(row, activation_bytes(computed))
                     self.rows[start - 1] = self.seen[key] = row
                     previous = _record(outputs, graph_name, call, call_outputs or computed)
                     continue
@@ -440,7 +440,7 @@ class _Walk:
                 row, computed = _layer_row(layer, class_name, shown_class, layer_config, path, frozen,
                                            input_shape, input_dtype)
                 if row.output_bytes is None and output_bytes is not None:
-                    row = _with_output_bytes(row, output_bytes)
+                    row = with_output_bytes(row, output_bytes)
                 previous = _record(outputs, graph_name, call, call_outputs or computed)
                 self.add(row)
                 self.seen[key] = row
@@ -465,11 +465,6 @@ def _has_marks(config):
         elif isinstance(value, list):
             stack.extend(value)
     return False
-
-
-def _with_output_bytes(row, output_bytes):
-    return LayerRow(row.path, row.class_name, row.build_shape, row.count, row.macs,
-                    output_bytes, row.status)
 
 
 def _record(outputs, graph_name, call, call_outputs):
@@ -673,7 +668,7 @@ def _rule_outputs(layer, class_name, config, build_config, input_dtype=None):
     The dtype is the layer's (its compute dtype), or for an operation, which
     has none in its config, its inputs'.
     """
-    shape = layer_output_shape(class_name, config, build_config, layer.get("registered_name"))
+    shape = known_output_shape(class_name, config, build_config, layer.get("registered_name"))
     return output_list(shape, config.get("dtype") or input_dtype)
 
 
@@ -686,30 +681,23 @@ def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape
     `input_dtype` its inputs' dtype.
     """
     build_config = layer.get("build_config")
-    try:
-        count = _layer_configs.layer_count(
-            class_name,
-            config,
-            build_config,
-            registered_name=layer.get("registered_name"),
-            module=layer.get("module"),
-        )
-    except ValueError as error:
-        raise ValueError(f"Cannot count layer '{path}': {error}") from None
-    if count is None and str(layer.get("module", "")).startswith(("keras.src.ops", "keras.ops")):
-        # A non-layer operation of a functional graph (`x + y`): no weights.
-        count = ZERO
-    if count is None:
-        return LayerRow(path, shown_class, build_shape(build_config), ZERO, None, None,
-                        "unsupported"), None
-    if frozen:
-        count = count.frozen()
-    shapes = with_input_shape(build_config, input_shape)
-    macs = layer_macs(class_name, config, shapes, layer.get("registered_name"))
-    outputs = _rule_outputs(layer, class_name, config, shapes, input_dtype)
-    output_bytes = activation_bytes(outputs) if outputs else None
-    return LayerRow(path, shown_class, build_shape(build_config), count, macs, output_bytes,
-                    "formula"), outputs
+    # The shape rules answer for a class whose count is unknown too; such a
+    # row (unsupported) keeps neither its bytes nor its outputs.
+    outputs = _rule_outputs(layer, class_name, config,
+                            with_input_shape(build_config, input_shape), input_dtype)
+    row = first_use_row(
+        path,
+        class_name,
+        config,
+        build_config,
+        registered_name=layer.get("registered_name"),
+        module=layer.get("module"),
+        frozen=frozen,
+        input_shape=input_shape,
+        shown_class=shown_class,
+        output_bytes=activation_bytes(outputs) if outputs else None,
+    )
+    return row, (None if row.status == "unsupported" else outputs)
 
 
 def count_config(source):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from keras_recipes import _validation
 from keras_recipes._untrusted import shown
-from keras_recipes.param_count import _macs
+from keras_recipes.param_count import _rules
 from keras_recipes.param_count._count import ParamCount
 
 STATUSES = ("formula", "nested", "shared", "fallback", "unsupported", "folded")
@@ -165,8 +165,8 @@ class ParamTable:
                 f"{describe_rows(unsupported, 10)} (or, in a `get_config()`, which "
                 "does not mark shared layers, they may be layers counted in another "
                 "nested model). Count the model with `count_model` on the "
-                "loaded model instead, count its `.keras` file, or register a count "
-                "for the custom class in `keras_recipes.param_count.REGISTERED`."
+                "loaded model instead, count its `.keras` file, or register a rule "
+                "for the custom class with `keras_recipes.param_count.register`."
             )
         return sum((row.count for row in self.rows), ParamCount())
 
@@ -469,20 +469,20 @@ def _folded(row, inner):
 _RULE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
 
 
-def layer_macs(class_name, config, build_config, registered_name=None):
-    """`_macs.layer_macs`, with `None` when the rule cannot read the config."""
+def known_macs(class_name, config, build_config, registered_name=None):
+    """`_rules.layer_macs` for a row: `None` when the rule cannot read the config."""
     try:
-        macs = _macs.layer_macs(class_name, config, build_config,
+        macs = _rules.layer_macs(class_name, config, build_config,
                                 registered_name=registered_name)
     except _RULE_ERRORS:
         return None
     return macs if isinstance(macs, int) and not isinstance(macs, bool) and macs >= 0 else None
 
 
-def layer_output_shape(class_name, config, build_config, registered_name=None):
-    """`_macs.layer_output_shape` as a tuple, with `None` when unknown."""
+def known_output_shape(class_name, config, build_config, registered_name=None):
+    """`_rules.layer_output_shape` for a row, as a tuple: `None` when unknown."""
     try:
-        shape = _macs.layer_output_shape(class_name, config, build_config,
+        shape = _rules.layer_output_shape(class_name, config, build_config,
                                          registered_name=registered_name)
     except _RULE_ERRORS:
         return None
@@ -523,11 +523,6 @@ def sum_macs(rows):
         return None
     return sum(values)
 
-
-def with_macs(row, macs):
-    """The same row with `macs` replaced."""
-    return LayerRow(row.path, row.class_name, row.build_shape, row.count, macs,
-                    row.output_bytes, row.status)
 
 _DTYPE_BYTES = {
     "bool": 1, "int8": 1, "uint8": 1, "float8_e4m3fn": 1, "float8_e5m2": 1,

@@ -11,16 +11,14 @@ import sys
 from keras_recipes import _validation
 from keras_recipes.param_count import _layer_configs
 from keras_recipes.param_count._count import ZERO, ParamCount
-from keras_recipes.param_count._table import (
-    LayerRow,
-    ParamTable,
-    activation_bytes,
-    build_shape,
-    layer_macs,
-    sum_macs,
-    with_input_shape,
-    with_macs,
+from keras_recipes.param_count._rows import (
+    finish_nested,
+    first_use_row,
+    nested_row,
+    shared_row,
+    uncounted_row,
 )
+from keras_recipes.param_count._table import LayerRow, ParamTable, activation_bytes
 
 _GRAPH_MODELS = ("Functional", "Sequential")
 
@@ -143,47 +141,40 @@ def _plain(value):
 def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
     keras = _keras()
     class_name = type(layer).__name__
+    module = type(layer).__module__
     if not isinstance(layer, keras.layers.Layer):
-        # A non-layer operation of a functional graph (`x + y`): no weights,
-        # and the MACs `count_config` gives its saved config (0 for `x + y`).
+        # A non-layer operation of a functional graph (`x + y`): counted from
+        # its config as `count_config` counts its saved one.
         try:
-            macs = layer_macs(class_name, _plain(layer.get_config()), None)
+            config = _plain(layer.get_config())
         except NotImplementedError:  # an operation Keras cannot serialize
-            macs = None
-        return LayerRow(path, class_name, None, ZERO, macs, output_bytes, "formula")
-    config = _plain(layer.get_config())
-    build_config = _plain(layer.get_build_config())
+            config = None
+        if not isinstance(config, dict):
+            return uncounted_row(path, class_name, None, output_bytes, "formula")
+        return first_use_row(path, class_name, config, None, module=module, frozen=frozen,
+                             input_shape=input_shape, weights=lambda: ZERO, strict=False,
+                             output_bytes=output_bytes)
     # Keras's own classes go by class name (their registered name can be an
     # export alias); only custom classes by registration.
     registered_name = (
-        None
-        if type(layer).__module__.startswith("keras.")
-        else keras.saving.get_registered_name(type(layer))
+        None if module.startswith("keras.") else keras.saving.get_registered_name(type(layer))
     )
-    try:
-        count = _layer_configs.layer_count(
-            class_name,
-            config,
-            build_config,
-            registered_name=registered_name,
-            module=type(layer).__module__,
-        )
-    except ValueError:
-        count = None
-    status = "formula"
-    if count is None:
-        count, status = _weights_count(layer), "fallback"
-    if frozen or (count.trainable and not any(w.trainable for w in layer.weights)):
+    return first_use_row(
+        path,
+        class_name,
+        _plain(layer.get_config()),
+        _plain(layer.get_build_config()),
+        registered_name=registered_name,
+        module=module,
         # Keras flags each variable; a layer frozen after it was built has
         # every variable non-trainable whatever its config says (see
-        # MultiHeadAttention in `_layer_configs`).
-        count = count.frozen()
-    # A layer without a build config (Reshape) is measured on the shape it
-    # was called on, as `count_config` does from the saved graph.
-    shapes = with_input_shape(build_config, input_shape)
-    macs = layer_macs(class_name, config, shapes, registered_name) if status == "formula" else None
-    return LayerRow(path, class_name, build_shape(build_config), count, macs, output_bytes,
-                    status)
+        # MultiHeadAttention in `_rules`).
+        frozen=frozen or not any(weight.trainable for weight in layer.weights),
+        input_shape=input_shape,
+        weights=lambda: _weights_count(layer),
+        strict=False,
+        output_bytes=output_bytes,
+    )
 
 
 def _walk(model, prefix, frozen, seen, rows):
@@ -194,29 +185,21 @@ def _walk(model, prefix, frozen, seen, rows):
             output_bytes = _output_bytes(outputs)
             shared = seen.get(id(operation))
             if shared is not None:
-                rows.append(
-                    LayerRow(path, shared.class_name, shared.build_shape, ZERO,
-                             shared.macs, output_bytes, "shared")
-                )
+                rows.append(shared_row(path, shared, output_bytes))
                 continue
             if _is_graph_model(operation):
-                row = LayerRow(path, type(operation).__name__,
-                               build_shape(operation.get_build_config()), ZERO, None,
-                               output_bytes, "nested")
-                rows.append(row)
+                rows.append(nested_row(path, type(operation).__name__,
+                                       operation.get_build_config(), output_bytes))
                 start = len(rows)
                 _walk(operation, path + "/", frozen or not operation.trainable, seen, rows)
-                # The nested row carries its layers' MACs, so that a later
-                # shared use of the model counts them again.
-                rows[start - 1] = seen[id(operation)] = with_macs(row, sum_macs(rows[start:]))
+                rows[start - 1] = seen[id(operation)] = finish_nested(rows[start - 1], rows[start:])
                 continue
             inner = _shared_inner(operation)
             if inner is not None and id(inner) in seen:
                 # A wrapper around a layer already counted: it holds no
                 # weights of its own.
-                rows.append(LayerRow(path, type(operation).__name__,
-                                     build_shape(operation.get_build_config()), ZERO,
-                                     None, output_bytes, "shared"))
+                rows.append(uncounted_row(path, type(operation).__name__,
+                                          operation.get_build_config(), output_bytes, "shared"))
                 seen[id(operation)] = rows[-1]
                 continue
             row = _layer_row(operation, path, frozen, output_bytes, input_shape)
@@ -277,8 +260,9 @@ def count_model(model):
     rows = []
     if not _is_graph_model(model):
         count = _weights_count(model)
-        rows.append(LayerRow(model.name, type(model).__name__, None, count, None, None,
-                             "fallback"))
+        rows.append(LayerRow(path=model.name, class_name=type(model).__name__,
+                             build_shape=None, count=count, macs=None, output_bytes=None,
+                             status="fallback"))
         return ParamTable(rows, name=model.name)
     _walk(model, "", not model.trainable, {}, rows)
     return ParamTable(rows, name=model.name)

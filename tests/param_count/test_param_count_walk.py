@@ -74,6 +74,12 @@ def _embedding(draw):
     return layer, (draw(strategies.sizes(4)),), "int32", _one
 
 
+def _reversible_embedding(draw):
+    layer = L.ReversibleEmbedding(draw(strategies.sizes()), draw(strategies.sizes()),
+                                  tie_weights=draw(st.booleans()))
+    return layer, (draw(strategies.sizes(4)),), "int32", _one
+
+
 def _conv_family(layer_class, rank, grouped=False):
     def draw_layer(draw):
         spatial = draw(strategies.spatial_shapes(rank))
@@ -272,6 +278,7 @@ LAYER_KINDS = {
     "Dense": _dense,
     "EinsumDense": _einsum_dense,
     "Embedding": _embedding,
+    "ReversibleEmbedding": _reversible_embedding,
     "Conv1D": _conv_family(L.Conv1D, 1, grouped=True),
     "Conv2D": _conv_family(L.Conv2D, 2, grouped=True),
     "Conv3D": _conv_family(L.Conv3D, 3, grouped=True),
@@ -507,15 +514,15 @@ def test_table_renderings():
     assert data["rows"][0]["output_bytes"] == 12
 
 
-def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
-    """Rows take MACs (and saved output shapes) from `_macs`; shared uses count again, nested rows sum."""
-    from keras_recipes.param_count import _macs
+def test_macs_and_output_bytes_are_wired_to_the_rules_table(monkeypatch):
+    """Rows take MACs (and saved output shapes) from the rules table; shared uses count again, nested rows sum."""
+    from keras_recipes.param_count import _rules
 
     monkeypatch.setattr(
-        _macs, "layer_macs", lambda class_name, config, build, **names: config["units"]
+        _rules, "layer_macs", lambda class_name, config, build, **names: config["units"]
     )
     monkeypatch.setattr(
-        _macs,
+        _rules,
         "layer_output_shape",
         lambda class_name, config, build, **names: (None, config["units"]),
     )
@@ -533,7 +540,7 @@ def test_macs_and_output_bytes_are_wired_to_the_mac_module(monkeypatch):
 
 def test_the_docs_show_what_count_model_prints():
     """The table printed on the Counting parameters page is what `print(table)` gives for its model."""
-    text = (Path(__file__).parents[1] / "docs" / "param_count.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "param_count.md").read_text()
     printed = text.split("\nprints\n\n```\n", 1)[1].split("\n```", 1)[0]
     inputs = keras.Input((28, 28, 1))
     hidden = L.Conv2D(8, 3, name="conv")(inputs)
