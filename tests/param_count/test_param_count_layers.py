@@ -845,7 +845,7 @@ def test_every_formula_is_checked():
         name
         for name in param_count.__all__
         if getattr(getattr(param_count, name), "__module__", None)
-        == "keras_recipes.param_count._layers"
+        == "keras_recipes._counting.layers"
     }
     assert set(VALID_CALLS) == layer_formulas
 

@@ -25,8 +25,8 @@ ParamCount(trainable=26, non_trainable=0)
 26
 """
 
-from keras_recipes.param_count._count import ZERO, ParamCount
-from keras_recipes.param_count._layers import (
+from keras_recipes._counting.record import ZERO, ParamCount
+from keras_recipes._counting.layers import (
     batch_norm,
     bidirectional,
     conv,

@@ -19,8 +19,8 @@ import math
 import re
 
 from keras_recipes._untrusted import shown
-from keras_recipes.param_count import _layers
-from keras_recipes.param_count._count import ZERO, ParamCount
+from keras_recipes._counting import layers as _layers
+from keras_recipes._counting.record import ZERO, ParamCount
 
 # This library's functional `keras.Model` subclasses: they override
 # `compute_loss` or `get_config` but add no weights of their own, so their

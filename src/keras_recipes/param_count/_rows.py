@@ -12,7 +12,7 @@ layer, by building a new one, which is faster).
 from dataclasses import replace
 
 from keras_recipes.param_count import _rules
-from keras_recipes.param_count._count import ZERO
+from keras_recipes._counting.record import ZERO
 from keras_recipes.param_count._table import (
     LayerRow,
     build_shape,

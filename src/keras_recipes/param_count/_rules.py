@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from keras_recipes import _validation
 from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _layer_configs as _weights
-from keras_recipes.param_count import _layers
+from keras_recipes._counting import layers as _layers
 from keras_recipes.param_count import _macs as _shapes
-from keras_recipes.param_count._count import ZERO, ParamCount
+from keras_recipes._counting.record import ZERO, ParamCount
 
 MAX_WRAPPER_DEPTH = 16
 """How many wrappers (Bidirectional, TimeDistributed, SpectralNormalization)

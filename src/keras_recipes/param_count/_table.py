@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from keras_recipes import _validation
 from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _rules
-from keras_recipes.param_count._count import ParamCount
+from keras_recipes._counting.record import ParamCount
 
 STATUSES = ("formula", "nested", "shared", "fallback", "unsupported", "folded")
 

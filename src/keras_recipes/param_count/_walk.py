@@ -10,7 +10,7 @@ import sys
 
 from keras_recipes import _validation
 from keras_recipes.param_count import _layer_configs
-from keras_recipes.param_count._count import ZERO, ParamCount
+from keras_recipes._counting.record import ZERO, ParamCount
 from keras_recipes.param_count._rows import (
     finish_nested,
     first_use_row,

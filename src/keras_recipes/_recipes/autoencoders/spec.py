@@ -7,7 +7,7 @@ one `param_count` reports.
 
 The count is worked out half by half: the encoder's body (shared by both
 recipes), its head, and the decoder, from the layer formulas of
-`param_count._layers`. The sampling and noise layers have no weights: their
+`keras_recipes._counting.layers`. The sampling and noise layers have no weights: their
 random state is a SeedGenerator, which `count_params()` does not count.
 """
 
@@ -15,8 +15,8 @@ import math
 from typing import NamedTuple
 
 from keras_recipes import _validation
-from keras_recipes.param_count._count import ParamCount
-from keras_recipes.param_count._layers import conv, conv_transpose, dense_weights
+from keras_recipes._counting.record import ParamCount
+from keras_recipes._counting.layers import conv, conv_transpose, dense_weights
 
 ARCHITECTURES = ("dense", "conv")
 RECONSTRUCTION_LOSSES = ("binary_crossentropy", "squared_error")

@@ -11,15 +11,15 @@ the builder of the same name and check the size arguments as the builder
 does; the others (activations, loss, optimizer, metrics, seed, name) are
 accepted so that `param_count.mlp(**kwargs)` works wherever
 `keras_recipes.mlp(**kwargs)` does, and they do not change the count. Counts
-are worked out layer by layer from the formulas in `param_count._layers`,
+are worked out layer by layer from the formulas in `keras_recipes._counting.layers`,
 never by building the model.
 """
 
 from typing import NamedTuple
 
 from keras_recipes import _validation
-from keras_recipes.param_count._count import ZERO, ParamCount
-from keras_recipes.param_count._layers import dense_weights
+from keras_recipes._counting.record import ZERO, ParamCount
+from keras_recipes._counting.layers import dense_weights
 
 # === Argument checks ===
 # The builders and the counts below both start with these.

@@ -9,8 +9,8 @@ accept the same arguments. No Keras and no numpy here:
 from typing import NamedTuple
 
 from keras_recipes import _validation
-from keras_recipes.param_count._count import ZERO
-from keras_recipes.param_count._layers import batch_norm, conv
+from keras_recipes._counting.record import ZERO
+from keras_recipes._counting.layers import batch_norm, conv
 
 ARCHITECTURES = ("alexnet", "small")
 LOSSES = ("classification", "regression")

@@ -9,7 +9,7 @@ comments are the ones the layer's `build()` creates (Keras 3.15).
 import math
 
 from keras_recipes import _validation
-from keras_recipes.param_count._count import ZERO, ParamCount
+from keras_recipes._counting.record import ParamCount
 
 
 def _kernel_size(kernel_size, rank, max_rank=3):
