@@ -5,7 +5,8 @@ TensorFlow or numpy. Each family function takes a layer's `config`
 (`layer.get_config()`) and its input shapes read from its `build_config`
 (`build_inputs`), and returns `(output shape, macs)`, either `None` where a
 size it needs is unknown. A config or a build config that Keras itself would
-refuse raises `ValueError` or `TypeError` naming the key.
+refuse raises `_readers.ConfigError` (a `ValueError` and a `TypeError`)
+naming the key; the readers and the limits are `_readers`'.
 
 Which class uses which function is the table in `_rules.py`, which also
 holds the MAC conventions; docs/macs.md spells out every formula.
