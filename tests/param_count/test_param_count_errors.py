@@ -49,6 +49,8 @@ READERS = [
     (_readers.shape, ("(None, 4)",), "input_shape", ((None, 4),), [None, 4]),
     (_readers.build_shape, ({"input_shape": [None, True]},), "input_shape",
      ({"input_shape": [None, 0]},), [None, 0]),
+    (_readers.layer, ({"layer": {"config": {}}}, "layer"), "layer",
+     ({"layer": {"class_name": "Dense"}}, "layer"), {"class_name": "Dense"}),
     (_readers.choice, ({"padding": "full"}, "padding", "valid", ("valid", "same")), "padding",
      ({"padding": "SAME"}, "padding", "valid", ("valid", "same")), "same"),
 ]
@@ -111,6 +113,15 @@ def test_the_count_the_macs_and_the_shape_raise_the_same_error(config, build_con
     assert param_count.layer_count("Dense", {"units": 3}, build).total == 9
     assert param_count.layer_macs("Dense", {"units": 3}, build) == 6
     assert param_count.layer_output_shape("Dense", {"units": 3}, build) == (None, 3)
+
+
+def test_a_negative_cropping_is_refused_as_a_list_of_them_is():
+    """A negative int for `cropping` is refused like a negative pair; a non-negative one is answered."""
+    build = {"input_shape": [None, 5, 1]}
+    for cropping in (-1, [-1, 0]):
+        with pytest.raises(ConfigError, match=r"`cropping` of a `Cropping1D` layer(.|\n)*Received: cropping="):
+            param_count.layer_output_shape("Cropping1D", {"cropping": cropping}, build)
+    assert param_count.layer_output_shape("Cropping1D", {"cropping": 1}, build) == (None, 3, 1)
 
 
 def test_a_wrapped_layer_error_names_the_wrapped_class():

@@ -131,9 +131,7 @@ def _join_channels(spatial, channels, data_format):
 
 def nested(config, key):
     """`(class_name, config, build_config)` of a layer serialized in `config[key]`."""
-    layer = config.get(key)
-    if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str):
-        raise _readers.invalid(key, "a serialized layer (a dict with a class_name)", layer)
+    layer = _readers.layer(config, key)
     return layer["class_name"], layer.get("config", {}), layer.get("build_config")
 
 
@@ -561,7 +559,8 @@ def _pairs(config, key, rank, default):
     """`config[key]` of Cropping/ZeroPadding as `rank` (before, after) pairs."""
     value = config.get(key, default)
     if _validation.is_int(value):
-        return ((int(value), int(value)),) * rank
+        size = _readers.non_negative(config, key, default)
+        return ((size, size),) * rank
     expected = f"an integer, or {rank} (before, after) pairs of non-negative integers"
     if not _validation.is_sequence(value):
         raise _readers.invalid(key, expected, value)
@@ -576,7 +575,7 @@ def _pairs(config, key, rank, default):
         if not (
             _validation.is_sequence(pair)
             and len(pair) == 2
-            and all(_validation.is_int(item) and item >= 0 for item in pair)
+            and all(map(_readers.is_count, pair))
         ):
             raise _readers.invalid(key, expected, value)
         pairs.append((int(pair[0]), int(pair[1])))

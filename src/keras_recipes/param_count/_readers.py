@@ -142,7 +142,12 @@ def is_size(value):
 
 def is_dim(value):
     """Whether `value` is a size in a shape: `None` (unknown), or 0 to `MAX_AXIS`."""
-    return value is None or (_validation.is_int(value) and 0 <= value <= MAX_AXIS)
+    return value is None or is_count(value)
+
+
+def is_count(value):
+    """Whether `value` is an integer from 0 to `MAX_AXIS` (an index, a padding)."""
+    return _validation.is_int(value) and 0 <= value <= MAX_AXIS
 
 
 def positive(config, key, default=None):
@@ -156,7 +161,7 @@ def positive(config, key, default=None):
 def non_negative(config, key, default=None):
     """`config[key]` as a non-negative `int` of at most `MAX_AXIS`."""
     value = get(config, key, default)
-    if not (_validation.is_int(value) and 0 <= value <= MAX_AXIS):
+    if not is_count(value):
         raise invalid(key, f"a non-negative integer up to {MAX_AXIS}", value)
     return int(value)
 
@@ -196,6 +201,14 @@ def shape(value, key="input_shape"):
 def build_shape(build_config, key="input_shape"):
     """The shape under `key` of a build config (`{"input_shape": [None, 4]}`), as a list."""
     return shape(get(build_config, key), key)
+
+
+def layer(config, key):
+    """`config[key]`, a serialized layer: a dict with a string `class_name`."""
+    value = get(config, key)
+    if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
+        raise invalid(key, "a serialized layer (a dict with a class_name)", value)
+    return value
 
 
 def choice(config, key, default, choices):

@@ -94,14 +94,8 @@ def _ranked(template, params, make_shape, ranks=(1, 2, 3)):
 # === Wrappers: their rules recurse into the wrapped layer's ===
 
 
-def _serialized(class_name, value, key):
-    if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
-        raise _readers.invalid(key, "a serialized layer (a dict with a class_name)", value)
-    return value
-
-
 def _inner_count(class_name, config, key, outer_build, depth, frozen):
-    inner = _serialized(class_name, _readers.get(config, key), key)
+    inner = _readers.layer(config, key)
     build = inner.get("build_config")
     if build is None and outer_build is not None and class_name == "TimeDistributed":
         # Keras builds the wrapped layer on the input shape without time.
@@ -131,7 +125,7 @@ _KERNEL_OUTPUT = {
 
 
 def _spectral_normalization_count(class_name, config, build, depth, frozen):
-    inner = _serialized(class_name, _readers.get(config, "layer"), "layer")
+    inner = _readers.layer(config, "layer")
     key = _KERNEL_OUTPUT.get(inner["class_name"])
     count = _inner_count(class_name, config, "layer", build, depth, frozen)
     if key is None or count is None:
@@ -502,7 +496,7 @@ def _select_channels_shape(config, build_config):
     if not (
         _validation.is_sequence(channels)
         and channels
-        and all(_validation.is_int(index) and index >= 0 for index in channels)
+        and all(map(_readers.is_count, channels))
     ):
         raise _readers.invalid("channels", "a non-empty list of non-negative integers", channels)
     if len(shape) < 2:
