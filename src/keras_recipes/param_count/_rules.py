@@ -363,7 +363,10 @@ def register(name, *, params=None, macs=None, output_shape=None):
     `{"input_shape": [None, ...]}` (for a layer without a `build()` of its
     own, the shape it was called on). Registering a name again replaces its
     rule. This library's `keras_recipes>Sampling`, `>FeatureMean` and
-    `>SelectChannels` are registered this way.
+    `>SelectChannels` are registered this way. A function may raise
+    `param_count.ConfigError(key, expected, value)` for a config its layer
+    could not have; the error then names the layer's class (and its path, in
+    `count_config`), as for Keras's own classes.
 
     Args:
         name: the class's Keras registered name, `"package>ClassName"`, as
@@ -539,8 +542,9 @@ def layer_count(class_name, config, build_config, *, registered_name=None, modul
         A `ParamCount` with `trainable=False` applied, or `None`.
 
     Raises:
-        ValueError: the config or build shape is not one a Keras layer of
-            that class could have.
+        ConfigError: (a `ValueError` and a `TypeError`) the config or build
+            shape is not one a layer of that class could have; the message
+            names the class and the key.
 
     Example:
 
@@ -665,8 +669,8 @@ def layer_macs(class_name, config, build_config, *, registered_name=None):
         layers whose MACs are 0 by convention, 0 even without a shape.
 
     Raises:
-        TypeError, ValueError: for a config or build config Keras would
-            refuse (a wrong type, a negative size, an unknown padding).
+        ConfigError: (a `ValueError` and a `TypeError`) for a config or
+            build config Keras would refuse, naming the class and the key (a wrong type, a negative size, an unknown padding).
 
     Example:
 
@@ -703,8 +707,8 @@ def layer_output_shape(class_name, config, build_config, *, registered_name=None
         missing input shape.
 
     Raises:
-        TypeError, ValueError: for a config or build config Keras would
-            refuse.
+        ConfigError: (a `ValueError` and a `TypeError`) for a config or
+            build config Keras would refuse, naming the class and the key.
 
     Example:
 
