@@ -135,14 +135,24 @@ def get(config, key, default=None):
     return config.get(key, default) if isinstance(config, dict) else default
 
 
+# These three run for every size of every layer: the exact-type test comes
+# first, as in `_validation.is_int`, and the ABC test only for other ints.
+
+
 def is_size(value):
     """Whether `value` is an axis size: an integer from 1 to `MAX_AXIS`."""
+    if type(value) is int:
+        return 0 < value <= MAX_AXIS
     return _validation.is_int(value) and 0 < value <= MAX_AXIS
 
 
 def is_dim(value):
     """Whether `value` is a size in a shape: `None` (unknown), or 0 to `MAX_AXIS`."""
-    return value is None or is_count(value)
+    if value is None:
+        return True
+    if type(value) is int:
+        return 0 <= value <= MAX_AXIS
+    return is_count(value)
 
 
 def is_count(value):
@@ -195,6 +205,8 @@ def shape(value, key="input_shape"):
     """`value`, a shape of at most `MAX_RANK` sizes (`None` or 0 to `MAX_AXIS`), as a list."""
     if not _validation.is_sequence(value) or len(value) > MAX_RANK or not all(map(is_dim, value)):
         raise invalid(key, f"a shape: a list of at most {MAX_RANK} sizes (integers or None)", value)
+    if all(size is None or type(size) is int for size in value):
+        return list(value)
     return [None if size is None else int(size) for size in value]
 
 
