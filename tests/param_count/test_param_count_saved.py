@@ -166,7 +166,7 @@ def test_absurd_wrapper_nesting_is_a_value_error():
     for _ in range(200):
         layer = {"class_name": "TimeDistributed", "config": {"name": "t", "layer": layer},
                  "build_config": {"input_shape": [None, 1, 2]}}
-    with pytest.raises(ValueError, match="nested more than"):
+    with pytest.raises(ValueError, match="wrappers nested at most 16 deep"):
         count_config(sequential(layer))
 
 
@@ -181,8 +181,8 @@ def test_absurdly_many_layers(monkeypatch):
 @pytest.mark.parametrize(
     "layer, message",
     [
-        ({**DENSE, "config": {"name": "d", "units": "three"}}, "`units` to be a positive integer"),
-        ({**DENSE, "config": {"name": "d", "units": -1}}, "`units` to be a positive integer"),
+        ({**DENSE, "config": {"name": "d", "units": "three"}}, "`units`.*expected a positive integer"),
+        ({**DENSE, "config": {"name": "d", "units": -1}}, "`units`.*expected a positive integer"),
         ({**DENSE, "build_config": {"input_shape": "big"}}, "input_shape"),
         ({**DENSE, "build_config": None}, "built layer"),
         ({**DENSE, "config": {"name": "d", "units": 3, "use_bias": "yes"}}, "`use_bias`"),
@@ -209,7 +209,7 @@ def test_a_notebook_subclass_named_like_a_keras_layer_is_unsupported():
 def test_a_huge_bad_value_is_not_echoed_whole():
     """An absurd value in a layer config is named in the error, but cut short, not copied whole."""
     layer = {**DENSE, "config": {"name": "d", "units": "9" * 100_000}}
-    with pytest.raises(ValueError, match="`units`.*Received: '9999") as error:
+    with pytest.raises(ValueError, match="`units`.*Received: units='9999") as error:
         count_config(sequential(layer))
     assert len(str(error.value)) < 1000
 

@@ -42,6 +42,7 @@ from keras_recipes._counting.layers import (
     separable_conv,
     simple_rnn,
 )
+from keras_recipes.param_count._readers import ConfigError
 from keras_recipes.param_count._rules import (
     REGISTERED,
     layer_count,
@@ -65,6 +66,7 @@ from keras_recipes._recipes.functional.spec import (
 from keras_recipes._recipes.split_brain.spec import split_brain_ae
 
 __all__ = [
+    "ConfigError",
     "LayerRow",
     "REGISTERED",
     "ZERO",

@@ -5,7 +5,8 @@ TensorFlow or numpy. Each family function takes a layer's `config`
 (`layer.get_config()`) and its input shapes read from its `build_config`
 (`build_inputs`), and returns `(output shape, macs)`, either `None` where a
 size it needs is unknown. A config or a build config that Keras itself would
-refuse raises `ValueError` or `TypeError` naming the key.
+refuse raises `_readers.ConfigError` (a `ValueError` and a `TypeError`)
+naming the key; the readers and the limits are `_readers`'.
 
 Which class uses which function is the table in `_rules.py`, which also
 holds the MAC conventions; docs/macs.md spells out every formula.
@@ -20,17 +21,14 @@ import math
 import re
 
 from keras_recipes import _validation
+from keras_recipes.param_count import _readers
 
 # === Reading shapes and configs ===
 
 
-def is_size(value):
-    return value is None or (_validation.is_int(value) and value >= 0)
-
-
 def _shape(value):
     """A shape from a build config, as a tuple with a `None` batch axis."""
-    sizes = tuple(None if size is None else int(size) for size in value)
+    sizes = tuple(_readers.shape(value))
     return (None, *sizes[1:]) if sizes else sizes
 
 
@@ -38,13 +36,13 @@ def _shapes(value):
     """A shape, or a list of shapes (for layers called on several inputs)."""
     expected = "a shape (a list of sizes) or a list of shapes"
     if not _validation.is_sequence(value):
-        raise _validation.wrong_type("input_shape", expected, value)
-    if all(is_size(size) for size in value):
+        raise _readers.wrong_type("input_shape", expected, value)
+    if all(map(_readers.is_dim, value)):
         return _shape(value)
     # One level of lists only: no layer this module knows takes nested lists.
-    if all(_validation.is_sequence(item) and all(map(is_size, item)) for item in value):
+    if all(_validation.is_sequence(item) and all(map(_readers.is_dim, item)) for item in value):
         return [_shape(item) for item in value]
-    raise _validation.invalid("input_shape", expected, value)
+    raise _readers.invalid("input_shape", expected, value)
 
 
 def build_inputs(build_config):
@@ -58,14 +56,14 @@ def build_inputs(build_config):
     if build_config is None:
         return None
     if not isinstance(build_config, dict):
-        raise _validation.wrong_type("build_config", "None or a dict", build_config)
+        raise _readers.wrong_type("build_config", "None or a dict", build_config)
     if build_config.get("input_shape") is not None:
         return _shapes(build_config["input_shape"])
     shapes_dict = build_config.get("shapes_dict")
     if shapes_dict is None:
         return None
     if not isinstance(shapes_dict, dict):
-        raise _validation.wrong_type("shapes_dict", "a dict of shapes", shapes_dict)
+        raise _readers.wrong_type("shapes_dict", "a dict of shapes", shapes_dict)
     return {
         name: None if shape is None else _shapes(shape)
         for name, shape in shapes_dict.items()
@@ -81,7 +79,7 @@ def one_shape(inputs, rank=None):
         inputs = next(iter(inputs.values()))
     if not isinstance(inputs, tuple) or (rank is not None and len(inputs) != rank):
         expected = "one input shape" if rank is None else f"one input shape of rank {rank}"
-        raise _validation.invalid("input_shape", expected, inputs)
+        raise _readers.invalid("input_shape", expected, inputs)
     return inputs
 
 
@@ -90,9 +88,9 @@ def shape_list(inputs, count=None):
     if isinstance(inputs, dict):
         inputs = list(inputs.values())
     if not isinstance(inputs, list) or not all(isinstance(s, tuple) for s in inputs):
-        raise _validation.invalid("input_shape", "a list of input shapes", inputs)
+        raise _readers.invalid("input_shape", "a list of input shapes", inputs)
     if count is not None and len(inputs) not in count:
-        raise _validation.invalid(
+        raise _readers.invalid(
             "input_shape", f"a list of {' or '.join(map(str, count))} input shapes", inputs
         )
     return inputs
@@ -113,37 +111,8 @@ def times(*factors):
     return _product(factors)
 
 
-def _positive(config, key, default=None):
-    value = config.get(key, default)
-    return _validation.check_positive_int(key, value)
-
-
-def flag(config, key, default):
-    return _validation.check_boolean(key, config.get(key, default))
-
-
-def _int_tuple(config, key, rank, default, minimum=1):
-    """`config[key]` (an int or a list of `rank` ints) as a tuple of ints."""
-    value = config.get(key, default)
-    if _validation.is_int(value):
-        value = (value,) * rank
-    expected = f"an integer or a list of {rank} integers of at least {minimum}"
-    if not _validation.is_sequence(value) or len(value) != rank:
-        raise _validation.invalid(key, expected, value)
-    if not all(_validation.is_int(item) and item >= minimum for item in value):
-        raise _validation.invalid(key, expected, value)
-    return tuple(int(item) for item in value)
-
-
-def _choice(config, key, default, choices):
-    value = config.get(key, default)
-    if isinstance(value, str):
-        value = value.lower()
-    return _validation.check_choice(key, value, choices)
-
-
 def _data_format(config):
-    return _choice(config, "data_format", "channels_last", ("channels_last", "channels_first"))
+    return _readers.choice(config, "data_format", "channels_last", ("channels_last", "channels_first"))
 
 
 def _split_channels(shape, data_format):
@@ -162,9 +131,7 @@ def _join_channels(spatial, channels, data_format):
 
 def nested(config, key):
     """`(class_name, config, build_config)` of a layer serialized in `config[key]`."""
-    layer = config.get(key)
-    if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str):
-        raise _validation.invalid(key, "a serialized layer (a dict with a class_name)", layer)
+    layer = _readers.layer(config, key)
     return layer["class_name"], layer.get("config", {}), layer.get("build_config")
 
 
@@ -192,20 +159,20 @@ def _conv_geometry(config, shape, rank, padding_choices=("valid", "same")):
     """
     data_format = _data_format(config)
     if len(shape) != rank + 2:
-        raise _validation.invalid(
+        raise _readers.invalid(
             "input_shape", f"a shape of rank {rank + 2} for a rank-{rank} convolution", shape
         )
     spatial, channels = _split_channels(shape, data_format)
-    kernel = _int_tuple(config, "kernel_size", rank, None)
-    strides = _int_tuple(config, "strides", rank, 1)
-    dilation = _int_tuple(config, "dilation_rate", rank, 1)
-    padding = _choice(config, "padding", "valid", padding_choices)
+    kernel = _readers.int_tuple(config, "kernel_size", rank, None)
+    strides = _readers.int_tuple(config, "strides", rank, 1)
+    dilation = _readers.int_tuple(config, "dilation_rate", rank, 1)
+    padding = _readers.choice(config, "padding", "valid", padding_choices)
     out_spatial = tuple(
         _conv_length(length, size, stride, rate, padding)
         for length, size, stride, rate in zip(spatial, kernel, strides, dilation)
     )
     if any(size is not None and size <= 0 for size in out_spatial):
-        raise _validation.invalid(
+        raise _readers.invalid(
             "input_shape",
             f"spatial sizes of at least the dilated kernel {kernel} (dilation_rate="
             f"{dilation}) with padding='valid'",
@@ -221,8 +188,8 @@ def conv(rank):
         data_format, _, channels, kernel, out_spatial = _conv_geometry(
             config, shape, rank, padding_choices
         )
-        filters = _positive(config, "filters")
-        groups = _positive(config, "groups", 1)
+        filters = _readers.positive(config, "filters")
+        groups = _readers.positive(config, "groups", 1)
         per_group = None if channels is None else channels // groups
         # Each output position of each filter sums kernel x (channels / groups)
         # products: a grouped convolution reads only its group's channels.
@@ -250,19 +217,19 @@ def conv_transpose(rank):
         shape = one_shape(inputs)
         data_format = _data_format(config)
         if len(shape) != rank + 2:
-            raise _validation.invalid(
+            raise _readers.invalid(
                 "input_shape", f"a shape of rank {rank + 2} for a rank-{rank} convolution", shape
             )
         spatial, channels = _split_channels(shape, data_format)
-        kernel = _int_tuple(config, "kernel_size", rank, None)
-        strides = _int_tuple(config, "strides", rank, 1)
-        dilation = _int_tuple(config, "dilation_rate", rank, 1)
-        padding = _choice(config, "padding", "valid", ("valid", "same"))
+        kernel = _readers.int_tuple(config, "kernel_size", rank, None)
+        strides = _readers.int_tuple(config, "strides", rank, 1)
+        dilation = _readers.int_tuple(config, "dilation_rate", rank, 1)
+        padding = _readers.choice(config, "padding", "valid", ("valid", "same"))
         if config.get("output_padding") is None:
             output_padding = (None,) * rank
         else:
-            output_padding = _int_tuple(config, "output_padding", rank, None, minimum=0)
-        filters = _positive(config, "filters")
+            output_padding = _readers.int_tuple(config, "output_padding", rank, None, minimum=0)
+        filters = _readers.positive(config, "filters")
         out_spatial = tuple(
             _transpose_length(*sizes, padding, extra)
             for sizes, extra in zip(zip(spatial, kernel, strides, dilation), output_padding)
@@ -280,13 +247,13 @@ def depthwise(rank, pointwise):
     def handler(config, inputs):
         shape = one_shape(inputs)
         data_format, _, channels, kernel, out_spatial = _conv_geometry(config, shape, rank)
-        multiplier = _positive(config, "depth_multiplier", 1)
+        multiplier = _readers.positive(config, "depth_multiplier", 1)
         depthwise_channels = times(channels, multiplier)
         positions = _product(out_spatial)
         macs = times(positions, math.prod(kernel), depthwise_channels)
         filters = depthwise_channels
         if pointwise:
-            filters = _positive(config, "filters")
+            filters = _readers.positive(config, "filters")
             # The 1x1 pointwise convolution runs on the depthwise output grid.
             macs = None if macs is None else macs + positions * depthwise_channels * filters
         return _join_channels(out_spatial, filters, data_format), macs
@@ -300,8 +267,8 @@ def depthwise(rank, pointwise):
 def dense(config, inputs):
     shape = one_shape(inputs)
     if len(shape) < 2:
-        raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
-    units = _positive(config, "units")
+        raise _readers.invalid("input_shape", "a shape of rank 2 or more", shape)
+    units = _readers.positive(config, "units")
     # Only the last axis is contracted: one (in x units) product per position.
     return (*shape[:-1], units), times(_product(shape[1:]), units)
 
@@ -318,19 +285,19 @@ def einsum_dense(config, inputs):
     shape = one_shape(inputs)
     equation = config.get("equation")
     if not isinstance(equation, str):
-        raise _validation.wrong_type("equation", "an einsum equation string", equation)
+        raise _readers.wrong_type("equation", "an einsum equation string", equation)
     for pattern, left_elided in _EINSUM_FORMS:
         match = pattern.match(equation)
         if match:
             break
     else:
-        raise _validation.invalid(
+        raise _readers.invalid(
             "equation", "the form 'ab,bc->ac', '...b,bc->...c' or 'ab...,bc->ac...'", equation
         )
     input_spec, weight_spec, output_spec = match.groups()
     elided = len(shape) - len(input_spec)
     if elided < 0 or (elided > 0 and "..." not in equation):
-        raise _validation.invalid(
+        raise _readers.invalid(
             "input_shape", f"a shape matching the equation {equation!r}", shape
         )
     requested = config.get("output_shape")
@@ -352,13 +319,13 @@ def einsum_dense(config, inputs):
         sizes[letter] = shape[index + offset]
     for index, letter in enumerate(output_spec):
         if index + offset >= len(output):
-            raise _validation.invalid(
+            raise _readers.invalid(
                 "output_shape", f"one size per output axis of {equation!r}", requested
             )
         sizes.setdefault(letter, output[index + offset])
     for letter in weight_spec:
         if letter not in sizes:
-            raise _validation.invalid(
+            raise _readers.invalid(
                 "equation", "weight axes that appear in the input or the output", equation
             )
     # Per sample: the batch axis (input axis 0, named or elided) counts once.
@@ -376,7 +343,7 @@ def einsum_dense(config, inputs):
 
 def embedding(config, inputs):
     shape = one_shape(inputs)
-    return (*shape, _positive(config, "output_dim")), 0
+    return (*shape, _readers.positive(config, "output_dim")), 0
 
 
 # === Recurrent layers ===
@@ -387,11 +354,11 @@ _STATES = {"SimpleRNN": 1, "LSTM": 2, "GRU": 1}
 
 def _sequence_outputs(config, steps, step_output, states):
     """Keras's RNN output shapes: the output, then the states if returned."""
-    if flag(config, "return_sequences", False):
+    if _readers.flag(config, "return_sequences", False):
         output = (None, steps, *step_output[1:])
     else:
         output = step_output
-    if flag(config, "return_state", False):
+    if _readers.flag(config, "return_state", False):
         return (output, *([step_output] * states))
     return output
 
@@ -401,7 +368,7 @@ def recurrent(class_name):
 
     def handler(config, inputs):
         shape = one_shape(inputs, rank=3)
-        units = _positive(config, "units")
+        units = _readers.positive(config, "units")
         steps, features = shape[1], shape[2]
         # Each step multiplies the input (features) and the previous state
         # (units) by the gate kernels: gates x units x (features + units).
@@ -420,7 +387,7 @@ def conv_lstm(rank):
         steps = shape[1]
         step_shape = (None, *shape[2:])
         data_format, _, channels, kernel, out_spatial = _conv_geometry(config, step_shape, rank)
-        filters = _positive(config, "filters")
+        filters = _readers.positive(config, "filters")
         # Per step: the input convolution (channels -> 4 filters) on the
         # output grid, and the recurrent one (filters -> 4 filters, same
         # kernel, "same" padding, stride 1) on that same grid.
@@ -439,7 +406,7 @@ def _attention_shapes(inputs):
     """`(query, value, key)` shapes of an attention layer called on a list."""
     shapes = shape_list(inputs, count=(2, 3))
     if any(len(shape) < 3 for shape in shapes):
-        raise _validation.invalid("input_shape", "shapes of rank 3 or more (batch, steps, features)", inputs)
+        raise _readers.invalid("input_shape", "shapes of rank 3 or more (batch, steps, features)", inputs)
     query, value = shapes[0], shapes[1]
     key = shapes[2] if len(shapes) == 3 else value
     return query, value, key
@@ -465,12 +432,12 @@ def multi_head_attention(config, inputs):
     else:
         query, value, key = _attention_shapes(inputs)
     if not all(isinstance(shape, tuple) and len(shape) >= 3 for shape in (query, value, key)):
-        raise _validation.invalid(
+        raise _readers.invalid(
             "shapes_dict", "query_shape and value_shape (and an optional key_shape) of rank 3 or more", inputs
         )
-    heads = _positive(config, "num_heads")
-    key_dim = _positive(config, "key_dim")
-    value_dim = key_dim if config.get("value_dim") is None else _positive(config, "value_dim")
+    heads = _readers.positive(config, "num_heads")
+    key_dim = _readers.positive(config, "key_dim")
+    value_dim = key_dim if config.get("value_dim") is None else _readers.positive(config, "value_dim")
     output_shape = config.get("output_shape")
     if _validation.is_int(output_shape):
         output_shape = (output_shape,)
@@ -484,7 +451,7 @@ def multi_head_attention(config, inputs):
         times(key_positions, value[-1], heads, value_dim),
         times(query_positions, heads, value_dim, _product(output_shape)),
     ]
-    if flag(config, "use_gate", False):
+    if _readers.flag(config, "use_gate", False):
         projections.append(times(query_positions, query[-1], heads, value_dim))
     # Attention products: the axes not attended over act as batch axes;
     # every query position on the attention axes meets every key position.
@@ -508,16 +475,16 @@ def multi_head_attention(config, inputs):
 
 def grouped_query_attention(config, inputs):
     if not isinstance(inputs, dict):
-        raise _validation.invalid("shapes_dict", "query_shape and value_shape", inputs)
+        raise _readers.invalid("shapes_dict", "query_shape and value_shape", inputs)
     query, value = inputs.get("query_shape"), inputs.get("value_shape")
     key = inputs.get("key_shape") or value
     if not all(isinstance(shape, tuple) and len(shape) == 3 for shape in (query, value, key)):
-        raise _validation.invalid(
+        raise _readers.invalid(
             "shapes_dict", "query_shape and value_shape (and an optional key_shape) of rank 3", inputs
         )
-    head_dim = _positive(config, "head_dim")
-    query_heads = _positive(config, "num_query_heads")
-    key_value_heads = _positive(config, "num_key_value_heads")
+    head_dim = _readers.positive(config, "head_dim")
+    query_heads = _readers.positive(config, "num_query_heads")
+    key_value_heads = _readers.positive(config, "num_key_value_heads")
     query_steps, key_steps = query[1], key[1]
     # Key and value heads are repeated to the query heads before the two
     # attention products, so those run over all query heads.
@@ -528,7 +495,7 @@ def grouped_query_attention(config, inputs):
         times(query_steps, query_heads, head_dim, query[-1]),
         times(2, query_heads, query_steps, key_steps, head_dim),
     ]
-    if flag(config, "use_gate", False):
+    if _readers.flag(config, "use_gate", False):
         terms.append(times(query_steps, query[-1], query_heads, head_dim))
     return query, None if None in terms else sum(terms)
 
@@ -544,8 +511,8 @@ def input_layer(config):
     shape = config.get("batch_shape")
     if shape is None:
         return None
-    if not _validation.is_sequence(shape) or not all(is_size(size) for size in shape):
-        raise _validation.invalid("batch_shape", "a list of sizes", shape)
+    if not _validation.is_sequence(shape) or not all(_readers.is_dim(size) for size in shape):
+        raise _readers.invalid("batch_shape", "a list of sizes", shape)
     return _shape(shape), 0
 
 
@@ -560,16 +527,16 @@ def reshape(config, inputs):
     if not _validation.is_sequence(target) or not all(
         _validation.is_int(size) and (size > 0 or size == -1) for size in target
     ):
-        raise _validation.invalid("target_shape", "a list of positive sizes and at most one -1", target)
+        raise _readers.invalid("target_shape", "a list of positive sizes and at most one -1", target)
     target = tuple(int(size) for size in target)
     if target.count(-1) > 1:
-        raise _validation.invalid("target_shape", "at most one -1", list(target))
+        raise _readers.invalid("target_shape", "at most one -1", list(target))
     total = _product(shape[1:])
     if total is None:
         return (None, *(None if size == -1 else size for size in target)), 0
     known = math.prod(size for size in target if size != -1)
     if (total % known if -1 in target else total != known):
-        raise _validation.invalid(
+        raise _readers.invalid(
             "target_shape", f"a shape with as many entries as the input {shape[1:]}", list(target)
         )
     return (None, *(total // known if size == -1 else size for size in target)), 0
@@ -579,27 +546,28 @@ def permute(config, inputs):
     shape = one_shape(inputs)
     dims = config.get("dims")
     if not _validation.is_sequence(dims) or sorted(dims) != list(range(1, len(shape))):
-        raise _validation.invalid("dims", f"a permutation of 1 to {len(shape) - 1}", dims)
+        raise _readers.invalid("dims", f"a permutation of 1 to {len(shape) - 1}", dims)
     return (None, *(shape[dim] for dim in dims)), 0
 
 
 def repeat_vector(config, inputs):
     shape = one_shape(inputs, rank=2)
-    return (None, _positive(config, "n"), shape[1]), 0
+    return (None, _readers.positive(config, "n"), shape[1]), 0
 
 
 def _pairs(config, key, rank, default):
     """`config[key]` of Cropping/ZeroPadding as `rank` (before, after) pairs."""
     value = config.get(key, default)
     if _validation.is_int(value):
-        return ((int(value), int(value)),) * rank
+        size = _readers.non_negative(config, key, default)
+        return ((size, size),) * rank
     expected = f"an integer, or {rank} (before, after) pairs of non-negative integers"
     if not _validation.is_sequence(value):
-        raise _validation.invalid(key, expected, value)
+        raise _readers.invalid(key, expected, value)
     if rank == 1 and len(value) == 2 and all(_validation.is_int(item) for item in value):
         value = [value]
     if len(value) != rank:
-        raise _validation.invalid(key, expected, value)
+        raise _readers.invalid(key, expected, value)
     pairs = []
     for pair in value:
         if _validation.is_int(pair):
@@ -607,9 +575,9 @@ def _pairs(config, key, rank, default):
         if not (
             _validation.is_sequence(pair)
             and len(pair) == 2
-            and all(_validation.is_int(item) and item >= 0 for item in pair)
+            and all(map(_readers.is_count, pair))
         ):
-            raise _validation.invalid(key, expected, value)
+            raise _readers.invalid(key, expected, value)
         pairs.append((int(pair[0]), int(pair[1])))
     return tuple(pairs)
 
@@ -627,7 +595,7 @@ def resize(rank, key, sign):
             for length, (before, after) in zip(spatial, pairs)
         )
         if any(size is not None and size <= 0 for size in out):
-            raise _validation.invalid(
+            raise _readers.invalid(
                 key, f"croppings smaller than the input's spatial sizes {spatial}", config.get(key)
             )
         return _join_channels(out, channels, data_format), 0
@@ -639,7 +607,7 @@ def up_sampling(rank):
     def handler(config, inputs):
         shape = one_shape(inputs, rank=rank + 2)
         data_format = _data_format(config) if rank > 1 else "channels_last"
-        size = _int_tuple(config, "size", rank, 2)
+        size = _readers.int_tuple(config, "size", rank, 2)
         spatial, channels = _split_channels(shape, data_format)
         out = tuple(times(length, factor) for length, factor in zip(spatial, size))
         return _join_channels(out, channels, data_format), 0
@@ -652,9 +620,9 @@ def pooling(rank):
         shape = one_shape(inputs, rank=rank + 2)
         data_format = _data_format(config)
         spatial, channels = _split_channels(shape, data_format)
-        pool = _int_tuple(config, "pool_size", rank, 2)
-        strides = pool if config.get("strides") is None else _int_tuple(config, "strides", rank, None)
-        padding = _choice(config, "padding", "valid", ("valid", "same"))
+        pool = _readers.int_tuple(config, "pool_size", rank, 2)
+        strides = pool if config.get("strides") is None else _readers.int_tuple(config, "strides", rank, None)
+        padding = _readers.choice(config, "padding", "valid", ("valid", "same"))
         out = []
         for length, size, stride in zip(spatial, pool, strides):
             if length is None:
@@ -662,7 +630,7 @@ def pooling(rank):
             elif padding == "same":
                 out.append((length - 1) // stride + 1)
             elif length < size:
-                raise _validation.invalid(
+                raise _readers.invalid(
                     "input_shape", f"spatial sizes of at least pool_size={pool}", shape
                 )
             else:
@@ -677,7 +645,7 @@ def global_pooling(rank):
         shape = one_shape(inputs, rank=rank + 2)
         data_format = _data_format(config)
         _, channels = _split_channels(shape, data_format)
-        if flag(config, "keepdims", False):
+        if _readers.flag(config, "keepdims", False):
             return _join_channels((1,) * rank, channels, data_format), 0
         return (None, channels), 0
 
@@ -688,7 +656,7 @@ def image_size(config, inputs):
     """Resizing and CenterCrop: the image axes become (height, width)."""
     shape = one_shape(inputs, rank=4)
     data_format = _data_format(config)
-    height, width = _positive(config, "height"), _positive(config, "width")
+    height, width = _readers.positive(config, "height"), _readers.positive(config, "width")
     _, channels = _split_channels(shape, data_format)
     return _join_channels((height, width), channels, data_format), 0
 
@@ -705,7 +673,7 @@ def _broadcast(shapes):
             elif a == 1 or b == 1 or a == b:
                 merged.append(b if a == 1 else a)
             else:
-                raise _validation.invalid(
+                raise _readers.invalid(
                     "input_shape", "shapes that broadcast together", shapes
                 )
         result = tuple(merged)
@@ -715,20 +683,20 @@ def _broadcast(shapes):
 def elementwise_merge(config, inputs):
     shapes = shape_list(inputs)
     if len(shapes) < 1:
-        raise _validation.invalid("input_shape", "at least one input shape", inputs)
+        raise _readers.invalid("input_shape", "at least one input shape", inputs)
     return (None, *_broadcast([shape[1:] for shape in shapes])), 0
 
 
 def concatenate(config, inputs):
     shapes = shape_list(inputs)
     if not shapes or len({len(shape) for shape in shapes}) != 1:
-        raise _validation.invalid("input_shape", "a list of input shapes of one rank", inputs)
+        raise _readers.invalid("input_shape", "a list of input shapes of one rank", inputs)
     axis = config.get("axis", -1)
     if not _validation.is_int(axis):
-        raise _validation.wrong_type("axis", "an integer", axis)
+        raise _readers.wrong_type("axis", "an integer", axis)
     output = list(shapes[0])
     if not -len(output) <= axis < len(output):
-        raise _validation.invalid("axis", f"an axis of the inputs' rank {len(output)}", axis)
+        raise _readers.invalid("axis", f"an axis of the inputs' rank {len(output)}", axis)
     sizes = [shape[axis] for shape in shapes]
     output[axis] = None if None in sizes else sum(sizes)
     return tuple(output), 0
@@ -740,12 +708,12 @@ def dot(config, inputs):
     if _validation.is_int(axes):
         axes = [axes % len(first), axes % len(second)] if axes < 0 else [axes, axes]
     if not (_validation.is_sequence(axes) and len(axes) == 2 and all(map(_validation.is_int, axes))):
-        raise _validation.invalid("axes", "an integer or a pair of integers", axes)
+        raise _readers.invalid("axes", "an integer or a pair of integers", axes)
     if not all(
         len(shape) >= 2 and -len(shape) <= axis < len(shape) and axis % len(shape) >= 1
         for shape, axis in zip((first, second), axes)
     ):
-        raise _validation.invalid("axes", f"an axis of each input other than the batch axis, for {first} and {second}", axes)
+        raise _readers.invalid("axes", f"an axis of each input other than the batch axis, for {first} and {second}", axes)
     contracted = first[axes[0]]
     left, right = list(first), list(second)
     left.pop(axes[0])

@@ -12,6 +12,7 @@ layer, by building a new one, which is faster).
 from dataclasses import replace
 
 from keras_recipes.param_count import _rules
+from keras_recipes.param_count._readers import ConfigError
 from keras_recipes._counting.record import ZERO
 from keras_recipes.param_count._table import (
     LayerRow,
@@ -53,12 +54,19 @@ def first_use_row(path, class_name, config, build_config, *, registered_name=Non
         A `LayerRow`.
 
     Raises:
-        ValueError: with `strict`, the config is one Keras could not have.
+        ConfigError: with `strict`, the config is one Keras could not have;
+            the message names `path`, the class and the key.
+        ValueError: with `strict`, a registered rule raised one.
     """
     try:
         count = _rules.layer_count(class_name, config, build_config,
                                    registered_name=registered_name, module=module)
+    except ConfigError as error:
+        if strict:
+            raise error.where(path=path) from None
+        count = None
     except ValueError as error:
+        # A registered rule of a user's may raise a ValueError of its own.
         if strict:
             raise ValueError(f"Cannot count layer '{path}': {error}") from None
         count = None

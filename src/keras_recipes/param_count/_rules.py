@@ -45,13 +45,9 @@ from keras_recipes._untrusted import shown
 from keras_recipes.param_count import _layer_configs as _weights
 from keras_recipes._counting import layers as _layers
 from keras_recipes.param_count import _macs as _shapes
+from keras_recipes.param_count import _readers
+from keras_recipes.param_count._readers import MAX_WRAPPER_DEPTH, ConfigError
 from keras_recipes._counting.record import ZERO, ParamCount
-
-MAX_WRAPPER_DEPTH = 16
-"""How many wrappers (Bidirectional, TimeDistributed, SpectralNormalization)
-may nest, for the count, the MACs and the shape alike: real models use one or
-two; a config nested deeper is refused rather than recursed into."""
-
 
 # === Keras's own classes ===
 
@@ -98,18 +94,12 @@ def _ranked(template, params, make_shape, ranks=(1, 2, 3)):
 # === Wrappers: their rules recurse into the wrapped layer's ===
 
 
-def _serialized(class_name, value, key):
-    if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
-        raise _weights.fail(class_name, f"`{key}` to be a serialized layer", value)
-    return value
-
-
 def _inner_count(class_name, config, key, outer_build, depth, frozen):
-    inner = _serialized(class_name, _weights.get(config, key), key)
+    inner = _readers.layer(config, key)
     build = inner.get("build_config")
     if build is None and outer_build is not None and class_name == "TimeDistributed":
         # Keras builds the wrapped layer on the input shape without time.
-        shape = _weights.build_input_shape(class_name, outer_build)
+        shape = _readers.build_shape(outer_build)
         build = {"input_shape": shape[:1] + shape[2:]}
     return _count(
         inner["class_name"],
@@ -135,18 +125,22 @@ _KERNEL_OUTPUT = {
 
 
 def _spectral_normalization_count(class_name, config, build, depth, frozen):
-    inner = _serialized(class_name, _weights.get(config, "layer"), "layer")
+    inner = _readers.layer(config, "layer")
     key = _KERNEL_OUTPUT.get(inner["class_name"])
     count = _inner_count(class_name, config, "layer", build, depth, frozen)
     if key is None or count is None:
         return None
     # `vector_u` (1, kernel.shape[-1]) is a non-trainable weight.
-    return count + ParamCount(0, _weights.positive(inner["class_name"], inner.get("config"), key))
+    try:
+        size = _readers.positive(inner.get("config"), key)
+    except ConfigError as error:
+        raise error.where(class_name=inner["class_name"]) from None
+    return count + ParamCount(0, size)
 
 
 def _bidirectional_count(class_name, config, build, depth, frozen):
     forward = _inner_count(class_name, config, "layer", build, depth, frozen)
-    if _weights.get(config, "backward_layer") is None:
+    if _readers.get(config, "backward_layer") is None:
         backward = forward
     else:
         backward = _inner_count(class_name, config, "backward_layer", build, depth, frozen)
@@ -178,7 +172,7 @@ def _bidirectional(config, inputs, depth):
     if forward_output is None:
         return None, macs
     _, inner_config, _ = _shapes.nested(config, "layer")
-    return_state = _shapes.flag(inner_config, "return_state", False)
+    return_state = _readers.flag(inner_config, "return_state", False)
     states = ()
     if return_state:
         forward_output, states = forward_output[0], tuple(forward_output[1:])
@@ -190,7 +184,7 @@ def _bidirectional(config, inputs, depth):
     elif merge_mode is None:
         outputs = (forward_output, forward_output)
     else:
-        _validation.check_choice("merge_mode", merge_mode, ("concat", "sum", "mul", "ave", None))
+        _readers.choice(config, "merge_mode", "concat", ("concat", "sum", "mul", "ave", None))
         outputs = (forward_output,)
     if return_state:
         return (*outputs, *states, *states), macs
@@ -200,12 +194,12 @@ def _bidirectional(config, inputs, depth):
 def _time_distributed(config, inputs, depth):
     shape = _shapes.one_shape(inputs)
     if len(shape) < 3:
-        raise _validation.invalid("input_shape", "a shape of rank 3 or more", shape)
+        raise _readers.invalid("input_shape", "a shape of rank 3 or more", shape)
     steps = shape[1]
     inner_output, inner_macs = _inner_analysis(config, "layer", (None, *shape[2:]), depth)
     # A layer with no MACs has none at any number of steps, known or not.
     macs = inner_macs if inner_macs in (None, 0) else _shapes.times(steps, inner_macs)
-    if inner_output is None or not all(_shapes.is_size(size) for size in inner_output):
+    if inner_output is None or not all(map(_readers.is_dim, inner_output)):
         return None, macs
     return (None, steps, *inner_output[1:]), macs
 
@@ -369,7 +363,10 @@ def register(name, *, params=None, macs=None, output_shape=None):
     `{"input_shape": [None, ...]}` (for a layer without a `build()` of its
     own, the shape it was called on). Registering a name again replaces its
     rule. This library's `keras_recipes>Sampling`, `>FeatureMean` and
-    `>SelectChannels` are registered this way.
+    `>SelectChannels` are registered this way. A function may raise
+    `param_count.ConfigError(key, expected, value)` for a config its layer
+    could not have; the error then names the layer's class (and its path, in
+    `count_config`), as for Keras's own classes.
 
     Args:
         name: the class's Keras registered name, `"package>ClassName"`, as
@@ -491,7 +488,7 @@ def _feature_mean_shape(config, build_config):
     # average pooling). `FeatureMean.compute_output_shape` is (batch, 1).
     shape = _shapes.one_shape(_shapes.build_inputs(build_config))
     if len(shape) < 2:
-        raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
+        raise _readers.invalid("input_shape", "a shape of rank 2 or more", shape)
     return (None, 1)
 
 
@@ -502,11 +499,11 @@ def _select_channels_shape(config, build_config):
     if not (
         _validation.is_sequence(channels)
         and channels
-        and all(_validation.is_int(index) and index >= 0 for index in channels)
+        and all(map(_readers.is_count, channels))
     ):
-        raise _validation.invalid("channels", "a non-empty list of non-negative integers", channels)
+        raise _readers.invalid("channels", "a non-empty list of non-negative integers", channels)
     if len(shape) < 2:
-        raise _validation.invalid("input_shape", "a shape of rank 2 or more", shape)
+        raise _readers.invalid("input_shape", "a shape of rank 2 or more", shape)
     return (*shape[:-1], len(channels))
 
 
@@ -545,8 +542,9 @@ def layer_count(class_name, config, build_config, *, registered_name=None, modul
         A `ParamCount` with `trainable=False` applied, or `None`.
 
     Raises:
-        ValueError: the config or build shape is not one a Keras layer of
-            that class could have.
+        ConfigError: (a `ValueError` and a `TypeError`) the config or build
+            shape is not one a layer of that class could have; the message
+            names the class and the key.
 
     Example:
 
@@ -560,14 +558,30 @@ def layer_count(class_name, config, build_config, *, registered_name=None, modul
 _CONFIG_ERRORS = (IndexError, KeyError, TypeError, AttributeError)
 
 
+def _too_deep(class_name):
+    return _readers.invalid(
+        "config", f"layer wrappers nested at most {MAX_WRAPPER_DEPTH} deep", f"<{class_name} nested deeper>"
+    )
+
+
 def _count(class_name, config, build_config, registered_name, module, depth, outer_frozen):
+    try:
+        return _count_by_rule(class_name, config, build_config, registered_name, module, depth,
+                              outer_frozen)
+    except ConfigError as error:
+        # The readers name the key; the class is known here. A wrapped
+        # layer's error keeps the wrapped class, the one the key belongs to.
+        raise error.where(class_name=class_name) from None
+
+
+def _count_by_rule(class_name, config, build_config, registered_name, module, depth, outer_frozen):
     if depth > MAX_WRAPPER_DEPTH:
-        raise _weights.ConfigError(f"Layer wrappers nested more than {MAX_WRAPPER_DEPTH} deep.")
+        raise _too_deep(class_name)
     if not isinstance(registered_name, (str, type(None))) or not isinstance(
         module, (str, type(None))
     ):
         return None
-    frozen = outer_frozen or _weights.get(config, "trainable", True) is False
+    frozen = outer_frozen or _readers.get(config, "trainable", True) is False
     if class_name in _BUILDS_SUBLAYERS and not outer_frozen:
         # Its sublayers' weights stay trainable: that is what Keras gives on
         # loading such a layer (and on building one frozen before its first
@@ -580,15 +594,17 @@ def _count(class_name, config, build_config, registered_name, module, depth, out
             return None
         try:
             count = rule.params(config, build_config)
+        except ConfigError:
+            raise
         except _CONFIG_ERRORS as error:
             # The rule read a config its layer could not have (a hostile
-            # or corrupted file): a ValueError, as for Keras's classes.
-            raise _weights.fail(
-                class_name, "a config its registered rule can read", f"{type(error).__name__}: {error}"
+            # or corrupted file): a ConfigError, as for Keras's classes.
+            raise _readers.invalid(
+                "config", "a config its registered rule can read", f"{type(error).__name__}: {error}"
             ) from None
         if not isinstance(count, ParamCount):
-            raise _weights.fail(
-                class_name, f"the rule registered for {shown(registered_name, 80)} to return a ParamCount", count
+            raise _readers.invalid(
+                "params", f"the rule registered for {shown(registered_name, 80)} to return a ParamCount", count
             )
         return count.frozen() if frozen else count
     if registered_name not in (None, class_name) or (
@@ -606,22 +622,24 @@ def _count(class_name, config, build_config, registered_name, module, depth, out
     if entry.params is _weightless:
         return ZERO
     if _weights.quantized(config) or (
-        _weights.get(config, "lora_rank") and class_name not in _weights.LORA
+        _readers.get(config, "lora_rank") and class_name not in _weights.LORA
     ):
         return None
     if entry.wrapper:
         return entry.params(class_name, config, build_config, depth, frozen)
     if build_config is None:
-        raise _weights.fail(class_name, "a built layer (the config has no build_config)", None)
+        raise _readers.invalid("build_config", "a built layer (the config has no build_config)", None)
     try:
         count = entry.params(class_name, config, build_config)
-        if _weights.get(config, "lora_rank"):
+        if _readers.get(config, "lora_rank"):
             count = _weights.with_lora(class_name, config, build_config, count)
+    except ConfigError:
+        raise
     except _CONFIG_ERRORS as error:
         # A config no Keras layer could have (a hostile or corrupted file)
-        # that slipped past the checks: still a clear ValueError.
-        raise _weights.fail(
-            class_name, "a config Keras could have built", f"{type(error).__name__}: {error}"
+        # that slipped past the checks: still a clear ConfigError.
+        raise _readers.invalid(
+            "config", "a config Keras could have built", f"{type(error).__name__}: {error}"
         ) from None
     return count.frozen() if frozen else count
 
@@ -651,8 +669,8 @@ def layer_macs(class_name, config, build_config, *, registered_name=None):
         layers whose MACs are 0 by convention, 0 even without a shape.
 
     Raises:
-        TypeError, ValueError: for a config or build config Keras would
-            refuse (a wrong type, a negative size, an unknown padding).
+        ConfigError: (a `ValueError` and a `TypeError`) for a config or
+            build config Keras would refuse, naming the class and the key (a wrong type, a negative size, an unknown padding).
 
     Example:
 
@@ -689,8 +707,8 @@ def layer_output_shape(class_name, config, build_config, *, registered_name=None
         missing input shape.
 
     Raises:
-        TypeError, ValueError: for a config or build config Keras would
-            refuse.
+        ConfigError: (a `ValueError` and a `TypeError`) for a config or
+            build config Keras would refuse, naming the class and the key.
 
     Example:
 
@@ -712,16 +730,23 @@ def _macs_without_shape(class_name, registered_name):
 
 def _analyze(class_name, config, build_config, depth=0, registered_name=None):
     """`(output_shape, macs)` of one layer, or `None` when it cannot tell."""
+    try:
+        return _analyze_by_rule(class_name, config, build_config, depth, registered_name)
+    except ConfigError as error:
+        raise error.where(class_name=class_name) from None
+
+
+def _analyze_by_rule(class_name, config, build_config, depth, registered_name):
     if depth > MAX_WRAPPER_DEPTH:
-        raise _validation.invalid(
-            "config", f"wrapped layers nested at most {MAX_WRAPPER_DEPTH} deep", f"<{class_name} nested deeper>"
-        )
+        raise _too_deep(class_name)
     if not isinstance(class_name, str):
-        raise _validation.wrong_type("class_name", "a string", class_name)
+        raise _readers.wrong_type("class_name", "a string", class_name)
     if not isinstance(config, dict):
-        raise _validation.wrong_type("config", "a dict", config)
+        raise _readers.wrong_type("config", "a dict", config).where(class_name=class_name)
     if not isinstance(registered_name, (str, type(None))):
-        raise _validation.wrong_type("registered_name", "None or a string", registered_name)
+        raise _readers.wrong_type("registered_name", "None or a string", registered_name).where(
+            class_name=class_name
+        )
     if _is_custom(class_name, registered_name):
         rule = _REGISTERED.get(registered_name)
         if rule is None or _shapes.build_inputs(build_config) is None:
