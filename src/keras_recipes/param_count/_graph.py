@@ -110,11 +110,11 @@ class GraphWalk:
         # (start of the nested layers' rows, key) of each nested model open.
         self._open = []
 
-    def earlier(self, use):
-        """The first row of the layer `use` is a use of, or `None` when it is met for the first time."""
-        row = self.seen.get(use.key)
+    def earlier(self, key, aliases=()):
+        """The first row of the layer known by `key` or `aliases`, or `None` when it is met for the first time."""
+        row = self.seen.get(key)
         if row is None:
-            for alias in use.aliases:
+            for alias in aliases:
                 row = self.seen.get(alias)
                 if row is not None:
                     break
@@ -127,16 +127,23 @@ class GraphWalk:
             ValueError: the walk would pass `max_rows`, or (`strict`) a
                 layer's config is one Keras could not have built.
         """
-        first = self.earlier(use)
+        if self.max_rows is not None and len(self.rows) >= self.max_rows:
+            raise ValueError(
+                f"Invalid value for argument `source`: a model of at most {self.max_rows:,} "
+                "layers. Received: a larger config"
+            )
+        first = self.earlier(use.key, use.aliases)
         if first is not None:
-            return self._add(shared_row(use.path, first, use.output_bytes))
+            row = shared_row(use.path, first, use.output_bytes)
+            self.rows.append(row)
+            return row
         shown_class = use.class_name if use.shown_class is None else use.shown_class
         if use.status is not None:
             row = uncounted_row(use.path, shown_class, use.build_config, use.output_bytes,
                                 use.status)
         elif use.nested:
-            row = self._add(nested_row(use.path, shown_class, use.build_config,
-                                       use.output_bytes))
+            row = nested_row(use.path, shown_class, use.build_config, use.output_bytes)
+            self.rows.append(row)
             self._open.append((len(self.rows), use.key))
             return row
         elif use.wrapped_key is not None and use.wrapped_key in self.seen:
@@ -145,12 +152,30 @@ class GraphWalk:
             row = uncounted_row(use.path, shown_class, use.build_config, use.output_bytes,
                                 "shared")
         else:
-            row = self._first_use(use, shown_class)
+            row = first_use_row(
+                use.path,
+                use.class_name,
+                use.config,
+                use.build_config,
+                registered_name=use.registered_name,
+                module=use.module,
+                frozen=use.frozen,
+                input_shape=use.input_shape,
+                weights=use.weights,
+                strict=self.strict,
+                shown_class=shown_class,
+                output_bytes=(use.output_bytes if use.counted_output_bytes is None
+                              else use.counted_output_bytes),
+            )
+            # A row that is not counted (unsupported) shows the bytes the
+            # graph records.
+            if row.output_bytes is None and use.output_bytes is not None:
+                row = with_output_bytes(row, use.output_bytes)
             if use.wrapped_key is not None:
                 self.seen[use.wrapped_key] = row
             if use.name_key is not None:
                 self.seen.setdefault(use.name_key, row)
-        self._add(row)
+        self.rows.append(row)
         self.seen[use.key] = row
         return row
 
@@ -168,34 +193,3 @@ class GraphWalk:
     def set_output_bytes(self, index, output_bytes):
         """Give the row at `index` the bytes of its outputs (found once its layers are walked)."""
         self.rows[index] = with_output_bytes(self.rows[index], output_bytes)
-
-    def _first_use(self, use, shown_class):
-        row = first_use_row(
-            use.path,
-            use.class_name,
-            use.config,
-            use.build_config,
-            registered_name=use.registered_name,
-            module=use.module,
-            frozen=use.frozen,
-            input_shape=use.input_shape,
-            weights=use.weights,
-            strict=self.strict,
-            shown_class=shown_class,
-            output_bytes=(use.output_bytes if use.counted_output_bytes is None
-                          else use.counted_output_bytes),
-        )
-        # A row that is not counted has no bytes of its own: the graph's
-        # stand.
-        if row.output_bytes is None and use.output_bytes is not None:
-            row = with_output_bytes(row, use.output_bytes)
-        return row
-
-    def _add(self, row):
-        if self.max_rows is not None and len(self.rows) >= self.max_rows:
-            raise ValueError(
-                f"Invalid value for argument `source`: a model of at most {self.max_rows:,} "
-                "layers. Received: a larger config"
-            )
-        self.rows.append(row)
-        return row
