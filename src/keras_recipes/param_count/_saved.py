@@ -388,8 +388,9 @@ class _Walk:
                     use = LayerUse(path=path, key=key, class_name=class_name,
                                    output_bytes=output_bytes, aliases=aliases)
                 elif key in self.ambiguous or nested:
-                    # Perhaps a second use of a layer counted in another
-                    # graph, perhaps a copy: its count is unknown.
+                    # A nested model (its layers follow), or an ambiguous
+                    # layer: perhaps a second use of a layer counted in
+                    # another graph, perhaps a copy, so its count is unknown.
                     use = LayerUse(path=path, key=key, class_name=class_name,
                                    build_config=layer.get("build_config"),
                                    output_bytes=output_bytes, nested=nested,
