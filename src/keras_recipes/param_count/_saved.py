@@ -306,6 +306,7 @@ class _Walk:
         # A Sequential layer's input is the output before it, starting from
         # the model's input layer.
         previous = _sequential_input(entry, layers) if sequential else None
+        graph = self.graph
         for index, layer in enumerate(layers):
             class_name = layer.get("class_name")
             if not isinstance(class_name, str):
@@ -349,10 +350,10 @@ class _Walk:
                 ]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
-            if key not in self.graph.seen:
+            if key not in graph.seen:
                 self.link(layer, key, class_name, name, scope)
                 inner_key = _wrapped_key(class_name, layer_config, scope)
-                if inner_key is not None and inner_key not in self.graph.seen:
+                if inner_key is not None and inner_key not in graph.seen:
                     # The wrapped layer may be used in another graph too.
                     inner = layer_config["layer"]
                     inner_class = inner.get("class_name")
@@ -373,7 +374,7 @@ class _Walk:
                 # What this call outputs, for the layers and model outputs
                 # that read it: recorded shapes first, else the shape rules'.
                 computed = None
-                first = self.graph.earlier(key, aliases)
+                first = graph.earlier(key, aliases)
                 if first is not None:
                     if call_outputs is None and first.status != "nested":
                         # Its own input this time: a shared layer may be
@@ -420,16 +421,16 @@ class _Walk:
                         wrapped_key=inner_key,
                         shown_class=shown_class,
                     )
-                row = self.graph.add(use)
+                row = graph.add(use)
                 if row.status == "nested" and first is None:
-                    index = len(self.graph.rows) - 1
+                    index = len(graph.rows) - 1
                     computed = self.model(
                         layer, path + "/", frozen or layer_config.get("trainable") is False,
                         depth + 1, call_outputs,
                     )
-                    row = self.graph.close()
+                    row = graph.close()
                     if row.output_bytes is None and computed:
-                        self.graph.set_output_bytes(index, activation_bytes(computed))
+                        graph.set_output_bytes(index, activation_bytes(computed))
                 elif use.config is not None and row.status != "formula":
                     # A wrapper of a layer counted already, or a class no
                     # rule counts.
