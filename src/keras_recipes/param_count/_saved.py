@@ -215,7 +215,12 @@ _PLACE = frozenset({"shared_object_id", "inbound_nodes", "name"})
 
 
 class _Walk:
-    """One walk of a model config: its rows, and the layers met so far.
+    """One walk of a model config: the saved front end of `_graph.GraphWalk`.
+
+    It resolves each call of a serialized layer into a `LayerUse` (which
+    layer it is, from sharing marks, names and wrapped layers; what it was
+    called on and outputs, from the graph or the shape rules; the chain of
+    a Sequential's layers) and lets the core make the rows.
 
     `marked` says whether the config was written by Keras's `.keras`
     saving, which marks a layer used in more than one graph: its second

@@ -1,9 +1,12 @@
 """`count_model`: a per-layer parameter table of a live Keras model.
 
-The walker counts each layer from its `get_config()` and
-`get_build_config()` with the same pure formulas `count_config` uses on a
-saved file, so a live model and its `.keras` file give the same table. It
-never imports Keras itself: a model passed in brings its own.
+The live front end of the one walker (`_graph.GraphWalk`): it resolves each
+call of a layer into a `LayerUse` (the layer's object is its identity, its
+`get_config()` and `get_build_config()` are counted with the same pure
+formulas `count_config` uses on a saved file, its real weights stand in
+where no formula knows the class), and the core makes the rows, so a live
+model and its `.keras` file give the same table. It never imports Keras
+itself: a model passed in brings its own.
 """
 
 import sys
