@@ -1,7 +1,8 @@
 """The rows of a table, made in one place for both front ends.
 
-`count_model` (a live model) and `count_config` (a saved config) walk their
-graphs and, for each use of a layer, ask here for its row: the first use of
+The one walker (`_graph.GraphWalk`), fed by `count_model` (a live model)
+and `count_config` (a saved config), asks here for the row of each use of
+a layer: the first use of
 a layer is counted by its rule (`_rules`), a later use is a `"shared"` row of
 0, a nested model is a `"nested"` row whose MACs are its layers'. So a layer
 gets the same row from both, by construction. Rows are built by keyword and

@@ -14,14 +14,7 @@ import os
 
 from keras_recipes._untrusted import shown, zip_errors
 from keras_recipes.param_count import _layer_configs
-from keras_recipes.param_count._rows import (
-    finish_nested,
-    first_use_row,
-    nested_row,
-    shared_row,
-    uncounted_row,
-    with_output_bytes,
-)
+from keras_recipes.param_count._graph import GraphWalk, LayerUse
 from keras_recipes.param_count._table import (
     CLASS_WIDTH,
     PATH_WIDTH,
@@ -222,7 +215,12 @@ _PLACE = frozenset({"shared_object_id", "inbound_nodes", "name"})
 
 
 class _Walk:
-    """One walk of a model config: its rows, and the layers met so far.
+    """One walk of a model config: the saved front end of `_graph.GraphWalk`.
+
+    It resolves each call of a serialized layer into a `LayerUse` (which
+    layer it is, from sharing marks, names and wrapped layers; what it was
+    called on and outputs, from the graph or the shape rules; the chain of
+    a Sequential's layers) and lets the core make the rows.
 
     `marked` says whether the config was written by Keras's `.keras`
     saving, which marks a layer used in more than one graph: its second
@@ -232,8 +230,7 @@ class _Walk:
     """
 
     def __init__(self, marked):
-        self.rows = []
-        self.seen = {}
+        self.graph = GraphWalk(strict=True, max_rows=MAX_LAYERS)
         self.marked = marked
         # (class name, name) -> [(scope, layer config, seen key)] of the
         # layers counted at their first use, to find their later uses in
@@ -254,13 +251,13 @@ class _Walk:
         uses = self.first_uses.setdefault((class_name, name), [])
         earlier = None
         for other_scope, other, other_key in uses:
-            if other_scope != scope and other_key in self.seen and self.same(other, layer):
+            if other_scope != scope and other_key in self.graph.seen and self.same(other, layer):
                 earlier = other_key
                 break
         if earlier is None:
             uses.append((scope, layer, key))
         elif key[0] == "shared":
-            self.seen[key] = self.seen[earlier]
+            self.graph.seen[key] = self.graph.seen[earlier]
         elif not self.marked:
             self.ambiguous.add(key)
 
@@ -286,24 +283,6 @@ class _Walk:
                 self.same(a, b, depth + 1) for a, b in zip(first, second)
             )
         return first == second
-
-    def add(self, row):
-        if len(self.rows) >= MAX_LAYERS:
-            raise ValueError(
-                f"Invalid value for argument `source`: a model of at most {MAX_LAYERS:,} "
-                "layers. Received: a larger config"
-            )
-        self.rows.append(row)
-
-    def add_weightless(self, key, path, class_name, layer, output_bytes, status):
-        """Add a row of no weights and unknown MACs for `layer`, remembered under `key`.
-
-        For a use whose weights are counted elsewhere (`"shared"`) or
-        cannot be known (`"unsupported"`).
-        """
-        row = uncounted_row(path, class_name, layer.get("build_config"), output_bytes, status)
-        self.add(row)
-        self.seen[key] = row
 
     def model(self, entry, prefix, frozen, depth, model_outputs=None):
         """Add the rows of a model's layers; return its outputs' `[(shape, dtype)]` or `None`.
@@ -332,6 +311,7 @@ class _Walk:
         # A Sequential layer's input is the output before it, starting from
         # the model's input layer.
         previous = _sequential_input(entry, layers) if sequential else None
+        graph = self.graph
         for index, layer in enumerate(layers):
             class_name = layer.get("class_name")
             if not isinstance(class_name, str):
@@ -375,10 +355,10 @@ class _Walk:
                 ]
             key = layer.get("shared_object_id")
             key = ("shared", key) if isinstance(key, (int, str)) else ("layer", id(layer))
-            if key not in self.seen:
+            if key not in graph.seen:
                 self.link(layer, key, class_name, name, scope)
                 inner_key = _wrapped_key(class_name, layer_config, scope)
-                if inner_key is not None and inner_key not in self.seen:
+                if inner_key is not None and inner_key not in graph.seen:
                     # The wrapped layer may be used in another graph too.
                     inner = layer_config["layer"]
                     inner_class = inner.get("class_name")
@@ -386,17 +366,22 @@ class _Walk:
                         self.link(inner, inner_key, inner_class, _config_name(inner), scope)
                     if inner_key in self.ambiguous:
                         self.ambiguous.add(key)
+            else:
+                inner_key = _wrapped_key(class_name, layer_config, scope)
+            name_key = ("name", scope, name)
+            # A layer named like one met before in this graph is that layer;
+            # a TimeDistributed is not, as its wrapped layer has its name.
+            aliases = () if class_name == "TimeDistributed" else (name_key,)
+            nested = _is_graph_model(layer) and isinstance(layer_config.get("layers"), list)
             for call, call_outputs in enumerate(calls):
                 input_shape, input_dtype = inputs[call]
                 output_bytes = activation_bytes(call_outputs) if call_outputs else None
                 # What this call outputs, for the layers and model outputs
                 # that read it: recorded shapes first, else the shape rules'.
                 computed = None
-                shared = self.seen.get(key)
-                if shared is None and class_name != "TimeDistributed":
-                    shared = self.seen.get(("name", scope, name))
-                if shared is not None:
-                    if call_outputs is None and shared.status != "nested":
+                first = graph.earlier(key, aliases)
+                if first is not None:
+                    if call_outputs is None and first.status != "nested":
                         # Its own input this time: a shared layer may be
                         # called on another shape.
                         computed = _rule_outputs(
@@ -406,48 +391,56 @@ class _Walk:
                             input_dtype,
                         )
                         output_bytes = activation_bytes(computed) if computed else None
-                    self.add(shared_row(path, shared, output_bytes))
-                    previous = _record(outputs, graph_name, call, call_outputs or computed)
-                    continue
-                if key in self.ambiguous:
-                    # Perhaps a second use of a layer counted in another
-                    # graph, perhaps a copy: its count is unknown.
-                    self.add_weightless(key, path, shown_class, layer, output_bytes, "unsupported")
-                    previous = _record(outputs, graph_name, call, call_outputs)
-                    continue
-                if _is_graph_model(layer) and isinstance(layer_config.get("layers"), list):
-                    row = nested_row(path, shown_class, layer.get("build_config"), output_bytes)
-                    self.add(row)
-                    start = len(self.rows)
+                    use = LayerUse(path=path, key=key, class_name=class_name,
+                                   output_bytes=output_bytes, aliases=aliases)
+                elif key in self.ambiguous or nested:
+                    # A nested model (its layers follow), or an ambiguous
+                    # layer: perhaps a second use of a layer counted in
+                    # another graph, perhaps a copy, so its count is unknown.
+                    use = LayerUse(path=path, key=key, class_name=class_name,
+                                   build_config=layer.get("build_config"),
+                                   output_bytes=output_bytes, nested=nested,
+                                   status="unsupported" if key in self.ambiguous else None,
+                                   shown_class=shown_class)
+                else:
+                    build_config = layer.get("build_config")
+                    # The shape rules answer for a class whose count is
+                    # unknown too; such a row (unsupported) keeps neither
+                    # their bytes nor their outputs.
+                    computed = _rule_outputs(layer, class_name, layer_config,
+                                             with_input_shape(build_config, input_shape),
+                                             input_dtype)
+                    use = LayerUse(
+                        path=path,
+                        key=key,
+                        class_name=class_name,
+                        config=layer_config,
+                        build_config=build_config,
+                        registered_name=layer.get("registered_name"),
+                        module=layer.get("module"),
+                        frozen=frozen,
+                        input_shape=input_shape,
+                        output_bytes=output_bytes,
+                        counted_output_bytes=activation_bytes(computed) if computed else None,
+                        name_key=name_key,
+                        wrapped_key=inner_key,
+                        shown_class=shown_class,
+                    )
+                row = graph.add(use)
+                if row.status == "nested" and first is None:
+                    index = len(graph.rows) - 1
                     computed = self.model(
                         layer, path + "/", frozen or layer_config.get("trainable") is False,
                         depth + 1, call_outputs,
                     )
-                    # The nested row carries its layers' MACs, so that a
-                    # later shared use of the model counts them again.
-                    row = finish_nested(row, self.rows[start:])
+                    row = graph.close()
                     if row.output_bytes is None and computed:
-                        row = with_output_bytes(row, activation_bytes(computed))
-                    self.rows[start - 1] = self.seen[key] = row
-                    previous = _record(outputs, graph_name, call, call_outputs or computed)
-                    continue
-                inner_key = _wrapped_key(class_name, layer_config, scope)
-                if inner_key is not None and inner_key in self.seen:
-                    # A TimeDistributed around a layer already counted.
-                    self.add_weightless(key, path, shown_class, layer, output_bytes, "shared")
-                    previous = _record(outputs, graph_name, call, call_outputs)
-                    continue
-                row, computed = _layer_row(layer, class_name, shown_class, layer_config, path, frozen,
-                                           input_shape, input_dtype)
-                if row.output_bytes is None and output_bytes is not None:
-                    row = with_output_bytes(row, output_bytes)
+                        graph.set_output_bytes(index, activation_bytes(computed))
+                elif use.config is not None and row.status != "formula":
+                    # A wrapper of a layer counted already, or a class no
+                    # rule counts.
+                    computed = None
                 previous = _record(outputs, graph_name, call, call_outputs or computed)
-                self.add(row)
-                self.seen[key] = row
-                if inner_key is not None:
-                    self.seen[inner_key] = row
-                if isinstance(name, str):
-                    self.seen.setdefault(("name", scope, name), row)
         if sequential:
             return model_outputs or previous and [previous]
         return _model_outputs(config.get("output_layers"), layers, outputs)
@@ -672,34 +665,6 @@ def _rule_outputs(layer, class_name, config, build_config, input_dtype=None):
     return output_list(shape, config.get("dtype") or input_dtype)
 
 
-def _layer_row(layer, class_name, shown_class, config, path, frozen, input_shape=None,
-               input_dtype=None):
-    """The row of a layer's first call and its outputs' `[(shape, dtype)]` (or `None`).
-
-    `input_shape` is the call's input shape from the graph, used for the
-    MACs and output shape of a layer whose file records no build shape;
-    `input_dtype` its inputs' dtype.
-    """
-    build_config = layer.get("build_config")
-    # The shape rules answer for a class whose count is unknown too; such a
-    # row (unsupported) keeps neither its bytes nor its outputs.
-    outputs = _rule_outputs(layer, class_name, config,
-                            with_input_shape(build_config, input_shape), input_dtype)
-    row = first_use_row(
-        path,
-        class_name,
-        config,
-        build_config,
-        registered_name=layer.get("registered_name"),
-        module=layer.get("module"),
-        frozen=frozen,
-        input_shape=input_shape,
-        shown_class=shown_class,
-        output_bytes=activation_bytes(outputs) if outputs else None,
-    )
-    return row, (None if row.status == "unsupported" else outputs)
-
-
 def count_config(source):
     """Per-layer parameter table of a saved model, computed without Keras.
 
@@ -749,4 +714,4 @@ def count_config(source):
     walk = _Walk(marked=from_file or _has_marks(config))
     walk.model(config, "", config["config"].get("trainable") is False, 0)
     name = config["config"].get("name")
-    return ParamTable(walk.rows, name=shown(name, PATH_WIDTH) if isinstance(name, str) else None)
+    return ParamTable(walk.graph.rows, name=shown(name, PATH_WIDTH) if isinstance(name, str) else None)

@@ -538,6 +538,10 @@ def dtype_bytes(dtype):
     A policy `"mixed_float16"` computes in float16; a quantized policy
     `"int8_from_float32"` computes in float32.
     """
+    # Most layers name a plain dtype: one look-up (a policy name is not a key).
+    size = _DTYPE_BYTES.get(dtype) if type(dtype) is str else None
+    if size is not None:
+        return size
     if isinstance(dtype, dict):
         config = dtype.get("config")
         dtype = config.get("name") if isinstance(config, dict) else None

@@ -1,9 +1,12 @@
 """`count_model`: a per-layer parameter table of a live Keras model.
 
-The walker counts each layer from its `get_config()` and
-`get_build_config()` with the same pure formulas `count_config` uses on a
-saved file, so a live model and its `.keras` file give the same table. It
-never imports Keras itself: a model passed in brings its own.
+The live front end of the one walker (`_graph.GraphWalk`): it resolves each
+call of a layer into a `LayerUse` (the layer's object is its identity, its
+`get_config()` and `get_build_config()` are counted with the same pure
+formulas `count_config` uses on a saved file, its real weights stand in
+where no formula knows the class), and the core makes the rows, so a live
+model and its `.keras` file give the same table. It never imports Keras
+itself: a model passed in brings its own.
 """
 
 import sys
@@ -11,13 +14,7 @@ import sys
 from keras_recipes import _validation
 from keras_recipes.param_count import _layer_configs
 from keras_recipes._counting.record import ZERO, ParamCount
-from keras_recipes.param_count._rows import (
-    finish_nested,
-    first_use_row,
-    nested_row,
-    shared_row,
-    uncounted_row,
-)
+from keras_recipes.param_count._graph import GraphWalk, LayerUse
 from keras_recipes.param_count._table import LayerRow, ParamTable, activation_bytes
 
 _GRAPH_MODELS = ("Functional", "Sequential")
@@ -138,75 +135,72 @@ def _plain(value):
     return value
 
 
-def _layer_row(layer, path, frozen, output_bytes, input_shape=None):
+def _use(operation, path, frozen, outputs, input_shape):
+    """The `LayerUse` of one call of a live layer, model or operation."""
     keras = _keras()
-    class_name = type(layer).__name__
-    module = type(layer).__module__
-    if not isinstance(layer, keras.layers.Layer):
+    class_name = type(operation).__name__
+    module = type(operation).__module__
+    output_bytes = _output_bytes(outputs)
+    if _is_graph_model(operation):
+        return LayerUse(path=path, key=id(operation), class_name=class_name,
+                        build_config=operation.get_build_config(), output_bytes=output_bytes,
+                        nested=True)
+    if not isinstance(operation, keras.layers.Layer):
         # A non-layer operation of a functional graph (`x + y`): counted from
         # its config as `count_config` counts its saved one.
         try:
-            config = _plain(layer.get_config())
+            config = _plain(operation.get_config())
         except NotImplementedError:  # an operation Keras cannot serialize
             config = None
         if not isinstance(config, dict):
-            return uncounted_row(path, class_name, None, output_bytes, "formula")
-        return first_use_row(path, class_name, config, None, module=module, frozen=frozen,
-                             input_shape=input_shape, weights=lambda: ZERO, strict=False,
-                             output_bytes=output_bytes)
+            return LayerUse(path=path, key=id(operation), class_name=class_name,
+                            output_bytes=output_bytes, status="formula")
+        return LayerUse(path=path, key=id(operation), class_name=class_name, config=config,
+                        module=module, frozen=frozen, input_shape=input_shape,
+                        output_bytes=output_bytes, weights=_no_weights)
+    inner = _shared_inner(operation)
     # Keras's own classes go by class name (their registered name can be an
     # export alias); only custom classes by registration.
     registered_name = (
-        None if module.startswith("keras.") else keras.saving.get_registered_name(type(layer))
+        None if module.startswith("keras.") else keras.saving.get_registered_name(type(operation))
     )
-    return first_use_row(
-        path,
-        class_name,
-        _plain(layer.get_config()),
-        _plain(layer.get_build_config()),
+    return LayerUse(
+        path=path,
+        key=id(operation),
+        class_name=class_name,
+        config=_plain(operation.get_config()),
+        build_config=_plain(operation.get_build_config()),
         registered_name=registered_name,
         module=module,
         # Keras flags each variable; a layer frozen after it was built has
         # every variable non-trainable whatever its config says (see
         # MultiHeadAttention in `_rules`).
-        frozen=frozen or not any(weight.trainable for weight in layer.weights),
+        frozen=frozen or not any(weight.trainable for weight in operation.weights),
         input_shape=input_shape,
-        weights=lambda: _weights_count(layer),
-        strict=False,
         output_bytes=output_bytes,
+        weights=lambda: _weights_count(operation),
+        wrapped_key=None if inner is None else id(inner),
     )
 
 
-def _walk(model, prefix, frozen, seen, rows):
-    """Append the rows of `model`'s layers to `rows`; `seen` maps id(layer) to its first row."""
+def _no_weights():
+    return ZERO
+
+
+def _walk(model, prefix, frozen, walk):
+    """Add the rows of `model`'s layers to `walk`."""
     for operation, calls in _members(model):
         path = prefix + operation.name
         for outputs, input_shape in calls:
-            output_bytes = _output_bytes(outputs)
-            shared = seen.get(id(operation))
-            if shared is not None:
-                rows.append(shared_row(path, shared, output_bytes))
-                continue
-            if _is_graph_model(operation):
-                rows.append(nested_row(path, type(operation).__name__,
-                                       operation.get_build_config(), output_bytes))
-                start = len(rows)
-                _walk(operation, path + "/", frozen or not operation.trainable, seen, rows)
-                rows[start - 1] = seen[id(operation)] = finish_nested(rows[start - 1], rows[start:])
-                continue
-            inner = _shared_inner(operation)
-            if inner is not None and id(inner) in seen:
-                # A wrapper around a layer already counted: it holds no
-                # weights of its own.
-                rows.append(uncounted_row(path, type(operation).__name__,
-                                          operation.get_build_config(), output_bytes, "shared"))
-                seen[id(operation)] = rows[-1]
-                continue
-            row = _layer_row(operation, path, frozen, output_bytes, input_shape)
-            rows.append(row)
-            seen[id(operation)] = row
-            if inner is not None:
-                seen[id(inner)] = row
+            if id(operation) in walk.seen:
+                # A later use: its row needs only its outputs.
+                use = LayerUse(path=path, key=id(operation), class_name=type(operation).__name__,
+                               output_bytes=_output_bytes(outputs))
+            else:
+                use = _use(operation, path, frozen, outputs, input_shape)
+            if walk.add(use).status == "nested":
+                _walk(operation, path + "/", frozen or not operation.trainable, walk)
+                walk.close()
 
 
 def count_model(model):
@@ -264,5 +258,6 @@ def count_model(model):
                              build_shape=None, count=count, macs=None, output_bytes=None,
                              status="fallback"))
         return ParamTable(rows, name=model.name)
-    _walk(model, "", not model.trainable, {}, rows)
-    return ParamTable(rows, name=model.name)
+    walk = GraphWalk(strict=False)
+    _walk(model, "", not model.trainable, walk)
+    return ParamTable(walk.rows, name=model.name)
