@@ -17,12 +17,26 @@ from keras_recipes import submodel
 
 
 def _autoencoder():
-    """A plain functional autoencoder 6 -> 4 -> 2 -> 4 -> 6, with no named sub-models."""
+    """A plain functional autoencoder 6 -> 4 -> 2 -> 4 -> 6, with no named sub-models.
+
+    Its weights are seeded: drawn unseeded, the decoder's four ReLU units were
+    now and then all off for every input, so that the output did not depend
+    on the encoder and the training test failed by chance (CI, 2026-12-07).
+    """
+
+    def dense(units, name, seed, activation=None):
+        return keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+            name=name,
+        )
+
     inputs = keras.Input((6,), name="pixels")
-    hidden = keras.layers.Dense(4, activation="relu", name="encoder_dense_0")(inputs)
-    latent = keras.layers.Dense(2, name="latent")(hidden)
-    hidden = keras.layers.Dense(4, activation="relu", name="decoder_dense_0")(latent)
-    outputs = keras.layers.Dense(6, activation="sigmoid", name="reconstruction")(hidden)
+    hidden = dense(4, "encoder_dense_0", 1, "relu")(inputs)
+    latent = dense(2, "latent", 2)(hidden)
+    hidden = dense(4, "decoder_dense_0", 3, "relu")(latent)
+    outputs = dense(6, "reconstruction", 4, "sigmoid")(hidden)
     return keras.Model(inputs, outputs, name="autoencoder")
 
 
