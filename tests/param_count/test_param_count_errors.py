@@ -4,28 +4,8 @@ import keras
 import pytest
 
 from keras_recipes import param_count
-from keras_recipes.param_count import ConfigError, _readers, _rules, count_config
-
-DENSE = {
-    "module": "keras.layers",
-    "class_name": "Dense",
-    "config": {"name": "d", "units": 3, "use_bias": True},
-    "build_config": {"input_shape": [None, 2]},
-}
-
-
-def sequential(*layers, name="s"):
-    """A serialized Sequential model holding the given layer configs."""
-    return {"class_name": "Sequential", "config": {"name": name, "layers": list(layers)}}
-
-
-@pytest.fixture
-def rules():
-    """The registered rules, restored after the test."""
-    saved = dict(_rules._REGISTERED)
-    yield
-    _rules._REGISTERED.clear()
-    _rules._REGISTERED.update(saved)
+from keras_recipes.param_count import ConfigError, _readers, count_config
+from param_count.test_param_count_saved import DENSE, sequential
 
 
 # === The readers ===

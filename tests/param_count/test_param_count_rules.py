@@ -50,13 +50,6 @@ def channel_mix_shape(config, build_config):
     return (None, *build_config["input_shape"][1:-1], config["units"])
 
 
-@pytest.fixture
-def rules():
-    """The registered rules, restored after the test."""
-    saved = dict(_rules._REGISTERED)
-    yield
-    _rules._REGISTERED.clear()
-    _rules._REGISTERED.update(saved)
 
 
 def _mixer():
