@@ -219,8 +219,7 @@ class TrainingMemory:
         number_width = max(map(len, numbers))
         text = [f"Training memory, batch {self.batch_size:,}, {self.dtype_policy}:"]
         for (label, size), number in zip(pairs, numbers):
-            text.append(f"  {label:<{width}}  {number:>{number_width}} B  "
-                        f"({_validation.gibibytes(size)} GiB)")
+            text.append(f"  {label:<{width}}  {number:>{number_width}} B  ({_readable(size)})")
         if self.unknown_rows:
             text.append(f"  ({self.unknown_rows} rows of unknown output size counted as 0)")
         return "\n".join(text)
@@ -316,6 +315,13 @@ def training_memory(source, *, batch_size, optimizer="adam", dtype_policy="float
         batch_per_sample=input_bytes + target_bytes,
         unknown_rows=unknown,
     )
+
+
+def _readable(size):
+    """`size` bytes in GiB (one decimal) from 1 GiB up, else in MiB."""
+    if size >= 2**30:
+        return f"{_validation.gibibytes(size)} GiB"
+    return f"{size / 2**20:.1f} MiB"
 
 
 class _Source:
