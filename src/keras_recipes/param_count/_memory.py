@@ -272,12 +272,7 @@ def training_memory(source, *, batch_size, optimizer="adam", dtype_policy="float
     >>> memory.largest_batch("1KiB")
     27
     """
-    if isinstance(batch_size, bool) or not _validation.is_int(batch_size):
-        raise _validation.wrong_type("batch_size", "a positive integer", batch_size)
     batch_size = _validation.check_positive_int("batch_size", batch_size)
-    if not isinstance(dtype_policy, str):
-        raise _validation.wrong_type("dtype_policy", f"one of {list(DTYPE_POLICIES)}",
-                                     dtype_policy)
     policy = _validation.check_choice("dtype_policy", dtype_policy, DTYPE_POLICIES)
     spec = optimizer_spec(optimizer)
     if policy == "mixed_float16" and not spec.loss_scale:
