@@ -16,7 +16,7 @@ import sys
 import textwrap
 
 from keras_recipes._recipes import registry
-from keras_recipes.cli import _builder_options
+from keras_recipes.cli import _builder_options, _memory_options
 
 # The recipes the command line offers, in the order of the lecture, read from
 # the registry. The helpers that take a built model (`submodel`,
@@ -152,6 +152,10 @@ def run_summary(args):
         )
         return EXIT_INCOMPLETE
     print(f"\nAll three agree: {counted.total:,} parameters.")
+    if _memory_options.wants_memory(args):
+        # The recipe's own optimizer (its `--optimizer`) decides the slots.
+        memory = _memory_options.estimate(model, args, model.optimizer)
+        print("\n" + _memory_options.memory_text(memory, args))
     return 0
 
 
@@ -166,6 +170,12 @@ def run_count(args):
 
     path = args.path
     depth = _count_depth(args.depth)
+    memory_asked = _memory_options.wants_memory(args)
+    if memory_asked and args.format == "csv":
+        raise CommandError(
+            "--batch-size and --fits-in are not shown in CSV, whose lines are the table's "
+            "rows only; use --format json, markdown or text"
+        )
     # A file's name is untrusted too (`count downloads/*.keras`).
     named = shown(path, 300)
     if os.path.isdir(path):
@@ -186,16 +196,27 @@ def run_count(args):
     # The folded table is what is shown; the layers named as unsupported
     # below come from the whole table, folded or not.
     shown_table = table if depth is None else table.fold(depth)
+    unsupported = table.unsupported
+    # With unsupported layers there is no total, so no estimate either; the
+    # message below says why. The estimate reads the whole table, not the folded one.
+    memory = (_memory_options.estimate(table, args, args.optimizer)
+              if memory_asked and not unsupported else None)
     if args.format == "json":
-        print(json.dumps(shown_table.to_dict(flops=args.flops), indent=2))
+        data = shown_table.to_dict(flops=args.flops)
+        if memory is not None:
+            data["training_memory"] = _memory_options.memory_data(memory, args)
+        print(json.dumps(data, indent=2))
     elif args.format == "markdown":
         print(shown_table.to_markdown(flops=args.flops))
+        if memory is not None:
+            print("\n" + _memory_options.memory_text(memory, args, markdown=True))
     elif args.format == "csv":
         print(shown_table.to_csv(flops=args.flops), end="")
     else:
         print(f"{table.name or 'model'} ({named})\n")
         print(shown_table.to_text(flops=args.flops))
-    unsupported = table.unsupported
+        if memory is not None:
+            print("\n" + _memory_options.memory_text(memory, args))
     if unsupported:
         print(
             f"{PROG} count: total unknown: no formula for {len(unsupported)} "
@@ -420,6 +441,7 @@ def add_parsers(subparsers):
     )
     _add_recipe_parsers(
         parser, command="summarize", run=run_summary,
+        extra_options=lambda sub: _memory_options.add_memory_options(sub, optimizer=False),
         example=lambda recipe: _SUMMARY_EXAMPLES.get(recipe, f"keras-recipes summary {recipe}"),
     )
 
@@ -438,7 +460,9 @@ def add_parsers(subparsers):
         epilog="examples:\n  keras-recipes count runs/vae/model.keras\n"
         "  keras-recipes count model.keras --format json\n"
         "  keras-recipes count model.keras --depth 0 --flops --format csv\n"
-        "  keras-recipes count model.keras --rules my_package.counting",
+        "  keras-recipes count model.keras --rules my_package.counting\n"
+        "  keras-recipes count model.keras --batch-size 64 --dtype-policy mixed_bfloat16 "
+        "--fits-in 16GiB",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", metavar="PATH", help="a .keras file")
@@ -462,6 +486,7 @@ def add_parsers(subparsers):
         "layer classes (keras_recipes.param_count.register); imported only after "
         "the file passed the bounded reader",
     )
+    _memory_options.add_memory_options(parser)
     parser.set_defaults(run=run_count)
 
     parser = subparsers.add_parser(

@@ -14,7 +14,9 @@ arguments of the builder of the same name.
 `count_model(model)` and `count_config(source)` give per-layer tables
 (`ParamTable`) of any Sequential or Functional model, live or saved; the
 latter reads a `.keras` file without importing Keras. See the "Counting
-parameters" page of the docs.
+parameters" page of the docs. `training_memory(source, batch_size=...)`
+estimates the memory of one training step from either (the "Will it fit?"
+page).
 
 Example:
 
@@ -42,6 +44,8 @@ from keras_recipes._counting.layers import (
     separable_conv,
     simple_rnn,
 )
+from keras_recipes.param_count._memory import TrainingMemory, training_memory
+from keras_recipes.param_count._optimizers import OPTIMIZERS
 from keras_recipes.param_count._readers import ConfigError
 from keras_recipes.param_count._rules import (
     REGISTERED,
@@ -68,10 +72,12 @@ from keras_recipes._recipes.split_brain.spec import split_brain_ae
 __all__ = [
     "ConfigError",
     "LayerRow",
+    "OPTIMIZERS",
     "REGISTERED",
     "ZERO",
     "ParamCount",
     "ParamTable",
+    "TrainingMemory",
     "autoencoder",
     "averaging_layer",
     "batch_norm",
@@ -98,5 +104,6 @@ __all__ = [
     "layer_macs",
     "layer_output_shape",
     "split_brain_ae",
+    "training_memory",
     "vae",
 ]

@@ -90,14 +90,17 @@ def first_use_row(path, class_name, config, build_config, *, registered_name=Non
         # it was called on.
         shapes = with_input_shape(build_config, input_shape)
         macs = known_macs(class_name, config, shapes, registered_name)
+    activation = config.get("activation") if isinstance(config, dict) else None
     return LayerRow(path=path, class_name=shown_class, build_shape=build_shape(build_config),
-                    count=count, macs=macs, output_bytes=output_bytes, status=status)
+                    count=count, macs=macs, output_bytes=output_bytes, status=status,
+                    activation=activation if isinstance(activation, str) else None)
 
 
 def shared_row(path, first, output_bytes):
     """A later use of the layer or model whose first row is `first`: 0 parameters, its MACs again."""
     return LayerRow(path=path, class_name=first.class_name, build_shape=first.build_shape,
-                    count=ZERO, macs=first.macs, output_bytes=output_bytes, status="shared")
+                    count=ZERO, macs=first.macs, output_bytes=output_bytes, status="shared",
+                    activation=first.activation)
 
 
 def uncounted_row(path, class_name, build_config, output_bytes, status):
@@ -125,4 +128,4 @@ def with_output_bytes(row, output_bytes):
     # on every call: once per layer, it was 5% of `count_config`'s time.
     return LayerRow(path=row.path, class_name=row.class_name, build_shape=row.build_shape,
                     count=row.count, macs=row.macs, output_bytes=output_bytes,
-                    status=row.status)
+                    status=row.status, activation=row.activation)

@@ -48,6 +48,9 @@ class LayerRow:
             model; its count is unknown and shown as 0). `ParamTable.fold`
             adds `"folded"`: a nested model shown as one row, its count
             the sum of its layers'.
+        activation: the activation fused into the layer (its config's
+            `"activation"`, when a name such as `"relu"`), or `None`; the
+            training-memory estimate reads it.
     """
 
     path: str
@@ -57,6 +60,7 @@ class LayerRow:
     macs: int | None
     output_bytes: int | None
     status: str
+    activation: str | None = None
 
     def to_dict(self):
         """The row as plain Python values (ints, strings, lists, `None`)."""
