@@ -12,3 +12,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 from keras_recipes.cli import import_keras  # noqa: E402
 
 import_keras()
+
+# pytest's own `pytester` fixture runs the plugin's tests (tests/testing/)
+# in inner pytest sessions; `pytest_plugins` may only be set here, at the root.
+pytest_plugins = ["pytester"]
