@@ -95,7 +95,7 @@ def test_parametrized_ids_get_distinct_safe_file_names(project):
     assert len(names) == 5
     for name in names:
         assert len(name) <= _snapshot.MAX_NAME + len(".json")
-        assert all(character.isascii() and (character.isalnum() or character in "_.=+-")
+        assert all(character.isascii() and (character.isalnum() or character in "_.=+-[]")
                    for character in name), name
 
 

@@ -174,6 +174,8 @@ def _compare(results, rtol, atol):
 
     from keras_recipes.testing import _snapshot
 
+    if len(results) < 2:
+        return  # nothing to compare with: the caller reports what was skipped
     problems = []
     reference, *others = results
     with np.load(results[reference] / "outputs.npz") as data:

@@ -34,7 +34,7 @@ TOTALS = ("trainable", "non_trainable", "total", "macs")
 MAX_NAME = 100
 """The most characters of a snapshot file's name before `.json`; longer test names are cut and hashed."""
 
-_SAFE = re.compile(r"[A-Za-z0-9_.=+-]")
+_SAFE = re.compile(r"[][A-Za-z0-9_.=+-]")
 
 
 class SnapshotError(ValueError):
@@ -96,9 +96,10 @@ def snapshot_of(model):
 def file_name(test_name):
     """The snapshot file name (without `.json`) of a test: the name itself when it is safe.
 
-    Safe is letters, digits and `_.=+-`, not starting with `.`, at most
-    `MAX_NAME` characters. Any other name (brackets and slashes of
-    parametrized ids, spaces, non-ASCII letters, a long id) has each unsafe
+    Safe is ASCII letters, digits and `_.=+-[]` (the brackets of a
+    parametrized test's id are legal in file names everywhere), not starting
+    with `.`, at most `MAX_NAME` characters. Any other name (slashes or
+    spaces in an id, non-ASCII letters, a long id) has each unsafe
     character replaced by `_`, is cut, and gets `-` and 12 hex digits of the
     SHA-256 of the full name, so that two names never share a file.
 
@@ -107,7 +108,9 @@ def file_name(test_name):
     >>> file_name("test_mlp")
     'test_mlp'
     >>> file_name("test_mlp[2-units0]")
-    'test_mlp_2-units0_-f73cdffb36af'
+    'test_mlp[2-units0]'
+    >>> file_name("test_mlp[a/b]")
+    'test_mlp[a_b]-62f3010f70d3'
     """
     if test_name and len(test_name) <= MAX_NAME and not test_name.startswith(".") and all(
         _SAFE.fullmatch(character) for character in test_name

@@ -78,10 +78,12 @@ def _gradients(model, x, y):
 
         non_trainable = [variable.value for variable in model.non_trainable_variables]
         metrics = [variable.value for variable in model.metrics_variables]
+        optimizer = [variable.value for variable in model.optimizer.variables]
 
         def loss_of(trainable):
             loss, _ = model.compute_loss_and_updates(
-                trainable, non_trainable, metrics, x, y, None, training=True
+                trainable, non_trainable, metrics, x, y, None, training=True,
+                optimizer_variables=optimizer,
             )
             return loss
 
