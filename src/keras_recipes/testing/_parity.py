@@ -195,8 +195,8 @@ def _compare(results, rtol, atol):
                 worst = np.unravel_index(np.argmax(np.abs(value - other)), value.shape)
                 problems.append(
                     f"{backend}: {key} differs by up to {np.max(np.abs(value - other)):.3g} "
-                    f"(at {tuple(int(i) for i in worst)}: {reference} {value[worst]!r}, "
-                    f"{backend} {other[worst]!r})"
+                    f"(at {tuple(int(i) for i in worst)}: {reference} {float(value[worst])!r}, "
+                    f"{backend} {float(other[worst])!r})"
                 )
         lines = _snapshot.diff(table, _snapshot.read(results[backend] / "table.json"))
         problems.extend(f"{backend} table: {line}" for line in lines)
