@@ -65,6 +65,7 @@ def test_a_sound_model_trains():
     assert len(losses) == 5 and losses[-1] < losses[0]
 
 
+@pytest.mark.filterwarnings("ignore:Gradients do not exist for variables:UserWarning")
 def test_a_layer_outside_the_gradient_path_is_named():
     """A Dense whose output reaches no loss gets no gradient, and the message names its variables."""
     keras.utils.set_random_seed(0)

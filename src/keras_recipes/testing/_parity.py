@@ -139,12 +139,19 @@ def assert_same_on_backends(
 
     Example:
 
+    `my_models.py` defines `build_classifier()`; in a test beside it:
+
+    ```python
+    run = assert_same_on_backends("my_models:build_classifier", images[:4])
+    ```
+
+    The builder is checked before any process starts:
+
     >>> import numpy as np
-    >>> run = assert_same_on_backends(
-    ...     "keras_recipes.testing._parity:example_model",
-    ...     np.ones((2, 3), "float32"), backends=("tensorflow",))
-    >>> run.compared
-    ('tensorflow',)
+    >>> assert_same_on_backends("my_models.build_classifier", np.ones((2, 3)))
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value for argument `build`: expected an importable "module:function" or a callable. Received: build='my_models.build_classifier'
     """
     import numpy as np
 
@@ -206,10 +213,3 @@ def _compare(results, rtol, atol):
             + "\n".join(f"  - {problem}" for problem in problems)
         )
 
-
-def example_model():
-    """A tiny seeded Dense model, for the example above."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")], name="example")

@@ -27,15 +27,29 @@ def _is_float(variable):
     return "float" in _keras().backend.standardize_dtype(variable.dtype)
 
 
-def _values(variables):
-    """{path: numpy copy} of the floating-point `variables`.
+def _unique_names(model):
+    """{id(variable): name} for the model's variables: the path, with `#2` on a repeat.
+
+    Two nested models may hold layers of the same name, whose variables then
+    share a path.
+    """
+    names, seen = {}, {}
+    for variable in model.variables:
+        count = seen.get(variable.path, 0) + 1
+        seen[variable.path] = count
+        names[id(variable)] = variable.path if count == 1 else f"{variable.path}#{count}"
+    return names
+
+
+def _values(variables, names):
+    """{name: numpy copy} of the floating-point `variables`.
 
     Integer variables are left out: they are random-seed states (Dropout's,
     Sampling's) and counters, which change whenever they are used.
     """
     ops = _keras().ops
-    return {variable.path: ops.convert_to_numpy(variable).copy() for variable in variables
-            if _is_float(variable)}
+    return {names.get(id(variable), variable.path): ops.convert_to_numpy(variable).copy()
+            for variable in variables if _is_float(variable)}
 
 
 def _changed(before, after):
@@ -44,7 +58,7 @@ def _changed(before, after):
     return {path for path, value in before.items() if not np.array_equal(value, after[path])}
 
 
-def _gradients(model, x, y):
+def _gradients(model, x, y, names):
     """{path: whether a non-zero gradient of the model's loss reaches it} for each trainable variable.
 
     The loss is the model's `compute_loss` in training mode, as Keras's own
@@ -91,7 +105,7 @@ def _gradients(model, x, y):
     else:  # pragma: no cover - Keras has these three backends (and numpy, which cannot train).
         raise RuntimeError(f"assert_trains cannot differentiate on the {backend!r} backend")
     return {
-        variable.path: gradient is not None
+        names[id(variable)]: gradient is not None
         and bool(np.any(keras.ops.convert_to_numpy(gradient) != 0))
         for variable, gradient in zip(variables, gradients)
     }
@@ -176,10 +190,11 @@ def assert_trains(model, x, y=None, *, steps=10, frozen=()):
         return any(path == name or path.startswith(name) for name in frozen)
 
     problems = []
-    before = _values(model.variables)
+    names = _unique_names(model)
+    before = _values(model.variables, names)
     # Inference first: nothing may change when the model predicts.
     model.predict(x, verbose=0)
-    in_inference = _changed(before, _values(model.variables))
+    in_inference = _changed(before, _values(model.variables, names))
     if in_inference:
         problems.append(f"changed when the model predicted (not in training): {_names(in_inference)}")
 
@@ -196,10 +211,10 @@ def assert_trains(model, x, y=None, *, steps=10, frozen=()):
             f"first, {losses[-1]:.6g} at the last (learning rate too low, or too few steps?)"
         )
 
-    after = _values(model.variables)
+    after = _values(model.variables, names)
     changed = _changed(before, after)
-    trainable = {variable.path for variable in model.trainable_variables if _is_float(variable)}
-    reached = _gradients(model, x, y)
+    trainable = {names[id(variable)] for variable in model.trainable_variables if _is_float(variable)}
+    reached = _gradients(model, x, y, names)
     unreached = {path for path, has_gradient in reached.items() if not has_gradient}
     if unreached:
         problems.append(
