@@ -12,3 +12,11 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 from keras_recipes.cli import import_keras  # noqa: E402
 
 import_keras()
+
+# pytest's own `pytester` fixture runs the plugin's tests (tests/testing/)
+# in inner pytest sessions, and our own plugin gives the recipes' snapshot
+# tests their fixture even where the installed package's entry point is not
+# registered (a checkout on PYTHONPATH); where it is, pytest loads the module
+# once, as the entry point has the module's name. `pytest_plugins` may only
+# be set here, at the root.
+pytest_plugins = ["pytester", "keras_recipes.pytest_plugin"]

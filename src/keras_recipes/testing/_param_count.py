@@ -1,9 +1,4 @@
-"""Assertions for tests of your own architectures.
-
-`assert_param_count(model, expected)` checks a model's parameters against
-what its author worked out, and on a mismatch fails with a per-layer diff,
-so the failing layer is named instead of only two totals.
-"""
+"""`assert_param_count`: a model's parameters against what its author worked out."""
 
 from keras_recipes import _validation
 from keras_recipes.param_count import ParamCount, count_model
