@@ -116,7 +116,7 @@ def run(args):
         checkpoint, interrupted = _run.fit(keras, model, x_train, x_val, args)
     history = _runs.read_history(args.out)
     best = _report.load_best(keras, args, checkpoint)
-    extra = []
+    extra, probe_skipped = [], []
 
     def draw_pictures():
         # The trained model takes the best checkpoint's weights (the same
@@ -125,6 +125,7 @@ def run(args):
         _colorized_picture(keras, model, rgb_val, lab_preview, args)
         if probe_data is not None:
             probe_after = _folder_probe(extractor, args, probe_data)
+            probe_skipped.extend(probe_after.skipped)
             extra.extend(_write_folder_probe(args, probe_before, probe_after, probe_data,
                                              checkpoint.best_epoch))
         elif labels is not None:
@@ -136,6 +137,13 @@ def run(args):
         interrupted = _report.draw(args, draw_pictures) or interrupted
     if is_folder:
         extra.append(_folder_line(args, data, [*x_train.failed, *x_val.failed], failed))
+    if is_folder or probe_data is not None:
+        _folder.write_skipped(args, [
+            *(data.listing.skipped if is_folder else ()),
+            *(x_train.failed + x_val.failed if is_folder else ()),
+            *_skipped_items(failed),
+            *(probe_skipped if probe_data is not None else ()),
+        ])
     loss_keys = (
         "loss",
         f"{model.name}_x2_from_x1_loss",
@@ -145,22 +153,23 @@ def run(args):
     return _report.report(args, checkpoint, history, interrupted, loss_keys, extra)
 
 
-def _folder_line(args, data, dataset_failures, preview_failures):
-    """Writes `skipped.txt`; returns the report's line on the files used and skipped."""
+def _skipped_items(failed):
     from keras_recipes._image_folders.listing import SkippedFile
 
-    undecoded = {path: reason for path, reason in dataset_failures}
-    undecoded.update(preview_failures)
-    skipped = [*data.listing.skipped,
-               *(SkippedFile(path, reason) for path, reason in undecoded.items())]
-    written = _folder.write_skipped(args, skipped)
+    return [SkippedFile(path, reason) for path, reason in failed.items()]
+
+
+def _folder_line(args, data, dataset_failures, preview_failures):
+    """The report's line on the `--data` folder's files used and skipped."""
+    undecoded = {path for path, _ in dataset_failures} | set(preview_failures)
     used = len(data.listing) - len(undecoded)
+    skipped = len(data.listing.skipped) + len(undecoded)
     line = (
         f"images: {used:,} used of {len(data.listing):,} found in {data.listing.directory}; "
-        f"skipped {written:,}: {len(data.listing.skipped):,} not images (found while listing), "
+        f"skipped {skipped:,}: {len(data.listing.skipped):,} not images (found while listing), "
         f"{len(undecoded):,} that failed to decode"
     )
-    return line + (f" (listed in {_folder.SKIPPED_FILE})" if written else "")
+    return line + (f" (listed in {_folder.SKIPPED_FILE})" if skipped else "")
 
 
 def _colorized_picture(keras, model, rgb_val, lab_val, args):
