@@ -215,14 +215,18 @@ def test_training_order_is_seeded_per_epoch_and_held_out_order_is_fixed(tmp_path
     make = lambda training: ImageFolderDataset(  # noqa: E731
         found, image_size=8, batch_size=10, training=training, seed=7)
     train, again, held_out = make(True), make(True), make(False)
+    train.on_epoch_begin()  # the first epoch keeps epoch 0
     first = train[0][0]
     train.on_epoch_end()
+    train.on_epoch_begin()  # without epoch_callback(), each later epoch counts one on
     second = train[0][0]
+    assert train.epoch == 1
     assert not np.array_equal(first, second)
-    again.epoch = 1
+    again.epoch_callback().on_epoch_begin(1)  # as fit(initial_epoch=1) does
     assert np.array_equal(again[0][0], second)
     fixed = held_out[0][0]
     held_out.on_epoch_end()
+    held_out.on_epoch_begin()
     assert np.array_equal(held_out[0][0], fixed)
 
 
@@ -274,3 +278,32 @@ def test_streaming_memory_does_not_grow_with_the_number_of_files(tmp_path):
     # Holding the decoded set would take 5,000 * 3 KiB = 15 MiB for the large folder.
     assert peak_small >= batch_bytes  # the measurement sees a batch
     assert peak_large < 1.5 * peak_small + 256 * 1024, (peak_small, peak_large)
+
+
+def test_fit_reads_epochs_zero_to_n_minus_one_on_every_backend(tmp_path):
+    """Through `fit` with `epoch_callback()`, training batches of epoch e use `epoch == e`, whatever extra batches the backend reads."""
+    import keras
+
+    for i in range(10):
+        save(tmp_path / f"{i}.png", noise(i, size=8))
+    found = list_images(tmp_path)
+    found = ImageListing(found.directory, found.paths, (0, 1) * 5, ("a", "b"))
+    read = []
+
+    class Recording(ImageFolderDataset):
+        def __getitem__(self, batch):
+            read.append(self.epoch)
+            return super().__getitem__(batch)
+
+    make = lambda dataset, training: dataset(  # noqa: E731
+        found, image_size=8, batch_size=5, training=training, with_labels=True)
+    train, held_out = make(Recording, True), make(ImageFolderDataset, False)
+    # A linear classifier: the smallest model that trains on (image, label) batches.
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(2)])
+    model.compile(optimizer="sgd",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(train, validation_data=held_out, epochs=3, shuffle=False, verbose=0,
+              callbacks=[train.epoch_callback()])
+    assert read[-6:] == [0, 0, 1, 1, 2, 2], read
+    assert train.epoch == 2

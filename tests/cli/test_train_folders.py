@@ -115,6 +115,8 @@ def test_probe_data_gives_every_layer_before_and_after_with_counts(folder_run):
 
 @pytest.mark.parametrize("extra, message", [
     (["--image-size", "30"], "Invalid value for argument `--image-size`: expected an image side"),
+    (["--architecture", "alexnet", "--image-size", "100"],
+     "the alexnet network's prediction side divides evenly (e.g. 180; near 100: 90, 96, 98, 105)"),
     (["--architecture", "alexnet", "--image-size", "32", "--image-fit", "squash"],
      "argument --image-fit: invalid choice"),
     (["--probe-data", "ASTRONAUT"],

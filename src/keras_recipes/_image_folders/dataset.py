@@ -27,8 +27,9 @@ class ImageFolderDataset(keras.utils.PyDataset):
     (`keras_recipes.color.rgb_to_lab`) and their int32 class indices. For
     training (`training=True`) the order is a fresh seeded permutation each
     epoch and crops are placed at random, both drawn from `(seed, epoch)`
-    alone, so a run is reproducible and can be resumed at an epoch by
-    setting `epoch`; held-out batches keep the listing's order and centre
+    alone, so a run is reproducible; pass `epoch_callback()` to `fit` so that
+    epoch `e` of the `fit` (from `initial_epoch`, when resuming) reads
+    `(seed, e)` exactly; held-out batches keep the listing's order and centre
     crops.
 
     A file that fails to decode (truncated, or not what its first bytes
@@ -110,6 +111,8 @@ class ImageFolderDataset(keras.utils.PyDataset):
         self.with_labels = bool(with_labels)
         self.replace_failed = _validation.check_boolean("replace_failed", replace_failed)
         self.epoch = 0
+        self._begun = False
+        self._numbered_by_fit = False
         self._failed = {}
         self._lock = threading.Lock()
 
@@ -124,8 +127,32 @@ class ImageFolderDataset(keras.utils.PyDataset):
             return tuple(sorted(_listing.SkippedFile(path, reason)
                                 for path, reason in self._failed.items()))
 
-    def on_epoch_end(self):
-        self.epoch += 1
+    def on_epoch_begin(self):
+        # A fallback for a `fit` without `epoch_callback()`: a fresh order
+        # each epoch, though not numbered as `fit` numbers them (Keras also
+        # begins an epoch to build the model on PyTorch and JAX, and
+        # TensorFlow reads a batch outside any epoch for its signature).
+        if self._numbered_by_fit:
+            return
+        if self._begun:
+            self.epoch += 1
+        self._begun = True
+
+    def epoch_callback(self):
+        """A Keras callback that sets `epoch` to `fit`'s own epoch index before each epoch.
+
+        With it, epoch `e` of a `fit` (counting from `initial_epoch`) reads
+        the order and crops of `(seed, e)` on every backend, which a resumed
+        run needs to repeat an uninterrupted one.
+        """
+        dataset = self
+        dataset._numbered_by_fit = True
+
+        class SetEpoch(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                dataset.epoch = epoch
+
+        return SetEpoch()
 
     def _order(self):
         if not self.training:

@@ -220,6 +220,7 @@ def fit(keras, model, x_train, x_val, args):
             # A streamed dataset (a PyDataset) batches and shuffles itself,
             # seeded per epoch; Keras's shuffle of its batches would not be.
             batching = {"validation_data": x_val, "shuffle": False}
+            callbacks.insert(0, x_train.epoch_callback())
         model.fit(
             x_train,
             epochs=args.epochs,
