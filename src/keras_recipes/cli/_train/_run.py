@@ -29,6 +29,8 @@ import functools
 import os
 import sys
 
+import numpy as np
+
 from keras_recipes.cli import (
     CommandError,
     _data,
@@ -95,7 +97,8 @@ def check_data_option(args, builtin):
     if args.data != builtin and not os.path.exists(args.data) and "." not in args.data:
         raise CommandError(
             f"Invalid value for argument `--data`: expected {builtin!r} or the path of a "
-            f".npy or .npz file. Received: --data={args.data!r}"
+            f".npy or .npz file{' or of a folder of images' if builtin == 'shapes' else ''}. "
+            f"Received: --data={args.data!r}"
         )
     _distribute.check(args)
 
@@ -183,8 +186,9 @@ def fit(keras, model, x_train, x_val, args):
     Args:
         keras: the `keras` module.
         model: the compiled model, whose loss needs no targets.
-        x_train: the training samples.
-        x_val: the held-out samples.
+        x_train: the training samples, an array, or a `keras.utils.PyDataset`
+            of batches (`ImageFolderDataset`).
+        x_val: the held-out samples, of the same kind.
         args: the parsed arguments.
 
     Returns:
@@ -209,14 +213,20 @@ def fit(keras, model, x_train, x_val, args):
     )
     interrupted = False
     try:
+        if isinstance(x_train, np.ndarray):
+            batching = {"validation_data": (x_val,), "batch_size": args.batch_size,
+                        "shuffle": True}
+        else:
+            # A streamed dataset (a PyDataset) batches and shuffles itself,
+            # seeded per epoch; Keras's shuffle of its batches would not be.
+            batching = {"validation_data": x_val, "shuffle": False}
+            callbacks.insert(0, x_train.epoch_callback())
         model.fit(
             x_train,
-            validation_data=(x_val,),
             epochs=args.epochs,
-            batch_size=args.batch_size,
-            shuffle=True,
             callbacks=callbacks,
             verbose=_verbosity(),
+            **batching,
         )
         args.interrupts.check()  # one swallowed after the last check
     except KeyboardInterrupt:
