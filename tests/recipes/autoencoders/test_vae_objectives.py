@@ -186,12 +186,13 @@ def test_elbo_of_several_draws_estimates_the_same_reconstruction_term():
     )
     one = keras_recipes.vae((6,), 2, hidden_units=(8,), reconstruction_loss="squared_error", seed=0)
     one.set_weights(several.get_weights())
-    tiled = np.tile(X, (10, 1))
+    tiled = np.tile(X, (40, 1))
     results = [
-        model.evaluate(tiled, batch_size=640, verbose=0, return_dict=True) for model in (several, one)
+        model.evaluate(tiled, batch_size=2560, verbose=0, return_dict=True) for model in (several, one)
     ]
-    # The Gaussian's constant, 0.5 * 6 * log(pi) = 3.4 nats, would show far above the noise.
-    assert results[0]["reconstruction_loss"] == pytest.approx(results[1]["reconstruction_loss"], abs=0.1)
+    # The Gaussian's constant, 0.5 * 6 * log(pi) = 3.4 nats, would show far
+    # above the one-draw noise (0.2 nats seen on PyTorch with 640 rows).
+    assert results[0]["reconstruction_loss"] == pytest.approx(results[1]["reconstruction_loss"], abs=0.5)
     assert results[0]["loss"] == pytest.approx(
         results[0]["reconstruction_loss"] + results[0]["kl_loss"], rel=1e-5
     )
