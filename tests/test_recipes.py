@@ -57,7 +57,10 @@ TRAINS_WITHOUT_TARGETS = {"vae", "autoencoder", "split_brain_ae"}
 
 # Functions the package exports lazily beside the builders; they take a
 # built model and need no row.
-MODEL_HELPERS = {"split_brain_targets", "split_brain_features", "submodel"}
+MODEL_HELPERS = {
+    "split_brain_targets", "split_brain_features", "submodel",
+    "vae_nll", "latent_diagnostics", "LatentMonitor",
+}
 
 # Sub-models that recipes expose under fixed names, so that code written for
 # one recipe reaches them in another; the layers inside them still derive

@@ -29,7 +29,10 @@ def _generator():
 GENERATOR = _generator()
 CONFIGURATIONS = GENERATOR.CONFIGURATIONS
 # Functions the package exports beside the builders that take a built model.
-MODEL_HELPERS = {"split_brain_targets", "split_brain_features", "submodel"}
+MODEL_HELPERS = {
+    "split_brain_targets", "split_brain_features", "submodel",
+    "vae_nll", "latent_diagnostics", "LatentMonitor",
+}
 
 
 def test_every_recipe_has_a_saved_file():

@@ -43,7 +43,7 @@ class Recipe:
 
 @dataclass(frozen=True)
 class Helper:
-    """A function of `keras_recipes` that takes a built model rather than building one.
+    """A function (or callback) of `keras_recipes` that takes a built model rather than building one.
 
     Attributes:
         name: the function's name, `keras_recipes.<name>`.
@@ -96,6 +96,9 @@ HELPERS = (
     Helper(name="submodel", module="keras_recipes._submodel"),
     Helper(name="split_brain_targets", module="keras_recipes._recipes.split_brain.builder"),
     Helper(name="split_brain_features", module="keras_recipes._recipes.split_brain.builder"),
+    Helper(name="vae_nll", module="keras_recipes._recipes.autoencoders.evaluation"),
+    Helper(name="latent_diagnostics", module="keras_recipes._recipes.autoencoders.evaluation"),
+    Helper(name="LatentMonitor", module="keras_recipes._recipes.autoencoders.evaluation"),
 )
 
 

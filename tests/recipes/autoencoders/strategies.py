@@ -141,8 +141,14 @@ _AUTOENCODER_BASES = st.sampled_from(
 
 
 def invalid_vae_calls():
-    """One thing wrong in a `vae()` call, dense or conv; `beta` negative or not finite."""
-    table = {**_autoencoder_table(), "beta": invalid_numbers()}
+    """One thing wrong in a `vae()` call, dense or conv; `beta` or `free_bits` negative or not finite."""
+    table = {
+        **_autoencoder_table(),
+        "beta": invalid_numbers(),
+        "free_bits": invalid_numbers(),
+        "objective": unknown_choices(("elbo", "iwae")),
+        "num_samples": invalid_sizes(),
+    }
     return _AUTOENCODER_BASES.flatmap(lambda base: one_wrong(base, table, [_autoencoder_mismatches()]))
 
 

@@ -7,6 +7,8 @@ issues users hit with VAE losses (keras-team/keras#3169, the lecture's own
 slide) come from averaging one term and summing the other.
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -22,10 +24,27 @@ deviation of 7e10) is far below the clip. Only the upper side is clipped: the
 KL grows linearly in `-z_log_var` on the lower side and never overflows.
 """
 
+GAUSSIAN_DECODER_VARIANCE = 0.5
+"""The variance of the Gaussian decoder that `"squared_error"` is the negative log-likelihood of.
+
+    -log N(x; p, s**2 I) = sum((x - p) ** 2) / (2 * s**2) + 0.5 * D * log(2 * pi * s**2)
+
+is `sum((x - p) ** 2) + 0.5 * D * log(pi)` at `s**2 = 1/2`: the summed squared
+error is that likelihood up to a constant, so training with it fits a
+decoder of fixed variance 1/2 per feature, and `log_likelihood` adds the
+constant back.
+"""
+
 __all__ = [
+    "GAUSSIAN_DECODER_VARIANCE",
     "LOG_VAR_LIMIT",
     "ReconstructionError",
+    "free_bits_kl",
     "gaussian_kl_divergence",
+    "gaussian_log_density",
+    "importance_weighted_bound",
+    "kl_per_dimension",
+    "log_likelihood",
     "reconstruction_error",
     "vae_loss",
 ]
@@ -91,6 +110,15 @@ def gaussian_kl_divergence(z_mean, z_log_var):
     >>> keras.ops.convert_to_numpy(kl).tolist()  # 0.5 * (1 + 4)
     [2.5]
     """
+    return ops.sum(kl_per_dimension(z_mean, z_log_var), axis=-1)
+
+
+def kl_per_dimension(z_mean, z_log_var):
+    """Per-sample, per-dimension KL from N(z_mean, exp(z_log_var)) to N(0, 1).
+
+    The terms `gaussian_kl_divergence` sums over the last axis, same shape
+    as `z_mean`, with its clip and its `expm1`.
+    """
     z_mean = _floating(z_mean)
     z_log_var = _floating(z_log_var, z_mean.dtype)
     if _conflict(z_mean.shape, z_log_var.shape):
@@ -104,8 +132,175 @@ def gaussian_kl_divergence(z_mean, z_log_var):
     z_log_var = ops.where(
         z_log_var < LOG_VAR_LIMIT, z_log_var, ops.cast(LOG_VAR_LIMIT, z_log_var.dtype)
     )
-    per_dimension = 0.5 * (ops.expm1(z_log_var) - z_log_var + ops.square(z_mean))
-    return ops.sum(per_dimension, axis=-1)
+    return 0.5 * (ops.expm1(z_log_var) - z_log_var + ops.square(z_mean))
+
+
+def free_bits_kl(kl_terms, free_bits, sample_weight=None):
+    """The KL term of Kingma et al. (2016)'s free bits: a floor of `free_bits` nats per dimension.
+
+        kl_d = mean_over_batch(kl_terms[:, d])          # weighted by `sample_weight`
+        kl = sum_over_latent(maximum(free_bits, kl_d))
+
+    A dimension whose batch-mean KL is below the floor adds the constant
+    `free_bits` and so gets no gradient: the encoder may use up to
+    `free_bits` nats of it for free. Above the floor it adds its KL with
+    the ordinary gradient. `free_bits=0` is the plain batch-mean KL.
+
+    Args:
+        kl_terms: per-sample, per-dimension KL, shape `(batch, latent_dim)`.
+        free_bits: the floor in nats per latent dimension, at least 0.
+        sample_weight: optional weights, shape `(batch,)`. Defaults to `None`.
+
+    Returns:
+        A scalar tensor, the floored KL of one (average) sample.
+
+    Raises:
+        ValueError: `free_bits` is negative or not finite.
+        TypeError: `free_bits` is not a number.
+
+    Example:
+
+    >>> import numpy as np
+    >>> kl = free_bits_kl(np.array([[0.1, 2.0], [0.3, 4.0]]), 0.5)
+    >>> round(float(kl), 6)  # max(0.5, 0.2) + max(0.5, 3.0)
+    3.5
+    """
+    free_bits = spec.check_free_bits(free_bits)
+    kl_terms = _floating(kl_terms)
+    if sample_weight is None:
+        kl_mean = ops.mean(kl_terms, axis=0)
+    else:
+        weight = ops.reshape(ops.cast(sample_weight, kl_terms.dtype), (-1, 1))
+        count = ops.cast(ops.shape(kl_terms)[0], kl_terms.dtype)
+        divisor = ops.where(count > 0, count, ops.ones_like(count))
+        kl_mean = ops.sum(kl_terms * weight, axis=0) / divisor
+    floor = ops.cast(free_bits, kl_mean.dtype)
+    # `where`, not `maximum`, for the dtype on PyTorch (see
+    # `gaussian_kl_divergence`); below the floor the branch taken is a
+    # constant, so no gradient reaches the encoder.
+    return ops.sum(ops.where(kl_mean > floor, kl_mean, ops.zeros_like(kl_mean) + floor))
+
+
+def gaussian_log_density(z, mean, log_var):
+    """log N(z; mean, diag(exp(log_var))), summed over the last axis.
+
+        log_density = -0.5 * sum_over_last((z - mean)**2 / exp(log_var) + log_var + log(2 * pi))
+
+    The log-density of the prior N(0, I) is `gaussian_log_density(z, 0, 0)`.
+    Arguments broadcast against each other.
+
+    Args:
+        z: points, shape `(..., latent_dim)`.
+        mean: means, broadcastable to `z`.
+        log_var: log-variances, broadcastable to `z`.
+
+    Returns:
+        A tensor of shape `z.shape[:-1]`, in nats.
+
+    Example:
+
+    >>> import numpy as np
+    >>> value = gaussian_log_density(np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((1, 2)))
+    >>> round(float(value[0]), 6)  # -log(2 * pi)
+    -1.837877
+    """
+    z = _floating(z)
+    mean = _floating(mean, z.dtype)
+    log_var = _floating(log_var, z.dtype)
+    terms = ops.square(z - mean) * ops.exp(-log_var) + log_var + math.log(2.0 * math.pi)
+    return -0.5 * ops.sum(terms, axis=-1)
+
+
+def log_likelihood(x, x_reconstructed, reconstruction_loss="binary_crossentropy"):
+    """log p(x | z) of the decoder that `reconstruction_error` is the loss of, per sample.
+
+        "binary_crossentropy":  -reconstruction_error(x, p)                    (Bernoulli)
+        "squared_error":        -reconstruction_error(x, p) - 0.5 * D * log(pi) (Gaussian, variance 1/2)
+
+    where `D` is the number of features of one sample. For binary `x` the
+    Bernoulli value is a log-probability; for `x` in `[0, 1]` that is not
+    binary it is minus a cross-entropy, not the log-density of anything, and
+    likelihoods computed from it are not comparable with published ones.
+
+    Args:
+        x: samples, shape `(batch, ...)`.
+        x_reconstructed: the decoder's outputs, the same shape.
+        reconstruction_loss: `"binary_crossentropy"` or `"squared_error"`.
+            Defaults to `"binary_crossentropy"`.
+
+    Returns:
+        A tensor of shape `(batch,)`, in nats.
+
+    Example:
+
+    >>> import numpy as np
+    >>> value = log_likelihood(np.array([[1.0, 0.0]]), np.array([[0.5, 0.5]]))
+    >>> round(float(value[0]), 6)  # 2 * log(0.5)
+    -1.386294
+    """
+    error = reconstruction_error(x, x_reconstructed, reconstruction_loss)
+    if reconstruction_loss == "binary_crossentropy":
+        return -error
+    features = math.prod(tuple(x_reconstructed.shape)[1:])
+    constant = 0.5 * features * math.log(2.0 * math.pi * GAUSSIAN_DECODER_VARIANCE)
+    return -error / (2.0 * GAUSSIAN_DECODER_VARIANCE) - constant
+
+
+def importance_weighted_bound(log_likelihood, log_prior, log_posterior):
+    """The importance-weighted lower bound on log p(x) of Burda et al. (2016), per sample.
+
+    From `k` draws `z_i ~ q(z | x)` of one sample `x` each:
+
+        log_w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x)
+        bound = logsumexp_over_i(log_w_i) - log(k)
+
+    computed with a log-sum-exp, stable for any magnitude of the log
+    weights. With `k = 1` it is the one-sample ELBO; it grows with `k` in
+    expectation and tends to log p(x) (so `-bound` is an estimate of the
+    negative log-likelihood, too high by a gap that shrinks with `k`).
+
+    Args:
+        log_likelihood: log p(x | z_i), shape `(k, batch)`: draws on the
+            first axis.
+        log_prior: log p(z_i), the same shape.
+        log_posterior: log q(z_i | x), the same shape.
+
+    Returns:
+        A tensor of shape `(batch,)`, in nats.
+
+    Raises:
+        ValueError: the three arguments differ in shape, or have fewer than
+            one axis.
+
+    Example:
+
+    >>> import numpy as np
+    >>> log_w = np.log(np.array([[1.0], [3.0]]))  # weights 1 and 3
+    >>> bound = importance_weighted_bound(log_w, np.zeros((2, 1)), np.zeros((2, 1)))
+    >>> round(float(bound[0]), 6)  # log((1 + 3) / 2)
+    0.693147
+    """
+    log_likelihood = _floating(log_likelihood)
+    log_prior = _floating(log_prior, log_likelihood.dtype)
+    log_posterior = _floating(log_posterior, log_likelihood.dtype)
+    shapes = {
+        "log_likelihood": tuple(log_likelihood.shape),
+        "log_prior": tuple(log_prior.shape),
+        "log_posterior": tuple(log_posterior.shape),
+    }
+    if (
+        not shapes["log_likelihood"]
+        or _conflict(shapes["log_likelihood"], shapes["log_prior"])
+        or _conflict(shapes["log_likelihood"], shapes["log_posterior"])
+    ):
+        received = ", ".join(f"{name}.shape={shape}" for name, shape in shapes.items())
+        raise ValueError(
+            "Arguments `log_likelihood`, `log_prior` and `log_posterior` must have "
+            f"the same shape (k, batch), draws first. Received: {received}"
+        )
+    log_weights = log_likelihood + log_prior - log_posterior
+    count = ops.cast(ops.shape(log_weights)[0], log_weights.dtype)
+    return ops.logsumexp(log_weights, axis=0) - ops.log(count)
 
 
 def reconstruction_error(x, x_reconstructed, reconstruction_loss="binary_crossentropy"):

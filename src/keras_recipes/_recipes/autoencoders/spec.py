@@ -12,6 +12,7 @@ random state is a SeedGenerator, which `count_params()` does not count.
 """
 
 import math
+import numbers
 from typing import NamedTuple
 
 from keras_recipes import _validation
@@ -20,6 +21,11 @@ from keras_recipes._counting.layers import conv, conv_transpose, dense_weights
 
 ARCHITECTURES = ("dense", "conv")
 RECONSTRUCTION_LOSSES = ("binary_crossentropy", "squared_error")
+OBJECTIVES = ("elbo", "iwae")
+
+# The largest number of importance samples per training example: the decoder
+# runs on `num_samples` times the batch.
+MAX_TRAINING_SAMPLES = 4096
 
 # Keras's GaussianNoise refuses a standard deviation outside [0, 1].
 MAX_NOISE_STDDEV = 1.0
@@ -57,9 +63,90 @@ def check_input_shape(value):
     return _validation.check_sample_size("input_shape", value, tuple(map(int, value)))
 
 
-def check_beta(value):
-    """Check the KL weight `beta` of a (beta-)VAE: a finite number of at least 0."""
+def is_beta_schedule(value):
+    """Whether `value` is a KL schedule of `keras_recipes.losses` (`LinearBeta`, ...).
+
+    Duck-typed on the marker the schedules' base class sets, so that this
+    module stays free of Keras.
+    """
+    return getattr(type(value), "is_beta_schedule", False) is True
+
+
+def check_beta(value, *, schedule=False):
+    """Check the KL weight `beta` of a (beta-)VAE: a finite number of at least 0.
+
+    With `schedule=True` a KL schedule (`keras_recipes.losses.LinearBeta`,
+    `CyclicalBeta`, `ConstantBeta`) is accepted too, and returned as it is.
+    """
+    if schedule and is_beta_schedule(value):
+        return value
+    if schedule and not isinstance(value, numbers.Real):
+        raise _validation.wrong_type(
+            "beta",
+            "a number of at least 0 or a KL schedule (keras_recipes.losses."
+            "ConstantBeta, LinearBeta or CyclicalBeta)",
+            value,
+        )
     return _validation.check_real_number("beta", value)
+
+
+def check_free_bits(value):
+    """Check the free-bits floor, in nats per latent dimension: a finite number of at least 0."""
+    return _validation.check_real_number("free_bits", value)
+
+
+def check_objective(value):
+    """Check a VAE training objective name; return it."""
+    return _validation.check_choice("objective", value, OBJECTIVES)
+
+
+def check_num_samples(value):
+    """Check the number of posterior samples per training example: 1 to `MAX_TRAINING_SAMPLES`."""
+    number = _validation.check_positive_int("num_samples", value)
+    if number > MAX_TRAINING_SAMPLES:
+        raise _validation.invalid(
+            "num_samples", f"an integer from 1 to {MAX_TRAINING_SAMPLES}", value
+        )
+    return number
+
+
+class Objective(NamedTuple):
+    """The training objective of `vae()`, checked as a whole."""
+
+    objective: str
+    num_samples: int
+    beta: object
+    free_bits: float
+
+
+def check_training_objective(objective, num_samples, beta, free_bits):
+    """Check `vae()`'s objective, `num_samples`, `beta` and `free_bits` together; return an `Objective`.
+
+    The importance-weighted bound weighs no term: it is refused with a
+    `beta` other than 1 or with `free_bits` above 0, which have no meaning
+    in it.
+    """
+    objective = check_objective(objective)
+    num_samples = check_num_samples(num_samples)
+    beta = check_beta(beta, schedule=True)
+    free_bits = check_free_bits(free_bits)
+    if objective == "iwae" and (is_beta_schedule(beta) or beta != 1.0):
+        raise _validation.invalid(
+            "beta",
+            "1.0 with objective='iwae' (the importance-weighted bound has no "
+            "separate KL term to weigh)",
+            beta,
+            "Use objective='elbo' for a beta-VAE or a KL schedule",
+        )
+    if objective == "iwae" and free_bits > 0:
+        raise _validation.invalid(
+            "free_bits",
+            "0 with objective='iwae' (the importance-weighted bound has no "
+            "separate KL term to floor)",
+            free_bits,
+            "Use objective='elbo' with free bits",
+        )
+    return Objective(objective=objective, num_samples=num_samples, beta=beta, free_bits=free_bits)
 
 
 def check_reconstruction_loss(value):
@@ -216,6 +303,9 @@ def vae(
     intermediate_dim=16,
     reconstruction_loss="binary_crossentropy",
     beta=1.0,
+    objective="elbo",
+    num_samples=1,
+    free_bits=0.0,
     optimizer="adam",
     steps_per_execution=32,
     seed=None,
@@ -234,7 +324,7 @@ def vae(
         input_shape, latent_dim, architecture, hidden_units, filters, intermediate_dim
     )
     check_reconstruction_loss(reconstruction_loss)
-    check_beta(beta)
+    check_training_objective(objective, num_samples, beta, free_bits)
     return ParamCount(encoder_decoder_weights(sizes, heads=2))
 
 
@@ -269,3 +359,21 @@ def autoencoder(
     check_reconstruction_loss(reconstruction_loss)
     check_noise_stddev(noise_stddev)
     return ParamCount(encoder_decoder_weights(sizes, heads=1))
+
+
+# === KL schedules ===
+
+SCHEDULE_KINDS = ("constant", "linear", "cyclical")
+
+
+def check_schedule_steps(argument, value):
+    """Check a schedule's length in optimizer steps (`warmup_steps`, `period`): a positive integer."""
+    return _validation.check_positive_int(argument, value)
+
+
+def check_schedule_ratio(value):
+    """Check a cyclical schedule's `ratio`, the part of each period spent rising: in (0, 1]."""
+    number = _validation.check_real_number("ratio", value, high=1.0)
+    if number == 0:
+        raise _validation.invalid("ratio", "a number above 0 and at most 1.0", value)
+    return number

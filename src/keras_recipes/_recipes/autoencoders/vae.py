@@ -6,6 +6,7 @@ from keras import ops
 from keras_recipes import _building, _validation
 from keras_recipes._recipes.autoencoders import halves, losses, spec
 from keras_recipes._recipes.autoencoders.sampling import Sampling
+from keras_recipes._recipes.autoencoders.schedules import BetaTracker
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -20,22 +21,72 @@ class VariationalAutoencoder(keras.Model):
     differentiates it on TensorFlow, JAX and PyTorch alike. The two terms are
     tracked as the metrics `reconstruction_loss` and `kl_loss`.
 
+    With `objective="iwae"` the loss is the negative importance-weighted
+    bound of `num_samples` draws per sample (Burda et al., 2016), and the
+    two metrics are those of the forward pass's single draw (they no longer
+    add up to `loss`). With a KL schedule as `beta`, the model counts its
+    training steps, applies `beta(step)` at each and logs the last one as the
+    metric `beta`; the count is saved with the model.
+
     Args:
         *args: the functional model's `inputs` and `outputs`.
         reconstruction_loss: `"binary_crossentropy"` or `"squared_error"`.
             Defaults to `"binary_crossentropy"`.
-        beta: weight of the KL term. Defaults to `1.0`.
+        beta: weight of the KL term, a number or a KL schedule
+            (`keras_recipes.losses.LinearBeta`, ...). Defaults to `1.0`.
+        objective: `"elbo"` or `"iwae"`. Defaults to `"elbo"`.
+        num_samples: posterior draws per sample in the loss. Defaults to `1`.
+        free_bits: floor of each latent dimension's batch-mean KL, in nats.
+            Defaults to `0.0`.
         **kwargs: the functional model's other arguments, such as `name`.
     """
 
-    def __init__(self, *args, reconstruction_loss="binary_crossentropy", beta=1.0, **kwargs):
+    def __init__(
+        self,
+        *args,
+        reconstruction_loss="binary_crossentropy",
+        beta=1.0,
+        objective="elbo",
+        num_samples=1,
+        free_bits=0.0,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.reconstruction_loss = spec.check_reconstruction_loss(
             reconstruction_loss
         )
-        self.beta = spec.check_beta(beta)
+        if isinstance(beta, dict):
+            beta = keras.saving.deserialize_keras_object(beta)
+        self.objective, self.num_samples, self.beta, self.free_bits = (
+            spec.check_training_objective(objective, num_samples, beta, free_bits)
+        )
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        # Only a schedule logs `beta` and counts steps: a model built with a
+        # number saves and logs exactly what it did before schedules existed.
+        self.beta_tracker = (
+            BetaTracker(self.beta) if spec.is_beta_schedule(self.beta) else None
+        )
+
+    def _draws(self, target, z_mean, z_log_var, training):
+        """`num_samples` draws of z per sample, decoded: log p(x|z), log p(z), log q(z|x), each `(k, batch)`."""
+        count = self.num_samples
+        sampling = next(
+            layer for layer in self.get_layer("encoder").layers if isinstance(layer, Sampling)
+        )
+        means = ops.tile(z_mean, (count, 1))
+        log_vars = ops.tile(z_log_var, (count, 1))
+        z = sampling([means, log_vars])
+        decoded = self.get_layer("decoder")(z, training=training)
+        targets = ops.tile(target, (count,) + (1,) * (len(target.shape) - 1))
+        shape = (count, -1)
+        return (
+            ops.reshape(
+                losses.log_likelihood(targets, decoded, self.reconstruction_loss), shape
+            ),
+            ops.reshape(losses.gaussian_log_density(z, 0.0, 0.0), shape),
+            ops.reshape(losses.gaussian_log_density(z, means, log_vars), shape),
+        )
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction, z_mean, z_log_var = y_pred
@@ -45,13 +96,12 @@ class VariationalAutoencoder(keras.Model):
         reconstruction_terms = losses.reconstruction_error(
             target, reconstruction, self.reconstruction_loss
         )
-        kl_terms = ops.cast(
-            losses.gaussian_kl_divergence(z_mean, z_log_var), reconstruction_terms.dtype
-        )
+        dtype = reconstruction_terms.dtype
+        kl_dimensions = ops.cast(losses.kl_per_dimension(z_mean, z_log_var), dtype)
+        kl_terms = ops.sum(kl_dimensions, axis=-1)
+        weight = None
         if sample_weight is not None:
-            weight = ops.reshape(
-                ops.cast(sample_weight, reconstruction_terms.dtype), (-1,)
-            )
+            weight = ops.reshape(ops.cast(sample_weight, dtype), (-1,))
             reconstruction_terms = reconstruction_terms * weight
             kl_terms = kl_terms * weight
         # Sum over count with 0/0 = 0, not `ops.mean`: a MirroredStrategy
@@ -61,10 +111,31 @@ class VariationalAutoencoder(keras.Model):
         # the same way. The sum of no rows is 0, so dividing it by 1
         # instead gives the 0; `ops.where`, not `ops.divide_no_nan`, which
         # returns float32 for float64 input on PyTorch in Keras 3.15.
-        count = ops.cast(ops.shape(reconstruction_terms)[0], reconstruction_terms.dtype)
+        count = ops.cast(ops.shape(reconstruction_terms)[0], dtype)
         divisor = ops.where(count > 0, count, ops.ones_like(count))
-        reconstruction_value = ops.sum(reconstruction_terms) / divisor
         kl_value = ops.sum(kl_terms) / divisor
+        if self.objective == "iwae" or self.num_samples > 1:
+            draws = self._draws(ops.cast(target, dtype), z_mean, z_log_var, training)
+        if self.objective == "elbo" and self.num_samples > 1:
+            # The reconstruction term averaged over `num_samples` draws: a
+            # lower-variance estimate of the same ELBO.
+            reconstruction_terms = -ops.mean(ops.cast(draws[0], dtype), axis=0)
+            if weight is not None:
+                reconstruction_terms = reconstruction_terms * weight
+        reconstruction_value = ops.sum(reconstruction_terms) / divisor
+        if self.free_bits > 0:
+            # The trained KL term, and the one logged as `kl_loss`, so that
+            # `loss` stays `reconstruction_loss + beta * kl_loss`.
+            kl_value = ops.cast(
+                losses.free_bits_kl(kl_dimensions, self.free_bits, weight), dtype
+            )
+        if self.beta_tracker is None:
+            beta = self.beta
+        else:
+            beta = ops.cast(
+                self.beta_tracker.next_beta() if training else self.beta_tracker.result(),
+                dtype,
+            )
         # Weighted by the batch size, as Keras weighs its `loss` tracker, so
         # that the epoch's `loss` is exactly `reconstruction_loss + beta *
         # kl_loss` even when the last batch is smaller (keras-io#983).
@@ -73,6 +144,13 @@ class VariationalAutoencoder(keras.Model):
             reconstruction_value, sample_weight=batch_size
         )
         self.kl_loss_tracker.update_state(kl_value, sample_weight=batch_size)
+        if self.objective == "iwae":
+            bound_terms = -ops.cast(losses.importance_weighted_bound(*draws), dtype)
+            if weight is not None:
+                bound_terms = bound_terms * weight
+            loss_value = ops.sum(bound_terms) / divisor
+        else:
+            loss_value = reconstruction_value + beta * kl_value
         # Through `_aggregate_additional_loss`, Keras's hook for the loss
         # terms a model adds itself: on TensorFlow it divides by the number
         # of replicas of a `tf.distribute` strategy, as Keras's own losses
@@ -80,13 +158,27 @@ class VariationalAutoencoder(keras.Model):
         # sums. Returned unscaled, the loss of a two-replica
         # MirroredStrategy would be reported twice over and its SGD step
         # would be twice as long.
-        total = self._aggregate_additional_loss(
-            reconstruction_value + self.beta * kl_value
-        )
+        total = self._aggregate_additional_loss(loss_value)
         for extra in self.losses:
             # Weight regularizers or `add_loss` terms a user adds later.
             total = total + ops.cast(self._aggregate_additional_loss(extra), total.dtype)
         return total
+
+    # The schedule's step count is saved with the weights: Keras saves no
+    # metric variables, and a model reloaded mid-schedule must resume it.
+    _STEP_KEY = "beta_step"
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        if self.beta_tracker is not None:
+            store[self._STEP_KEY] = ops.convert_to_numpy(self.beta_tracker.step)
+
+    def load_own_variables(self, store):
+        keys = [key for key in store.keys() if key != self._STEP_KEY]
+        super().load_own_variables({key: store[key] for key in keys})
+        if self.beta_tracker is not None and self._STEP_KEY in store.keys():
+            step = self.beta_tracker.step
+            step.assign(ops.cast(store[self._STEP_KEY], step.dtype))
 
     def compile_from_config(self, config):
         # A file saved on TensorFlow or JAX loads and runs on PyTorch too.
@@ -96,13 +188,22 @@ class VariationalAutoencoder(keras.Model):
         return {
             **super().get_config(),
             "reconstruction_loss": self.reconstruction_loss,
-            "beta": self.beta,
+            "beta": (
+                keras.saving.serialize_keras_object(self.beta)
+                if self.beta_tracker is not None
+                else self.beta
+            ),
+            "objective": self.objective,
+            "num_samples": self.num_samples,
+            "free_bits": self.free_bits,
         }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         # `__init__` checks the values as `vae()` does; a key the file lacks
-        # would silently take its default there.
+        # would silently take its default there. `objective`, `num_samples`
+        # and `free_bits` came later: a file without them was saved by a
+        # model that trained as their defaults do.
         _validation.check_config_keys(
             "VariationalAutoencoder", config, ("reconstruction_loss", "beta")
         )
@@ -119,6 +220,9 @@ def vae(
     intermediate_dim=16,
     reconstruction_loss="binary_crossentropy",
     beta=1.0,
+    objective="elbo",
+    num_samples=1,
+    free_bits=0.0,
     optimizer="adam",
     steps_per_execution=32,
     seed=None,
@@ -157,7 +261,18 @@ def vae(
         reconstruction_loss: `"binary_crossentropy"` for data in `[0, 1]` or
             `"squared_error"`, summed over a sample's features. Defaults to
             `"binary_crossentropy"`.
-        beta: weight of the KL term, at least 0. Defaults to `1.0`.
+        beta: weight of the KL term, a number of at least 0 or a KL
+            schedule of optimizer steps (`keras_recipes.losses.LinearBeta`,
+            `CyclicalBeta`, `ConstantBeta`), which also logs `beta`.
+            Defaults to `1.0`.
+        objective: `"elbo"`, the negative ELBO, or `"iwae"`, the negative
+            importance-weighted bound of `num_samples` draws (Burda et al.,
+            2016; `beta` 1 and no free bits). Defaults to `"elbo"`.
+        num_samples: posterior draws per sample: the `k` of the IWAE, or
+            the draws the ELBO's reconstruction term averages. Defaults to `1`.
+        free_bits: floor of each latent dimension's batch-mean KL in nats
+            (Kingma et al., 2016): below it a dimension's KL gets no
+            gradient; `kl_loss` is the floored term. Defaults to `0.0`.
         optimizer: an optimizer name or instance. Defaults to `"adam"`.
         steps_per_execution: batches run per call of the compiled training
             function; callbacks see one batch end in that many; 1 where Keras
@@ -173,7 +288,8 @@ def vae(
 
     Raises:
         ValueError: a size is not positive, a string names no choice, `beta`
-            is negative, the image size is not divisible as the strides need,
+            or `free_bits` is negative, `objective="iwae"` has a `beta`
+            other than 1 or free bits, `num_samples` is above 4096, the image size is not divisible as the strides need,
             or the model is too big (over 2**31 - 1 numbers per sample or
             2**31 parameters, `keras_recipes.param_count.vae`).
         TypeError: an argument has the wrong type.
@@ -193,7 +309,9 @@ def vae(
         "vae", spec.encoder_decoder_weights(sizes, heads=2), spec.responsible(sizes)
     )
     reconstruction_loss = spec.check_reconstruction_loss(reconstruction_loss)
-    beta = spec.check_beta(beta)
+    objective, num_samples, beta, free_bits = spec.check_training_objective(
+        objective, num_samples, beta, free_bits
+    )
     optimizer = _building.optimizer(optimizer)
     steps_per_execution = _validation.check_steps_per_execution(steps_per_execution)
     seed = _validation.check_seed(seed)
@@ -257,6 +375,9 @@ def vae(
         [reconstruction, z_mean, z_log_var],
         reconstruction_loss=reconstruction_loss,
         beta=beta,
+        objective=objective,
+        num_samples=num_samples,
+        free_bits=free_bits,
         name=name,
     )
     return halves.compile_autoencoder(
