@@ -23,10 +23,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
+import keras
+from vae_vs_pythae import FEATURES, HIDDEN_UNITS, LATENT_DIM, binarised_digits
 
-import keras_recipes  # noqa: E402
-from vae_vs_pythae import FEATURES, HIDDEN_UNITS, LATENT_DIM, binarised_digits  # noqa: E402
+import keras_recipes
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -56,8 +56,11 @@ SETTINGS = {
 def profile(setting, epochs, x_train, x_test):
     compile_options, fit_options = SETTINGS[setting]
     model = keras_recipes.vae(
-        (FEATURES,), LATENT_DIM, hidden_units=HIDDEN_UNITS,
-        optimizer=keras.optimizers.Adam(1e-3), seed=0,
+        (FEATURES,),
+        LATENT_DIM,
+        hidden_units=HIDDEN_UNITS,
+        optimizer=keras.optimizers.Adam(1e-3),
+        seed=0,
         steps_per_execution=compile_options.get("steps_per_execution", 32),
     )
     if "jit_compile" in compile_options:
@@ -69,7 +72,10 @@ def profile(setting, epochs, x_train, x_test):
     clock = EpochClock()
     start = time.perf_counter(), time.process_time()
     model.fit(
-        x_train, epochs=epochs, batch_size=32, shuffle=True,
+        x_train,
+        epochs=epochs,
+        batch_size=32,
+        shuffle=True,
         verbose=fit_options.get("verbose", 0),
         validation_data=(x_test,) if fit_options.get("validation") else None,
         callbacks=[clock],

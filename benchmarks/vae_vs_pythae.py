@@ -100,13 +100,14 @@ def negative_elbo(x, z_mean, z_log_var, decode, draws, rng):
 
 
 def pythae_worker(args):
+    import logging
+
     import torch
     from pythae.models import IWAE, VAE, IWAEConfig, VAEConfig
     from pythae.models.base.base_utils import ModelOutput
     from pythae.models.nn import BaseDecoder, BaseEncoder
     from pythae.pipelines import TrainingPipeline
     from pythae.trainers import BaseTrainerConfig
-    import logging
 
     logging.getLogger("pythae").setLevel(logging.WARNING)
     for name in list(logging.root.manager.loggerDict):
@@ -149,9 +150,15 @@ def pythae_worker(args):
             return ModelOutput(reconstruction=self.body(z))
 
     x_train, x_test = binarised_digits(args.seed)
-    common = dict(input_dim=(FEATURES,), latent_dim=LATENT_DIM, reconstruction_loss="bce")
+    common = {
+        "input_dim": (FEATURES,),
+        "latent_dim": LATENT_DIM,
+        "reconstruction_loss": "bce",
+    }
     if args.objective == "iwae":
-        model = IWAE(IWAEConfig(number_samples=args.iwae_samples, **common), Encoder(), Decoder())
+        model = IWAE(
+            IWAEConfig(number_samples=args.iwae_samples, **common), Encoder(), Decoder()
+        )
     else:
         model = VAE(VAEConfig(**common), Encoder(), Decoder())
     with tempfile.TemporaryDirectory() as folder:
@@ -208,16 +215,24 @@ def pythae_worker(args):
             )
             start = time.perf_counter()
             result["nll"] = -float(
-                trained.get_nll(torch.from_numpy(x_test), n_samples=args.nll_samples,
-                                batch_size=min(args.nll_samples, 1000))
+                trained.get_nll(
+                    torch.from_numpy(x_test),
+                    n_samples=args.nll_samples,
+                    batch_size=min(args.nll_samples, 1000),
+                )
             )
             result["nll_seconds"] = time.perf_counter() - start
         if args.export:
             # Weights for the cross-check; torch's Linear holds (out, in).
-            linears = [trained.encoder.body[0], trained.encoder.body[2],
-                       trained.encoder.embedding, trained.encoder.log_var,
-                       trained.decoder.body[0], trained.decoder.body[2],
-                       trained.decoder.body[4]]
+            linears = [
+                trained.encoder.body[0],
+                trained.encoder.body[2],
+                trained.encoder.embedding,
+                trained.encoder.log_var,
+                trained.decoder.body[0],
+                trained.decoder.body[2],
+                trained.decoder.body[4],
+            ]
             arrays = {}
             for index, layer in enumerate(linears):
                 arrays[f"kernel_{index}"] = layer.weight.detach().numpy().T
@@ -233,10 +248,16 @@ def dense_layers(model):
     """The Dense layers of a dense `vae()`: encoder body, z_mean, z_log_var, decoder."""
     import keras
 
-    encoder = [layer for layer in model.get_layer("encoder").layers
-               if isinstance(layer, keras.layers.Dense)]
-    decoder = [layer for layer in model.get_layer("decoder").layers
-               if isinstance(layer, keras.layers.Dense)]
+    encoder = [
+        layer
+        for layer in model.get_layer("encoder").layers
+        if isinstance(layer, keras.layers.Dense)
+    ]
+    decoder = [
+        layer
+        for layer in model.get_layer("decoder").layers
+        if isinstance(layer, keras.layers.Dense)
+    ]
     return encoder + decoder
 
 
@@ -282,7 +303,9 @@ def keras_worker(args):
             weights = np.load(args.cross_check)
             copy = build("elbo")
             for index, layer in enumerate(dense_layers(copy)):
-                layer.set_weights([weights[f"kernel_{index}"], weights[f"bias_{index}"]])
+                layer.set_weights(
+                    [weights[f"kernel_{index}"], weights[f"bias_{index}"]]
+                )
             checked = evaluate_keras(copy, x_test, args)
             result["pythae_elbo_loss_by_ours"] = checked["elbo_loss"]
             result["pythae_nll_by_ours"] = checked["nll"]
@@ -300,7 +323,11 @@ def evaluate_keras(model, x_test, args):
         return decoder.predict(z, batch_size=len(z), verbose=0)
 
     elbo_loss = negative_elbo(
-        x_test, z_mean.astype("float64"), z_log_var.astype("float64"), decode, 10,
+        x_test,
+        z_mean.astype("float64"),
+        z_log_var.astype("float64"),
+        decode,
+        10,
         np.random.default_rng(args.seed),
     )
     start = time.perf_counter()
@@ -320,11 +347,18 @@ def evaluate_keras(model, x_test, args):
 
 def run_worker(command, env=None):
     completed = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, **(env or {})}
+        command,
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
     if completed.returncode != 0:
         sys.exit(f"worker failed: {' '.join(command)}\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    row = json.loads(completed.stdout.strip().splitlines()[-1])
+    # Each row as it comes, so that a long run interrupted keeps its figures.
+    print("row:", json.dumps(row), f"load {os.getloadavg()[0]:.1f}", flush=True)
+    return row
 
 
 def median(rows, key):
@@ -335,19 +369,30 @@ def median(rows, key):
 def positive_int(text):
     value = int(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, received {text!r}"
+        )
     return value
 
 
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pythae-python", help="the python of Pythae's virtual environment")
-    parser.add_argument("--backends", default=",".join(BACKENDS),
-                        help="Keras backends, comma-separated; default all three")
+    parser.add_argument(
+        "--pythae-python", help="the python of Pythae's virtual environment"
+    )
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="Keras backends, comma-separated; default all three",
+    )
     parser.add_argument("--objectives", default="elbo,iwae", help="elbo, iwae or both")
     parser.add_argument("--epochs", type=positive_int, default=30)
-    parser.add_argument("--repeats", type=positive_int, default=3,
-                        help="fits per library and objective; only the first is evaluated")
+    parser.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=3,
+        help="fits per library and objective; only the first is evaluated",
+    )
     parser.add_argument("--nll-samples", type=positive_int, default=5000)
     parser.add_argument("--iwae-samples", type=positive_int, default=5)
     parser.add_argument("--pythae-threads", type=positive_int, default=1)
@@ -363,7 +408,9 @@ def parse_arguments(argv=None):
     args.backends = [name for name in args.backends.split(",") if name]
     for name in args.backends:
         if name not in BACKENDS:
-            parser.error(f"--backends: expected names from {BACKENDS}, received {name!r}")
+            parser.error(
+                f"--backends: expected names from {BACKENDS}, received {name!r}"
+            )
     args.objectives = [name for name in args.objectives.split(",") if name]
     for name in args.objectives:
         if name not in ("elbo", "iwae"):
@@ -380,12 +427,21 @@ def main(argv=None):
     if args.worker == "keras":
         return keras_worker(args)
     script = os.path.abspath(__file__)
-    shared = ["--epochs", str(args.epochs), "--nll-samples", str(args.nll_samples),
-              "--iwae-samples", str(args.iwae_samples), "--seed", str(args.seed),
-              "--pythae-threads", str(args.pythae_threads)]
+    shared = [
+        "--epochs",
+        str(args.epochs),
+        "--nll-samples",
+        str(args.nll_samples),
+        "--iwae-samples",
+        str(args.iwae_samples),
+        "--seed",
+        str(args.seed),
+        "--pythae-threads",
+        str(args.pythae_threads),
+    ]
     if args.keras_torch_threads:
         shared += ["--keras-torch-threads", str(args.keras_torch_threads)]
-    print(f"load average at start: {os.getloadavg()}")
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         for objective in args.objectives:
             rows = {}
@@ -393,12 +449,26 @@ def main(argv=None):
             for repeat in range(args.repeats):
                 first = repeat == 0
                 extra = ["--objective", objective] + (["--evaluate"] if first else [])
-                command = [args.pythae_python, script, "--worker", "pythae", *shared, *extra]
+                command = [
+                    args.pythae_python,
+                    script,
+                    "--worker",
+                    "pythae",
+                    *shared,
+                    *extra,
+                ]
                 if first:
                     command += ["--export", exported]
                 rows.setdefault("pythae", []).append(run_worker(command))
                 for index, backend in enumerate(args.backends):
-                    command = [sys.executable, script, "--worker", "keras", *shared, *extra]
+                    command = [
+                        sys.executable,
+                        script,
+                        "--worker",
+                        "keras",
+                        *shared,
+                        *extra,
+                    ]
                     if first and index == 0:
                         command += ["--cross-check", exported]
                     row = run_worker(command, {"KERAS_BACKEND": backend})
@@ -410,9 +480,13 @@ def main(argv=None):
 def report(objective, rows, args):
     pythae_speed = median(rows["pythae"], "samples_per_second")
     title = objective if objective == "elbo" else f"iwae k={args.iwae_samples}"
-    print(f"\n{title}: {args.epochs} epochs, batch 32, Adam 1e-3, NLL k={args.nll_samples}; "
-          f"median of {args.repeats} fits, Pythae on {args.pythae_threads} thread(s)")
-    print("| library | samples/s (fit) | / Pythae | held-out -ELBO | NLL (own) | NLL / Pythae's |")
+    print(
+        f"\n{title}: {args.epochs} epochs, batch 32, Adam 1e-3, NLL k={args.nll_samples}; "
+        f"median of {args.repeats} fits, Pythae on {args.pythae_threads} thread(s)"
+    )
+    print(
+        "| library | samples/s (fit) | / Pythae | held-out -ELBO | NLL (own) | NLL / Pythae's |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     pythae_nll = rows["pythae"][0].get("nll", float("nan"))
     for name, group in rows.items():
@@ -422,16 +496,20 @@ def report(objective, rows, args):
             loop = median(group, "loop_samples_per_second")
             label += f" (loop alone {loop:,.0f}/s)"
         evaluated = group[0]
-        print(f"| {label} | {speed:,.0f} | {speed / pythae_speed:.2f}x | "
-              f"{evaluated.get('elbo_loss', float('nan')):.3f} | "
-              f"{evaluated.get('nll', float('nan')):.3f} | "
-              f"{evaluated.get('nll', float('nan')) / pythae_nll:.4f} |")
+        print(
+            f"| {label} | {speed:,.0f} | {speed / pythae_speed:.2f}x | "
+            f"{evaluated.get('elbo_loss', float('nan')):.3f} | "
+            f"{evaluated.get('nll', float('nan')):.3f} | "
+            f"{evaluated.get('nll', float('nan')) / pythae_nll:.4f} |"
+        )
     for name, group in rows.items():
         if "pythae_nll_by_ours" in group[0]:
-            print(f"cross-check, Pythae's trained model evaluated by ours ({name}): "
-                  f"-ELBO {group[0]['pythae_elbo_loss_by_ours']:.3f}, "
-                  f"NLL {group[0]['pythae_nll_by_ours']:.3f} "
-                  f"(Pythae's own get_nll: {pythae_nll:.3f})")
+            print(
+                f"cross-check, Pythae's trained model evaluated by ours ({name}): "
+                f"-ELBO {group[0]['pythae_elbo_loss_by_ours']:.3f}, "
+                f"NLL {group[0]['pythae_nll_by_ours']:.3f} "
+                f"(Pythae's own get_nll: {pythae_nll:.3f})"
+            )
     print("raw:", json.dumps(rows))
 
 
