@@ -20,10 +20,10 @@ from keras_recipes.cli._train import _split_brain
 from keras_recipes.data import colored_shapes
 
 VAE_FILES = ["model.keras", "history.csv", "reconstructions.png", "latent.png",
-             "samples.png", "loss.png"]
+             "samples.png", "loss.png", "evaluation.json"]
 SPLIT_BRAIN_FILES = ["model.keras", "history.csv", "colorized.png", "probe.json"]
 # Tiny settings: a few seconds of training after TensorFlow's start-up.
-TINY_VAE = ["--epochs", "2", "--batch-size", "8", "--hidden-units", "16"]
+TINY_VAE = ["--epochs", "2", "--batch-size", "8", "--hidden-units", "16", "--nll-samples", "50"]
 TINY_SPLIT_BRAIN = ["--epochs", "1", "--batch-size", "8", "--width-multiplier", "0.0625"]
 
 
@@ -82,6 +82,35 @@ def test_train_vae_model_reloads_safely_and_history_has_every_epoch(vae_run):
     rows = history_rows(out)
     assert [row["epoch"] for row in rows] == ["0", "1"]
     assert {"loss", "val_loss", "reconstruction_loss", "kl_loss"} <= set(rows[0])
+
+
+def test_train_vae_evaluation_json_reports_the_held_out_nll_and_latent_use(vae_run):
+    """evaluation.json holds the held-out NLL with its k, the -ELBO above it, and per-dimension KL and activity."""
+    result, out = vae_run
+    with open(os.path.join(out, "evaluation.json")) as file:
+        evaluation = json.load(file)
+    assert evaluation["nll_samples"] == 50 and evaluation["num_examples"] == 8  # 20% of 40
+    assert evaluation["nll"] <= evaluation["negative_elbo"]
+    assert evaluation["likelihood"] == "bernoulli" and evaluation["binary_data"] is False
+    assert "not binary" in evaluation["note"]
+    assert len(evaluation["kl_per_dimension"]) == len(evaluation["activity"]) == 2
+    assert evaluation["active_units"] == sum(value > 0.01 for value in evaluation["activity"])
+    assert f"held-out NLL {evaluation['nll']:.4g}" in result.stdout
+
+
+def test_train_vae_research_options_log_beta_and_draw_traversals(grey_images, tmp_path):
+    """A 3-D latent with a KL warm-up and free bits: beta follows the schedule per epoch, traversals.png is drawn."""
+    out = tmp_path / "research"
+    result = run_cli("train", "vae", "--data", grey_images, "--out", str(out), *TINY_VAE,
+                     "--latent-dim", "3", "--beta-schedule", "linear:8:0.5", "--free-bits", "0.1")
+    assert result.returncode == 0, result.stderr
+    assert "traversals.png" in os.listdir(out)
+    assert png_size(out / "traversals.png") == _figures.SIZES["traversals.png"]
+    rows = history_rows(out)
+    # 32 training digits in batches of 8: 4 steps an epoch; the logged beta is the last step's.
+    assert [float(row["beta"]) for row in rows] == pytest.approx([0.5 * 3 / 8, 0.5 * 7 / 8])
+    model = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    assert model.free_bits == 0.1 and model.beta == keras_recipes.losses.LinearBeta(8, 0.5)
 
 
 def test_train_vae_force_leaves_no_file_of_the_older_run(vae_run):
@@ -501,6 +530,15 @@ def _write_cases(directory):
         ("--epochs 0", ["train", "vae", "--epochs", "0"], "expected a positive integer"),
         ("--seed -1", ["train", "vae", "--seed", "-1"], "expected a non-negative integer"),
         ("--hidden-units", ["train", "vae", "--hidden-units", "16,x"], "comma-separated positive"),
+        ("--beta-schedule", ["train", "vae", "--beta-schedule", "linear:0"],
+         "WARMUP_STEPS must be a positive integer"),
+        ("--beta-schedule kind", ["train", "vae", "--beta-schedule", "cosine:10"],
+         "expected constant:VALUE, linear:WARMUP_STEPS"),
+        ("--free-bits", ["train", "vae", "--free-bits", "-1"], "expected a number of at least 0"),
+        ("--objective", ["train", "vae", "--objective", "vi"], "invalid choice: 'vi'"),
+        ("iwae with a schedule", vae(valid, "--objective", "iwae", "--beta-schedule", "linear:5"),
+         "1.0 with objective='iwae'"),
+        ("--nll-samples", ["train", "vae", "--nll-samples", "-1"], "from 0 (no NLL)"),
     ]
 
 
@@ -526,7 +564,8 @@ CASES = [
     "typo of digits", "npz without x", "labels too short", "float labels",
     "split-brain grey", "split-brain size", "existing --out",
     "existing --out, split-brain", "--force with a foreign file", "--out is a file",
-    "--epochs 0", "--seed -1", "--hidden-units",
+    "--epochs 0", "--seed -1", "--hidden-units", "--beta-schedule", "--beta-schedule kind",
+    "--free-bits", "--objective", "iwae with a schedule", "--nll-samples",
 ]
 
 

@@ -24,6 +24,7 @@ SIZES = {
     "reconstructions.png": (1000, 240),
     "latent.png": (700, 600),
     "samples.png": (600, 600),
+    "traversals.png": (600, 700),
     "loss.png": (700, 450),
     "colorized.png": (800, 330),
 }
@@ -177,6 +178,20 @@ def samples(directory, decoded, rows, columns, title):
     axes.set_title(title, fontsize=10)
     figure.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.89)
     return _save(figure, directory, "samples.png")
+
+
+def traversals(directory, decoded, rows, columns, value_range):
+    """Latent traversals: row d decodes z[d] swept from -value_range to value_range, the others 0."""
+    figure = _figure("traversals.png")
+    axes = figure.subplots()
+    _show(axes, mosaic(as_pictures(decoded), rows, columns))
+    axes.set_title(
+        f"Each row sweeps one latent dimension from {-value_range:g} to {value_range:g}, "
+        "the others at 0", fontsize=10,
+    )
+    axes.set_ylabel("latent dimension (top: z[0])")
+    figure.subplots_adjust(left=0.06, right=0.97, bottom=0.03, top=0.92)
+    return _save(figure, directory, "traversals.png")
 
 
 def loss(directory, history):

@@ -12,6 +12,9 @@ reach the backend after the run directory exists.
 """
 
 import argparse
+from typing import NamedTuple
+
+from keras_recipes._recipes.autoencoders import spec
 
 # The largest integer an option takes unless it says otherwise: the int32
 # that TensorFlow, JAX and PyTorch index and size tensors with.
@@ -152,3 +155,111 @@ def positive_int_list(option, maximum=MAX_OPTION_INT):
         "comma-separated positive integers, e.g. 256 or 512,256, each at most "
         f"{maximum:,}",
     )
+
+
+def non_negative_number(option):
+    """An argparse `type` for a finite real number of at least 0.
+
+    Example:
+
+    >>> non_negative_number("--free-bits")("0")
+    0.0
+    """
+    return option_type(option, float, lambda value: 0.0 <= value < float("inf"),
+                       "a number of at least 0")
+
+
+class BetaScheduleOption(NamedTuple):
+    """A parsed `--beta-schedule`: which schedule and its arguments, before Keras is imported.
+
+    Passes `spec.check_beta(..., schedule=True)` as a schedule (it carries
+    the marker), so the builder's checks refuse an `--objective iwae` with a
+    schedule before the run starts; `build` makes the schedule object.
+    """
+
+    kind: str
+    arguments: tuple
+    text: str
+
+    is_beta_schedule = True
+
+    def __repr__(self):
+        return repr(self.text)
+
+    def build(self, losses):
+        """The schedule of `keras_recipes.losses` (the module `losses`) this option names."""
+        classes = {
+            "constant": losses.ConstantBeta,
+            "linear": losses.LinearBeta,
+            "cyclical": losses.CyclicalBeta,
+        }
+        return classes[self.kind](*self.arguments)
+
+
+BETA_SCHEDULE_SYNTAX = (
+    "constant:VALUE, linear:WARMUP_STEPS[:VALUE] or cyclical:PERIOD[:RATIO[:VALUE]] "
+    "(steps are optimizer steps; VALUE defaults to 1, RATIO to 0.5)"
+)
+
+
+def beta_schedule(option):
+    """An argparse `type` for a KL schedule: `constant:1`, `linear:500`, `cyclical:400:0.5`.
+
+    Each number is checked by the schedule's own check (the autoencoders'
+    spec), so the option accepts what `keras_recipes.losses.LinearBeta`
+    and the others accept.
+
+    Example:
+
+    >>> beta_schedule("--beta-schedule")("cyclical:400:0.25")
+    'cyclical:400:0.25'
+    >>> beta_schedule("--beta-schedule")("linear:0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected constant:VALUE, linear:WARMUP_STEPS[:VALUE] or cyclical:PERIOD[:RATIO[:VALUE]] (steps are optimizer steps; VALUE defaults to 1, RATIO to 0.5); WARMUP_STEPS must be a positive integer. Received: --beta-schedule='linear:0'
+    """
+    # Per kind: each part's name, its conversion and its check.
+    parts = {
+        "constant": (("VALUE", float, spec.check_beta),),
+        "linear": (
+            ("WARMUP_STEPS", int, lambda value: spec.check_schedule_steps("warmup_steps", value)),
+            ("VALUE", float, spec.check_beta),
+        ),
+        "cyclical": (
+            ("PERIOD", int, lambda value: spec.check_schedule_steps("period", value)),
+            ("RATIO", float, spec.check_schedule_ratio),
+            ("VALUE", float, spec.check_beta),
+        ),
+    }
+    needed = {"constant": 1, "linear": 1, "cyclical": 1}
+    expected = {
+        "VALUE": "a number of at least 0",
+        "WARMUP_STEPS": "a positive integer",
+        "PERIOD": "a positive integer",
+        "RATIO": "a number above 0 and at most 1",
+    }
+
+    def refuse(text, problem=""):
+        detail = f"; {problem}" if problem else ""
+        return argparse.ArgumentTypeError(
+            f"expected {BETA_SCHEDULE_SYNTAX}{detail}. Received: {option}={text!r}"
+        )
+
+    def parse(text):
+        kind, _, rest = text.partition(":")
+        if kind not in parts or not rest:
+            raise refuse(text)
+        fields = rest.split(":")
+        if not needed[kind] <= len(fields) <= len(parts[kind]):
+            raise refuse(text)
+        arguments = []
+        for field, (name, convert, check) in zip(fields, parts[kind]):
+            problem = f"{name} must be {expected[name]}"
+            try:
+                arguments.append(check(convert(field)))
+            except (ValueError, TypeError):
+                raise refuse(text, problem) from None
+        return BetaScheduleOption(kind=kind, arguments=tuple(arguments), text=text)
+
+    parse.__name__ = option.lstrip("-").replace("-", "_")
+    return parse

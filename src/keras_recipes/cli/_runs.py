@@ -37,7 +37,9 @@ RUN_FILES = (
     "reconstructions.png",
     "latent.png",
     "samples.png",
+    "traversals.png",
     "loss.png",
+    "evaluation.json",
     "colorized.png",
     "probe.json",
 )

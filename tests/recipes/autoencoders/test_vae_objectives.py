@@ -177,3 +177,21 @@ def test_schedules_round_trip_through_their_config():
     for schedule in (losses.LinearBeta(7, 0.5), losses.CyclicalBeta(10, 0.25, 2.0), losses.ConstantBeta(3.0)):
         config = keras.saving.serialize_keras_object(schedule)
         assert keras.saving.deserialize_keras_object(config) == schedule
+
+
+def test_elbo_of_several_draws_estimates_the_same_reconstruction_term():
+    """num_samples=k averages the reconstruction error over k draws: the same term as one draw, less noisy, no constant."""
+    several = keras_recipes.vae(
+        (6,), 2, hidden_units=(8,), reconstruction_loss="squared_error", num_samples=4, seed=0
+    )
+    one = keras_recipes.vae((6,), 2, hidden_units=(8,), reconstruction_loss="squared_error", seed=0)
+    one.set_weights(several.get_weights())
+    tiled = np.tile(X, (10, 1))
+    results = [
+        model.evaluate(tiled, batch_size=640, verbose=0, return_dict=True) for model in (several, one)
+    ]
+    # The Gaussian's constant, 0.5 * 6 * log(pi) = 3.4 nats, would show far above the noise.
+    assert results[0]["reconstruction_loss"] == pytest.approx(results[1]["reconstruction_loss"], abs=0.1)
+    assert results[0]["loss"] == pytest.approx(
+        results[0]["reconstruction_loss"] + results[0]["kl_loss"], rel=1e-5
+    )

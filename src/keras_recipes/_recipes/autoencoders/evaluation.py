@@ -81,6 +81,11 @@ class LatentReport(NamedTuple):
     active_units: int
     latent_dim: int
 
+    @property
+    def collapsed(self):
+        """Whether more than half the dimensions are inactive: the posterior has mostly collapsed."""
+        return self.active_units * 2 < self.latent_dim
+
 
 def _halves(model, function):
     """The model's `encoder` and `decoder` sub-models and its reconstruction loss."""
@@ -292,7 +297,7 @@ def latent_diagnostics(model, x, *, batch_size=256, threshold=ACTIVITY_THRESHOLD
         active_units=int((activity > threshold).sum()),
         latent_dim=int(means.shape[1]),
     )
-    if warn and report.active_units * 2 < report.latent_dim:
+    if warn and report.collapsed:
         warnings.warn(collapse_message(report), stacklevel=2)
     return report
 
@@ -347,6 +352,6 @@ class LatentMonitor(keras.callbacks.Callback):
             if self.per_dimension:
                 for index, value in enumerate(report.kl_per_dimension):
                     logs[f"kl_dimension_{index}"] = value
-        if not self.warned and report.active_units * 2 < report.latent_dim:
+        if not self.warned and report.collapsed:
             self.warned = True
             warnings.warn(f"Epoch {epoch + 1}: {collapse_message(report)}", stacklevel=2)

@@ -239,9 +239,23 @@ def log_likelihood(x, x_reconstructed, reconstruction_loss="binary_crossentropy"
     -1.386294
     """
     error = reconstruction_error(x, x_reconstructed, reconstruction_loss)
+    return log_likelihood_of_error(error, reconstruction_loss, tuple(x_reconstructed.shape)[1:])
+
+
+def log_likelihood_of_error(error, reconstruction_loss, sample_shape):
+    """log p(x | z) from `reconstruction_error`'s value: the one place the likelihood's constant lives.
+
+    Args:
+        error: `reconstruction_error` values, any shape.
+        reconstruction_loss: `"binary_crossentropy"` or `"squared_error"`.
+        sample_shape: the shape of one sample, for the Gaussian's constant.
+
+    Returns:
+        A tensor of `error`'s shape, in nats.
+    """
     if reconstruction_loss == "binary_crossentropy":
         return -error
-    features = math.prod(tuple(x_reconstructed.shape)[1:])
+    features = math.prod(sample_shape)
     constant = 0.5 * features * math.log(2.0 * math.pi * GAUSSIAN_DECODER_VARIANCE)
     return -error / (2.0 * GAUSSIAN_DECODER_VARIANCE) - constant
 

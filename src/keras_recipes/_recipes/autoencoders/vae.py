@@ -69,7 +69,7 @@ class VariationalAutoencoder(keras.Model):
         )
 
     def _draws(self, target, z_mean, z_log_var, training):
-        """`num_samples` draws of z per sample, decoded: log p(x|z), log p(z), log q(z|x), each `(k, batch)`."""
+        """`num_samples` draws of z per sample, decoded: reconstruction errors, log p(z), log q(z|x), each `(k, batch)`."""
         count = self.num_samples
         sampling = next(
             layer for layer in self.get_layer("encoder").layers if isinstance(layer, Sampling)
@@ -82,7 +82,7 @@ class VariationalAutoencoder(keras.Model):
         shape = (count, -1)
         return (
             ops.reshape(
-                losses.log_likelihood(targets, decoded, self.reconstruction_loss), shape
+                losses.reconstruction_error(targets, decoded, self.reconstruction_loss), shape
             ),
             ops.reshape(losses.gaussian_log_density(z, 0.0, 0.0), shape),
             ops.reshape(losses.gaussian_log_density(z, means, log_vars), shape),
@@ -119,7 +119,7 @@ class VariationalAutoencoder(keras.Model):
         if self.objective == "elbo" and self.num_samples > 1:
             # The reconstruction term averaged over `num_samples` draws: a
             # lower-variance estimate of the same ELBO.
-            reconstruction_terms = -ops.mean(ops.cast(draws[0], dtype), axis=0)
+            reconstruction_terms = ops.mean(ops.cast(draws[0], dtype), axis=0)
             if weight is not None:
                 reconstruction_terms = reconstruction_terms * weight
         reconstruction_value = ops.sum(reconstruction_terms) / divisor
@@ -145,7 +145,12 @@ class VariationalAutoencoder(keras.Model):
         )
         self.kl_loss_tracker.update_state(kl_value, sample_weight=batch_size)
         if self.objective == "iwae":
-            bound_terms = -ops.cast(losses.importance_weighted_bound(*draws), dtype)
+            errors, log_prior, log_posterior = draws
+            log_likelihood = losses.log_likelihood_of_error(
+                errors, self.reconstruction_loss, tuple(target.shape)[1:]
+            )
+            bound = losses.importance_weighted_bound(log_likelihood, log_prior, log_posterior)
+            bound_terms = -ops.cast(bound, dtype)
             if weight is not None:
                 bound_terms = bound_terms * weight
             loss_value = ops.sum(bound_terms) / divisor

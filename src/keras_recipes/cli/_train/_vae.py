@@ -6,10 +6,14 @@ call, and the pictures `reconstructions.png`, `latent.png`, `samples.png`
 and `loss.png`.
 """
 
+import json
+import os
 import statistics
+import time
 
 import numpy as np
 
+from keras_recipes._recipes.autoencoders import spec
 from keras_recipes.cli import _builder_options, _data, _distribute, _option_types, _runs
 from keras_recipes.cli._train import _report, _run
 
@@ -23,6 +27,19 @@ VAE_DEFAULTS = {"epochs": 60, "batch_size": 32, "latent_dim": 2, "hidden_units":
 SAMPLE_GRID = 15
 
 LOSS_KEYS = ("loss", "reconstruction_loss", "kl_loss", "val_loss")
+
+# The held-out NLL's importance samples per digit unless `--nll-samples` says
+# otherwise; papers report k = 5000.
+NLL_SAMPLES = 1000
+
+# traversals.png: each latent dimension swept over these values (the prior's
+# -2.5 to 2.5 standard deviations) while the others stay at 0.
+TRAVERSAL_STEPS = 11
+TRAVERSAL_RANGE = 2.5
+# At most this many dimensions (rows) are drawn.
+MAX_TRAVERSAL_ROWS = 16
+
+EVALUATION_FILE = "evaluation.json"
 
 
 @_run.owning_the_run_directory
@@ -41,11 +58,7 @@ def run(args):
     """
     _run.check_data_option(args, "digits")
     x, labels, description = _data.vae_data(args.data)
-    _builder_options.check_buildable(
-        "vae",
-        {"input_shape": x.shape[1:], "latent_dim": args.latent_dim,
-         "hidden_units": args.hidden_units},
-    )
+    _builder_options.check_buildable("vae", _builder_arguments(args, x.shape[1:]))
     x_train, _, x_val, labels_val = _data.shuffle_split(x, labels, seed=args.seed)
     sets = _run.start(args, "vae", x_train, x_val)
 
@@ -53,12 +66,10 @@ def run(args):
     import keras_recipes
 
     with _run.training_scope(args, sets) as distribution:
-        model = keras_recipes.vae(
-            x.shape[1:],
-            latent_dim=args.latent_dim,
-            hidden_units=args.hidden_units,
-            seed=args.seed,
-        )
+        arguments = _builder_arguments(args, x.shape[1:])
+        if args.beta_schedule is not None:
+            arguments["beta"] = args.beta_schedule.build(keras_recipes.losses)
+        model = keras_recipes.vae(**arguments, seed=args.seed)
         x_train = _distribute.even_split(x_train, args)
         x_fit_val = _distribute.even_split(x_val, args)
         print(
@@ -66,16 +77,110 @@ def run(args):
             f"{len(x_train)} to train on, {len(x_val)} held out\n"
             f"model: dense VAE, hidden units {args.hidden_units}, latent_dim "
             f"{args.latent_dim}, {model.count_params():,} parameters"
+            + _objective_line(args)
             + (f"\ndistribute: {distribution}" if distribution else "")
         )
         checkpoint, interrupted = _run.fit(keras, model, x_train, x_fit_val, args)
     history = _runs.read_history(args.out)
     best = _report.load_best(keras, args, checkpoint)
+    extra_lines = []
     if best is not None:
         interrupted = _report.draw(
             args, lambda: _pictures(best, x_val, labels_val, history, args)
         ) or interrupted
-    return _report.report(args, checkpoint, history, interrupted, LOSS_KEYS)
+        if not interrupted:
+            extra_lines.append(_evaluate(keras_recipes, best, x_val, args))
+    return _report.report(args, checkpoint, history, interrupted, LOSS_KEYS, extra_lines)
+
+
+def _builder_arguments(args, input_shape):
+    """The `keras_recipes.vae` arguments the options give, but `seed` (the schedule as its option)."""
+    arguments = {
+        "input_shape": input_shape,
+        "latent_dim": args.latent_dim,
+        "hidden_units": args.hidden_units,
+    }
+    # Only what the options change: the defaults build the model as before.
+    if args.objective != "elbo":
+        arguments["objective"] = args.objective
+    if args.num_samples != 1:
+        arguments["num_samples"] = args.num_samples
+    if args.beta_schedule is not None:
+        arguments["beta"] = args.beta_schedule
+    if args.free_bits:
+        arguments["free_bits"] = args.free_bits
+    return arguments
+
+
+def _objective_line(args):
+    """The model line's addition for a non-default objective, schedule or free bits."""
+    parts = []
+    if args.objective != "elbo" or args.num_samples != 1:
+        parts.append(f"objective {args.objective}, {args.num_samples} samples")
+    if args.beta_schedule is not None:
+        parts.append(f"beta {args.beta_schedule.text}")
+    if args.free_bits:
+        parts.append(f"free bits {args.free_bits:g} nats per dimension")
+    return (", " + ", ".join(parts)) if parts else ""
+
+
+def _evaluate(keras_recipes, model, x_val, args):
+    """Writes `evaluation.json` for the best model on the held-out samples; returns the report's line.
+
+    The NLL is `keras_recipes.vae_nll` with `--nll-samples` draws (none with
+    0), seeded with `--seed`; the ELBO is the same draws' estimate; the
+    latent statistics are `keras_recipes.latent_diagnostics`, which warns
+    when more than half the dimensions collapsed.
+    """
+    started = time.perf_counter()
+    evaluation = {"split": f"held out: {len(x_val)} samples ({_data.VALIDATION_FRACTION:.0%})"}
+    if args.nll_samples:
+        estimate = keras_recipes.vae_nll(
+            model, x_val, num_samples=args.nll_samples, seed=args.seed
+        )
+        evaluation.update(
+            nll=estimate.nll,
+            nll_standard_error=estimate.standard_error,
+            negative_elbo=estimate.negative_elbo,
+            nll_samples=estimate.num_samples,
+            num_examples=estimate.num_examples,
+            likelihood=estimate.likelihood,
+            binary_data=estimate.binary_data,
+            units="nats per sample",
+        )
+        if not estimate.binary_data and estimate.likelihood == "bernoulli":
+            evaluation["note"] = (
+                "the data are not binary: the Bernoulli NLL is a cross-entropy, "
+                "comparable between models on these data, not with published "
+                "(binarised) figures"
+            )
+    # The collapse warning goes on the report's line, not to stderr.
+    report = keras_recipes.latent_diagnostics(model, x_val, warn=False)
+    evaluation.update(
+        active_units=report.active_units,
+        latent_dim=report.latent_dim,
+        kl_per_dimension=list(report.kl_per_dimension),
+        activity=list(report.activity),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    from keras_recipes._recipes.autoencoders import evaluation as evaluation_module
+
+    path = os.path.join(args.out, EVALUATION_FILE)
+    partial = path + ".partial"
+    with open(partial, "w", encoding="utf-8") as file:
+        json.dump(evaluation, file, indent=2)
+        file.write("\n")
+    os.replace(partial, path)
+    nll = (
+        f"held-out NLL {evaluation['nll']:.4g} ± {evaluation['nll_standard_error']:.2g} "
+        f"nats (k={args.nll_samples}), -ELBO {evaluation['negative_elbo']:.4g}, "
+        if args.nll_samples
+        else ""
+    )
+    line = f"evaluation: {nll}{report.active_units} of {report.latent_dim} latent dimensions active"
+    if report.collapsed:
+        line += "\nwarning: " + evaluation_module.collapse_message(report)
+    return line
 
 
 def _reconstruction_indices(labels, num_samples, count):
@@ -148,7 +253,26 @@ def _pictures(model, x_val, labels_val, history, args):
     points, title = _prior_points(args.latent_dim, args.seed)
     decoded = decoder.predict(points.astype("float32"), batch_size=256, verbose=0)
     _figures.samples(args.out, decoded, SAMPLE_GRID, SAMPLE_GRID, title)
+    if args.latent_dim > 2:
+        rows = min(args.latent_dim, MAX_TRAVERSAL_ROWS)
+        decoded = decoder.predict(_traversal_points(args.latent_dim, rows), verbose=0)
+        _figures.traversals(args.out, decoded, rows, TRAVERSAL_STEPS, TRAVERSAL_RANGE)
     _figures.loss(args.out, history)
+
+
+def _traversal_points(latent_dim, rows):
+    """The latent points of `traversals.png`: row d sweeps z[d] from -2.5 to 2.5, the rest 0.
+
+    Example:
+
+    >>> _traversal_points(3, 2)[[0, 10, 11]].tolist()
+    [[-2.5, 0.0, 0.0], [2.5, 0.0, 0.0], [0.0, -2.5, 0.0]]
+    """
+    values = np.linspace(-TRAVERSAL_RANGE, TRAVERSAL_RANGE, TRAVERSAL_STEPS)
+    points = np.zeros((rows, TRAVERSAL_STEPS, latent_dim), dtype="float32")
+    for dimension in range(rows):
+        points[dimension, :, dimension] = values
+    return points.reshape(rows * TRAVERSAL_STEPS, latent_dim)
 
 
 def add_parser(recipes):
@@ -158,7 +282,9 @@ def add_parser(recipes):
         help="the variational autoencoder, on scikit-learn's digits by default",
         description="Train the variational autoencoder (keras_recipes.vae, dense) "
         "and write model.keras (the best model on the validation loss), "
-        "history.csv, reconstructions.png, latent.png, samples.png and loss.png. "
+        "history.csv, reconstructions.png, latent.png, samples.png, loss.png, "
+        "traversals.png (latent sizes above 2) and evaluation.json (the best "
+        "model's held-out NLL, ELBO, active units and per-dimension KL). "
         f"{_data.VALIDATION_FRACTION:.0%} of the samples, shuffled with --seed, "
         "are held out for validation.",
         epilog="PATH: a .npy array of samples in [0, 1], shaped (n, features), "
@@ -186,5 +312,37 @@ def add_parser(recipes):
         metavar="N[,N...]",
         help="Dense widths of the encoder; the decoder mirrors them (default: "
         + ",".join(map(str, VAE_DEFAULTS["hidden_units"])) + ")",
+    )
+    parser.add_argument(
+        "--objective", choices=spec.OBJECTIVES, default="elbo",
+        help="training objective: the negative ELBO, or the IWAE's importance-weighted "
+        "bound of --num-samples draws (default: elbo)",
+    )
+    parser.add_argument(
+        "--num-samples",
+        type=_option_types.positive_int("--num-samples", maximum=spec.MAX_TRAINING_SAMPLES),
+        default=1, metavar="K",
+        help="posterior draws per sample in the training loss, the IWAE's k (default: 1)",
+    )
+    parser.add_argument(
+        "--beta-schedule", type=_option_types.beta_schedule("--beta-schedule"),
+        default=None, metavar="SCHEDULE",
+        help="weight of the KL term per optimizer step, logged as beta: "
+        + _option_types.BETA_SCHEDULE_SYNTAX + " (default: a constant 1, not logged)",
+    )
+    parser.add_argument(
+        "--free-bits", type=_option_types.non_negative_number("--free-bits"),
+        default=0.0, metavar="NATS",
+        help="floor of each latent dimension's KL in nats (Kingma et al. 2016); "
+        "below it a dimension's KL gets no gradient (default: 0)",
+    )
+    parser.add_argument(
+        "--nll-samples",
+        type=_option_types.int_in_range(
+            "--nll-samples", 0, 10**6, "an integer from 0 (no NLL) to 1,000,000"
+        ),
+        default=NLL_SAMPLES, metavar="K",
+        help="importance samples per held-out sample for the NLL in evaluation.json; "
+        f"0 skips it (default: {NLL_SAMPLES})",
     )
     parser.set_defaults(run=run, command="train vae")
