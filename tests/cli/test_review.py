@@ -461,7 +461,7 @@ def _commands():
 
 
 def _numeric_options(parser):
-    """`(option, default)` of each option whose type turns "1" into a number or numbers."""
+    """`(option, default, help)` of each option whose type turns "1" into a number or numbers."""
     options = []
     for action in parser._actions:
         if not action.option_strings or action.type is None:
@@ -472,7 +472,7 @@ def _numeric_options(parser):
             continue
         parts = parsed if isinstance(parsed, (list, tuple)) else [parsed]
         if parts and all(isinstance(part, (int, float)) for part in parts):
-            options.append((action.option_strings[-1], action.default))
+            options.append((action.option_strings[-1], action.default, action.help))
     return options
 
 
@@ -494,7 +494,9 @@ def test_every_numeric_option_refuses_numbers_beyond_range_before_anything_is_ma
     options = _numeric_options(parser)
     assert options, f"no numeric option found in {' '.join(prefix)}"
     extra = ["-o", str(tmp_path / "model.png")] if prefix[0] == "plot" else []
-    for option, default in options:
+    for option, default, help_text in options:
+        # An option whose help says that 0 turns it off may take 0 whatever its default.
+        zero_turns_off = "0 skips" in (help_text or "")
         for value in OUT_OF_RANGE + EDGES:
             argv = [*prefix, f"{option}={value}", *extra]
             try:
@@ -506,7 +508,7 @@ def test_every_numeric_option_refuses_numbers_beyond_range_before_anything_is_ma
                 # value, or zero where the default is not zero, may not.
                 assert value in EDGES, f"{' '.join(argv)} was accepted"
                 assert prefix[0] != "train" or value != "-1", argv
-                assert prefix[0] != "train" or value != "0" or default == 0, argv
+                assert prefix[0] != "train" or value != "0" or default == 0 or zero_turns_off, argv
                 continue
             assert status == 2, (argv, stderr)
             assert "Traceback" not in stderr

@@ -534,7 +534,7 @@ def _write_cases(directory):
          "WARMUP_STEPS must be a positive integer"),
         ("--beta-schedule kind", ["train", "vae", "--beta-schedule", "cosine:10"],
          "expected constant:VALUE, linear:WARMUP_STEPS"),
-        ("--free-bits", ["train", "vae", "--free-bits", "-1"], "expected a number of at least 0"),
+        ("--free-bits", ["train", "vae", "--free-bits", "-1"], "expected a number between 0 and 1000"),
         ("--objective", ["train", "vae", "--objective", "vi"], "invalid choice: 'vi'"),
         ("iwae with a schedule", vae(valid, "--objective", "iwae", "--beta-schedule", "linear:5"),
          "1.0 with objective='iwae'"),

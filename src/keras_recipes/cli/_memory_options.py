@@ -14,7 +14,7 @@ from keras_recipes.param_count._optimizers import OPTIMIZERS
 
 def _size(text):
     """A budget: plain digits are bytes, else a number and a unit (`16GiB`)."""
-    return int(text) if text.strip().isdigit() else parse_size("--fits-in", text)
+    return parse_size("--fits-in", int(text) if text.strip().isdigit() else text)
 
 
 def add_memory_options(parser, *, optimizer=True):

@@ -157,16 +157,24 @@ def positive_int_list(option, maximum=MAX_OPTION_INT):
     )
 
 
-def non_negative_number(option):
-    """An argparse `type` for a finite real number of at least 0.
+def number_in_range(option, maximum):
+    """An argparse `type` for a real number from 0 to `maximum`, both included.
+
+    Args:
+        option: the option's name, e.g. `"--free-bits"`, for the message.
+        maximum: the largest value accepted.
+
+    Returns:
+        The parsing function, as `option_type` makes it.
 
     Example:
 
-    >>> non_negative_number("--free-bits")("0")
+    >>> number_in_range("--free-bits", 1000.0)("0")
     0.0
     """
-    return option_type(option, float, lambda value: 0.0 <= value < float("inf"),
-                       "a number of at least 0")
+    # `nan` converts, and this comparison refuses it.
+    return option_type(option, float, lambda value: 0.0 <= value <= maximum,
+                       f"a number between 0 and {maximum:g}")
 
 
 class BetaScheduleOption(NamedTuple):

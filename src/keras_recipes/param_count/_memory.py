@@ -49,9 +49,13 @@ OUTPUT_GRADIENT_ACTIVATIONS = frozenset({None, "linear", "relu", "sigmoid", "tan
 
 _UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*")
-SIZE_EXPECTED = ("a number of bytes: an int, or a number and a unit, one of B, KB, MB, GB, TB "
-                 "(powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. '16GiB'")
+_SIZE = re.compile(r"\s*(\d{1,30}(?:\.\d{1,30})?)\s*([A-Za-z]+)\s*")
+# The largest budget taken, 1 EiB: far above any machine's memory, and a
+# bound that keeps a mistyped exponent from reaching the arithmetic.
+MAX_SIZE = 2**60
+SIZE_EXPECTED = ("a number of bytes up to 1 EiB (2**60): an int, or a number and a unit, one of "
+                 "B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), "
+                 "e.g. '16GiB'")
 
 
 def parse_size(argument, value):
@@ -69,7 +73,8 @@ def parse_size(argument, value):
         An int.
 
     Raises:
-        ValueError: a negative int, or a text of another form.
+        ValueError: a negative int, a size above `MAX_SIZE` (1 EiB), or a
+            text of another form.
         TypeError: neither an int nor a string.
 
     Example:
@@ -84,12 +89,14 @@ def parse_size(argument, value):
             raise _validation.invalid(argument, SIZE_EXPECTED, value)
         whole, _, fraction = match.group(1).partition(".")
         # Integer arithmetic: exact for any number of digits.
-        return (int(whole + fraction) * unit) // 10 ** len(fraction)
-    if not _validation.is_int(value):
+        size = (int(whole + fraction) * unit) // 10 ** len(fraction)
+    elif _validation.is_int(value):
+        size = int(value)
+    else:
         raise _validation.wrong_type(argument, SIZE_EXPECTED, value)
-    if value < 0:
+    if not 0 <= size <= MAX_SIZE:
         raise _validation.invalid(argument, SIZE_EXPECTED, value)
-    return int(value)
+    return size
 
 
 def kept_factor(row):

@@ -90,9 +90,17 @@ def check_beta(value, *, schedule=False):
     return _validation.check_real_number("beta", value)
 
 
+# The largest free-bits floor, in nats per latent dimension. A float32 KL of
+# one dimension cannot reach it from the variance (log sigma^2 underflows
+# near -103), so a larger floor holds every dimension at the floor: no KL
+# gradient is left, and a KL term of latent_dim * floor drowns the
+# reconstruction in a float32 loss.
+MAX_FREE_BITS = 1000.0
+
+
 def check_free_bits(value):
-    """Check the free-bits floor, in nats per latent dimension: a finite number of at least 0."""
-    return _validation.check_real_number("free_bits", value)
+    """Check the free-bits floor, in nats per latent dimension: a number from 0 to `MAX_FREE_BITS`."""
+    return _validation.check_real_number("free_bits", value, high=MAX_FREE_BITS)
 
 
 def check_objective(value):

@@ -331,7 +331,7 @@ def add_parser(recipes):
         + _option_types.BETA_SCHEDULE_SYNTAX + " (default: a constant 1, not logged)",
     )
     parser.add_argument(
-        "--free-bits", type=_option_types.non_negative_number("--free-bits"),
+        "--free-bits", type=_option_types.number_in_range("--free-bits", spec.MAX_FREE_BITS),
         default=0.0, metavar="NATS",
         help="floor of each latent dimension's KL in nats (Kingma et al. 2016); "
         "below it a dimension's KL gets no gradient (default: 0)",
