@@ -29,6 +29,8 @@ import functools
 import os
 import sys
 
+import numpy as np
+
 from keras_recipes.cli import (
     CommandError,
     _data,
@@ -38,7 +40,7 @@ from keras_recipes.cli import (
     import_keras,
     require,
 )
-from keras_recipes.cli._train import _report
+from keras_recipes.cli._train import _report, _resume
 from keras_recipes.cli._train._interrupts import Interrupts
 
 # === Before Keras ===
@@ -129,9 +131,18 @@ def start(args, kind, train, held_out):
     _distribute.check_sample_counts(args, sets)
     if hasattr(sys.stdout, "reconfigure"):  # not on a replaced stdout, e.g. io.StringIO
         sys.stdout.reconfigure(line_buffering=True)
+    if args.resume and (args.force or not args.out):
+        raise CommandError(
+            "Invalid value for argument `--resume`: it continues the run in the --out "
+            "given, and --force would delete that run; give --out DIR and not --force. "
+            f"Received: --resume{' --force' * args.force}"
+            f"{'' if args.out else ' without --out'}"
+        )
     args.out = args.out or _runs.default_directory(kind)
-    args.run_directory = _runs.prepare_directory(args.out, force=args.force)
-    args.previous_model = args.run_directory.previous_model
+    args.run_directory = _runs.prepare_directory(args.out, force=args.force,
+                                                 resume=args.resume)
+    args.previous_model = args.run_directory.previous_model and not args.resume
+    _resume.check(args)
     return sets
 
 
@@ -177,8 +188,26 @@ def _verbosity():
     return 1 if sys.stdout.isatty() else 2
 
 
+def _progress_bar(keras, epochs):
+    """Keras's progress bar, counting `epochs` where each `fit` call trains one epoch.
+
+    Keras's own would print "Epoch 3/3" for the call that trains the third.
+    """
+
+    class ProgressBar(keras.callbacks.ProgbarLogger):
+        def set_params(self, params):
+            super().set_params({**params, "epochs": epochs})
+
+    return ProgressBar()
+
+
 def fit(keras, model, x_train, x_val, args):
-    """Trains with the best checkpoint, the CSV history and Ctrl-C handling.
+    """Trains with the best checkpoint, the CSV history, the backup and Ctrl-C handling.
+
+    Each epoch reads the training samples in the order
+    `_resume.epoch_order(len(x_train), args.seed, epoch)`, so that a run
+    resumed with `--resume` (from the backup, `_resume.restore`) draws the
+    batches an uninterrupted one draws.
 
     Args:
         keras: the `keras` module.
@@ -197,28 +226,38 @@ def fit(keras, model, x_train, x_val, args):
             directory keeps.
     """
     checkpoint = _runs.best_checkpoint(keras, args.out)
+    first_epoch = _resume.restore(keras, model, checkpoint, args)
+    _resume.record_arguments(args)
     callbacks = [
         checkpoint,
-        keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE)),
+        keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE), append=True),
+        # After the checkpoint and the history row: a backup of epoch k
+        # means both are written for epoch k.
+        _resume.backup_callback(keras, model, checkpoint, args),
         # Last, so that the epoch's checkpoint and history row are written first.
         args.interrupts.callback(keras),
+        _progress_bar(keras, args.epochs),
     ]
+    resumed = f"resuming after epoch {first_epoch}; " if args.resume else ""
     print(
-        f"training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
-        f"model so far in {args.out}"
+        f"{resumed}training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
+        f"model so far in {args.out} (--resume continues it)"
     )
     interrupted = False
     try:
-        model.fit(
-            x_train,
-            validation_data=(x_val,),
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            shuffle=True,
-            callbacks=callbacks,
-            verbose=_verbosity(),
-        )
-        args.interrupts.check()  # one swallowed after the last check
+        for epoch in range(first_epoch, args.epochs):
+            model.fit(
+                np.take(x_train, _resume.epoch_order(len(x_train), args.seed, epoch), axis=0),
+                validation_data=(x_val,),
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                batch_size=args.batch_size,
+                shuffle=False,
+                callbacks=callbacks,
+                verbose=_verbosity(),
+            )
+            args.interrupts.check()  # one swallowed after the last check
+        _resume.finish(args)
     except KeyboardInterrupt:
         interrupted = True
         print()
@@ -274,5 +313,10 @@ def add_common_arguments(parser, *, epochs, batch_size, kind):
         "--force", action="store_true",
         help="replace the run in an existing --out: delete the files a run writes "
         "there first (refused if it holds other files)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the interrupted run in --out from its last complete epoch, with "
+        "the same arguments; it ends as the uninterrupted run would have",
     )
     _distribute.add_arguments(parser)
