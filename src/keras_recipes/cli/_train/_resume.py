@@ -193,12 +193,7 @@ def restore(keras, model, checkpoint, args):
 
 
 def backup_callback(keras, model, checkpoint, args):
-    """A callback that writes the backup after every epoch, in every process.
-
-    Only a process that writes the run (`args.writes_run`) keeps the file;
-    the others read the same variables, as every process of a JAX
-    multi-process run must run the same calls.
-    """
+    """A callback that writes the backup into the run directory after every epoch."""
 
     class Backup(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -206,8 +201,6 @@ def backup_callback(keras, model, checkpoint, args):
                 f"variable_{index}": keras.ops.convert_to_numpy(variable)
                 for index, variable in enumerate(_state_variables(model))
             }
-            if not getattr(args, "writes_run", True):
-                return
             state = {"epoch": epoch + 1, "best": _plain(checkpoint.best),
                      "best_epoch": checkpoint.best_epoch,
                      "best_logs": {k: _plain(v) for k, v in (checkpoint.best_logs or {}).items()}}
@@ -226,7 +219,7 @@ def _plain(value):
 
 def record_arguments(args):
     """Writes `arguments.json`, unless resuming (the file is the original run's)."""
-    if args.resume or not getattr(args, "writes_run", True):
+    if args.resume:
         return
     path = os.path.join(args.out, _runs.ARGUMENTS_FILE)
     with open(path, "w", encoding="utf-8") as file:
@@ -237,5 +230,5 @@ def record_arguments(args):
 def finish(args):
     """Deletes the backup of a run that trained all its epochs."""
     path = os.path.join(args.out, _runs.BACKUP_FILE)
-    if getattr(args, "writes_run", True) and os.path.exists(path):
+    if os.path.exists(path):
         os.remove(path)

@@ -26,8 +26,11 @@ Ctrl-C stops at once.
 
 import contextlib
 import functools
+import hashlib
 import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 
@@ -78,6 +81,8 @@ def owning_the_run_directory(run):
                 # A check that needs the backend (the replicas there are)
                 # refused the run: the directory it made goes too.
                 args.run_directory.release(refused=refused)
+            if getattr(args, "scratch", None) is not None:
+                shutil.rmtree(args.scratch, ignore_errors=True)
 
     return owning
 
@@ -139,6 +144,11 @@ def start(args, kind, train, held_out):
             f"{'' if args.out else ' without --out'}"
         )
     args.out = args.out or _runs.default_directory(kind)
+    args.writes_run = _distribute.writes_run(args)
+    if not args.writes_run:
+        # Processes 1 to N - 1 run every step process 0 runs (each saves
+        # must be joined by all), into a directory of their own.
+        args.out = args.scratch = tempfile.mkdtemp(prefix=f"process-{args.process_id}-")
     args.run_directory = _runs.prepare_directory(args.out, force=args.force,
                                                  resume=args.resume)
     args.previous_model = args.run_directory.previous_model and not args.resume
@@ -186,6 +196,14 @@ def training_scope(args, sets):
 def _verbosity():
     """Keras's progress bar on a terminal; one line per epoch in a log or a pipe."""
     return 1 if sys.stdout.isatty() else 2
+
+
+def _weights_digest(keras, model):
+    """The SHA-256 of the model's weights: equal in processes that trained in step."""
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        digest.update(keras.ops.convert_to_numpy(variable).astype("float32").tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _progress_bar(keras, epochs):
@@ -244,20 +262,25 @@ def fit(keras, model, x_train, x_val, args):
         f"model so far in {args.out} (--resume continues it)"
     )
     interrupted = False
+    x_val = _distribute.process_rows(x_val, args)
     try:
         for epoch in range(first_epoch, args.epochs):
+            order = _resume.epoch_order(len(x_train), args.seed, epoch)
             model.fit(
-                np.take(x_train, _resume.epoch_order(len(x_train), args.seed, epoch), axis=0),
+                _distribute.process_rows(np.take(x_train, order, axis=0), args),
                 validation_data=(x_val,),
                 initial_epoch=epoch,
                 epochs=epoch + 1,
-                batch_size=args.batch_size,
+                batch_size=_distribute.process_batch_size(args),
                 shuffle=False,
                 callbacks=callbacks,
                 verbose=_verbosity(),
             )
             args.interrupts.check()  # one swallowed after the last check
         _resume.finish(args)
+        if args.num_processes > 1:
+            print(f"process {args.process_id} of {args.num_processes}: final weights sha256 "
+                  f"{_weights_digest(keras, model)}")
     except KeyboardInterrupt:
         interrupted = True
         print()
