@@ -35,7 +35,7 @@ def test_two_launched_processes_end_with_identical_weights_equal_to_one_process(
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     two, one = str(tmp_path / "two"), str(tmp_path / "one")
     launched = run_cli("launch", "--num-processes", "2", "--", *VAE, "--data", str(images),
-                       "--out", two, env=env)
+                       "--out", two)
     alone = run_cli(*VAE, "--data", str(images), "--out", one)
     assert launched.returncode == 0, launched.stdout[-3000:] + launched.stderr
     assert alone.returncode == 0, alone.stderr
