@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from keras_recipes._recipes.split_brain import spec
 from keras_recipes._untrusted import shown, zip_errors
 
 # The keys read from a `.npz` file.
@@ -445,8 +446,11 @@ def vae_data(data):
     return x, check_labels(data, y, len(x)), data
 
 
-def split_brain_data(data, *, num_images, seed):
+def split_brain_data(data, *, num_images, seed, architecture="small"):
     """The split-brain pre-training images and labels: `colored_shapes`, or a user's file.
+
+    A user's images must suit `architecture`'s geometry
+    (`spec.check_image_side`, for their height and their width).
 
     Returns:
         A tuple `(rgb, y, description)`: float32 sRGB images `(n, height,
@@ -470,12 +474,18 @@ def split_brain_data(data, *, num_images, seed):
         what="sRGB images (n, height, width, 3) with values in [0, 1]",
     )
     height, width, channels = rgb.shape[1:]
-    if channels != 3 or height % 4 or width % 4 or min(height, width) < 8:
+    if channels != 3:
         raise _data_error(
-            data,
-            "expected sRGB images (n, height, width, 3) whose height and width "
-            f"are multiples of 4 and at least 8; the array has shape {rgb.shape}",
+            data, f"expected sRGB images (n, height, width, 3); the array has shape {rgb.shape}"
         )
+    for side in (height, width):
+        if not spec.image_side_fits(side, architecture):
+            raise _data_error(
+                data,
+                f"expected sRGB images (n, height, width, 3) whose height and width suit "
+                f"the {architecture} network, each {spec.image_side_expected(side, architecture)}; "
+                f"the array has shape {rgb.shape}",
+            )
     return rgb, check_labels(data, y, len(rgb)), data
 
 

@@ -9,6 +9,8 @@ scikit-learn or Keras, with the times that decided it: the Benchmarks page,
 "The split-brain linear probe".
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -70,3 +72,57 @@ def _softmax(logits):
     logits = logits - logits.max(axis=1, keepdims=True)
     values = np.exp(logits)
     return values / values.sum(axis=1, keepdims=True)
+
+
+class FolderProbe(NamedTuple):
+    """The linear probes of one model on a labelled folder (`--probe-data`)."""
+
+    accuracy: dict
+    features: dict
+    train_images: int
+    test_images: int
+    skipped: tuple
+
+
+def table(result):
+    """The lines of a Markdown table of `probe.json`'s accuracies, in the layout of the paper's Table 2.
+
+    One column per layer; a row of feature counts, then the network before
+    pre-training (the paper's "Gaussian" row) and after.
+
+    Args:
+        result: the dict written to `probe.json`, with `accuracy`,
+            `accuracy_before_pretraining`, `num_features`, `train_images`,
+            `test_images`, `classes`, `chance` and `model_epoch`.
+
+    Returns:
+        A list of lines: a title, then the table.
+
+    Example:
+
+    >>> print("\\n".join(table({
+    ...     "accuracy": {"conv1": 0.5}, "accuracy_before_pretraining": {"conv1": 0.25},
+    ...     "num_features": {"conv1": 12}, "train_images": 40, "test_images": 10,
+    ...     "classes": 4, "chance": 0.25, "model_epoch": 2})))
+    linear probe: 4 classes, 40 training and 10 held-out images, chance 0.250
+    | held-out accuracy | conv1 |
+    | --- | ---: |
+    | features | 12 |
+    | before pre-training | 0.250 |
+    | split-brain, epoch 2 | 0.500 |
+    """
+    layers = list(result["accuracy"])
+    lines = [
+        f"linear probe: {result['classes']} classes, {result['train_images']} training and "
+        f"{result['test_images']} held-out images, chance {result['chance']:.3f}",
+        "| held-out accuracy | " + " | ".join(layers) + " |",
+        "| --- |" + " ---: |" * len(layers),
+        "| features | " + " | ".join(str(result["num_features"][layer]) for layer in layers) + " |",
+    ]
+    before = result.get("accuracy_before_pretraining")
+    if before is not None:
+        lines.append("| before pre-training | "
+                     + " | ".join(f"{before[layer]:.3f}" for layer in layers) + " |")
+    lines.append(f"| split-brain, epoch {result['model_epoch']} | "
+                 + " | ".join(f"{result['accuracy'][layer]:.3f}" for layer in layers) + " |")
+    return lines

@@ -28,6 +28,8 @@ except ImportError:  # Windows: no flock; a new directory's exclusive mkdir stil
 
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
+# The files of a `--data` folder a run did not use, and why.
+SKIPPED_FILE = "skipped.txt"
 
 # Every file any `train` subcommand writes. `--force` deletes these, and only
 # these, from an existing run directory.
@@ -40,6 +42,7 @@ RUN_FILES = (
     "loss.png",
     "colorized.png",
     "probe.json",
+    SKIPPED_FILE,
 )
 
 # What `--resume` needs (`_train/_resume.py`): the run's arguments, and the

@@ -139,6 +139,49 @@ def head_size(size, architecture):
     return size
 
 
+# The square input side each architecture is made for: the paper's 180
+# (180 -> 12x12 predictions) for AlexNet, 32 (-> 8x8) for the small network.
+NATIVE_IMAGE_SIZES = {"alexnet": 180, "small": 32}
+
+
+def image_side_fits(side, architecture):
+    """Whether an input side suits `architecture`: the head's side divides it, and is at least 2.
+
+    The targets are the mean of exact blocks of input pixels (the paper's
+    15x15 blocks for 180 -> 12), so the prediction side must divide the
+    input side; a 1x1 head would predict one colour per image.
+
+    Example:
+
+    >>> image_side_fits(180, "alexnet"), image_side_fits(32, "small"), image_side_fits(30, "small")
+    (True, True, False)
+    """
+    head = head_size(side, architecture)
+    return head >= 2 and side % head == 0
+
+
+def image_side_expected(side, architecture):
+    """What `check_image_side` expects, with the fitting sides nearest `side`, for messages."""
+    fitting = [s for s in range(max(1, side - 40), side + 41) if image_side_fits(s, architecture)]
+    nearest = sorted(sorted(fitting, key=lambda s: abs(s - side))[:4])
+    rule = "multiples of 4" if architecture == "small" else "e.g. 180"
+    return (
+        f"an image side that the {architecture} network's prediction side divides "
+        f"evenly ({rule}; near {side}: {', '.join(map(str, nearest)) or 'none'})"
+    )
+
+
+def check_image_side(argument, side, architecture):
+    """Refuses an image side that does not fit (`image_side_fits`) with a `ValueError` naming `argument`.
+
+    Returns:
+        `side`.
+    """
+    if not image_side_fits(side, architecture):
+        raise _validation.invalid(argument, image_side_expected(side, architecture), side)
+    return side
+
+
 def _input_shape(value):
     expected = "a tuple (height, width, channels) of positive integers, channels >= 2"
     if not _validation.is_sequence(value):

@@ -34,6 +34,8 @@ import tempfile
 
 import numpy as np
 
+import numpy as np
+
 from keras_recipes.cli import (
     CommandError,
     _data,
@@ -102,7 +104,8 @@ def check_data_option(args, builtin):
     if args.data != builtin and not os.path.exists(args.data) and "." not in args.data:
         raise CommandError(
             f"Invalid value for argument `--data`: expected {builtin!r} or the path of a "
-            f".npy or .npz file. Received: --data={args.data!r}"
+            f".npy or .npz file{' or of a folder of images' if builtin == 'shapes' else ''}. "
+            f"Received: --data={args.data!r}"
         )
     _distribute.check(args)
 
@@ -198,6 +201,29 @@ def _verbosity():
     return 1 if sys.stdout.isatty() else 2
 
 
+def _epoch_data(x_train, epoch, args):
+    """The training data of epoch `epoch` (from 0), in that epoch's seeded order.
+
+    An array is permuted here (`_resume.epoch_order`), then cut to this
+    process's rows of each global batch; a streamed dataset (a
+    `keras.utils.PyDataset`, `ImageFolderDataset`) orders itself from its
+    `epoch`, which is set here so that a resumed run continues its orders.
+    """
+    if isinstance(x_train, np.ndarray):
+        order = _resume.epoch_order(len(x_train), args.seed, epoch)
+        return _distribute.process_rows(np.take(x_train, order, axis=0), args)
+    x_train.epoch = epoch
+    return x_train
+
+
+def _batching(x_val, args):
+    """`fit`'s validation data and batch size: arrays are batched by Keras, datasets batch themselves."""
+    if isinstance(x_val, np.ndarray):
+        return {"validation_data": (_distribute.process_rows(x_val, args),),
+                "batch_size": _distribute.process_batch_size(args)}
+    return {"validation_data": x_val}
+
+
 def _weights_digest(keras, model):
     """The SHA-256 of the model's weights: equal in processes that trained in step."""
     digest = hashlib.sha256()
@@ -230,8 +256,9 @@ def fit(keras, model, x_train, x_val, args):
     Args:
         keras: the `keras` module.
         model: the compiled model, whose loss needs no targets.
-        x_train: the training samples.
-        x_val: the held-out samples.
+        x_train: the training samples, an array, or a `keras.utils.PyDataset`
+            of batches (`ImageFolderDataset`).
+        x_val: the held-out samples, of the same kind.
         args: the parsed arguments.
 
     Returns:
@@ -262,19 +289,16 @@ def fit(keras, model, x_train, x_val, args):
         f"model so far in {args.out} (--resume continues it)"
     )
     interrupted = False
-    x_val = _distribute.process_rows(x_val, args)
     try:
         for epoch in range(first_epoch, args.epochs):
-            order = _resume.epoch_order(len(x_train), args.seed, epoch)
             model.fit(
-                _distribute.process_rows(np.take(x_train, order, axis=0), args),
-                validation_data=(x_val,),
+                _epoch_data(x_train, epoch, args),
                 initial_epoch=epoch,
                 epochs=epoch + 1,
-                batch_size=_distribute.process_batch_size(args),
                 shuffle=False,
                 callbacks=callbacks,
                 verbose=_verbosity(),
+                **_batching(x_val, args),
             )
             args.interrupts.check()  # one swallowed after the last check
         _resume.finish(args)

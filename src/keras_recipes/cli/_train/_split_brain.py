@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_recipes.cli import _builder_options, _data, _distribute, _option_types, _runs
 from keras_recipes.cli._train import _report, _run
+from keras_recipes.cli._train import _split_brain_folder as _folder
 
 SPLIT_BRAIN_DEFAULTS = {"epochs": 8, "batch_size": 64, "images": 2000, "width_multiplier": 0.25}
 # The range of `--images`: one image to train on and one to validate, and at
@@ -32,7 +33,7 @@ PROBED_LAYERS = ("conv1", "conv3", "conv5", "fc7")
 
 @_run.owning_the_run_directory
 def run(args):
-    """Pre-trains the small split-brain autoencoder on `--data`; returns the exit status.
+    """Pre-trains a split-brain autoencoder on `--data`; returns the exit status.
 
     Args:
         args: the parsed arguments of `train split-brain`.
@@ -45,66 +46,104 @@ def run(args):
         ValueError: for a model the command refuses to build.
     """
     _run.check_data_option(args, "shapes")
-    rgb, labels, description = _data.split_brain_data(
-        args.data, num_images=args.images, seed=args.seed
-    )
+    is_folder = os.path.isdir(args.data)
+    _folder.check_options(args, is_folder)
+    probe_data = _folder.probe_split(args)
+    if is_folder:
+        data = _folder.folder_data(args)
+        input_shape = (args.image_size, args.image_size, 3)
+        train_part, held_out_part = data.split
+        labels = labels_train = labels_val = None
+        description = (
+            f"{len(data.listing):,} images in {data.listing.directory} fitted to "
+            f"{args.image_size}x{args.image_size} ({args.image_fit})"
+        )
+    else:
+        rgb, labels, description = _data.split_brain_data(
+            args.data, num_images=args.images, seed=args.seed, architecture=args.architecture
+        )
+        input_shape = rgb.shape[1:]
+        description = f"{description}, {len(rgb)} images of shape {input_shape}"
+        rgb_train, labels_train, rgb_val, labels_val = _data.shuffle_split(
+            rgb, labels, seed=args.seed
+        )
+        train_part, held_out_part = rgb_train, rgb_val
     _builder_options.check_buildable(
         "split_brain_ae",
-        {"input_shape": rgb.shape[1:], "architecture": "small",
+        {"input_shape": input_shape, "architecture": args.architecture,
          "width_multiplier": args.width_multiplier},
     )
-    rgb_train, labels_train, rgb_val, labels_val = _data.shuffle_split(
-        rgb, labels, seed=args.seed
-    )
-    sets = _run.start(args, "split-brain", rgb_train, rgb_val)
+    sets = _run.start(args, "split-brain", train_part, held_out_part)
 
     keras = _run.start_keras(args)
     import keras_recipes
     from keras_recipes import color
+    from keras_recipes.cli import _figures
 
-    lab_train = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_train))
-    lab_val = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_val))
+    failed = {}  # files that failed to decode outside the datasets, path -> reason
+    if is_folder:
+        x_train, x_val = _folder.datasets(args, data)
+        rgb_val = _folder.preview(args, held_out_part, _figures.NUM_COLORIZED, failed)
+    else:
+        lab_train = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_train))
+        lab_val = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_val))
+        x_train, x_val = _distribute.even_split(lab_train, args), _distribute.even_split(lab_val, args)
+    lab_preview = keras.ops.convert_to_numpy(color.rgb_to_lab(rgb_val[:_figures.NUM_COLORIZED]))
     with _run.training_scope(args, sets) as distribution:
         model = keras_recipes.split_brain_ae(
-            rgb.shape[1:],
-            architecture="small",
+            input_shape,
+            architecture=args.architecture,
             width_multiplier=args.width_multiplier,
             seed=args.seed,
         )
         print(
-            f"data: {description}, {len(rgb)} images of shape {rgb.shape[1:]}, "
-            f"{len(rgb_train)} to train on, {len(rgb_val)} held out\n"
-            f"model: small split-brain autoencoder, width_multiplier "
+            f"data: {description}, {len(train_part)} to train on, {len(held_out_part)} held out\n"
+            f"model: {args.architecture} split-brain autoencoder, width_multiplier "
             f"{args.width_multiplier:g}, {model.count_params():,} parameters"
             + (f"\ndistribute: {distribution}" if distribution else "")
         )
         probe_before = None
-        if labels is not None:
+        if probe_data is not None:
+            extractor = _feature_extractor(keras, model, _folder.PAPER_PROBED_LAYERS)
+            with _distribute.paused(args):
+                probe_before = _folder_probe(extractor, args, probe_data)
+        elif labels is not None:
             # The same network before pre-training: the baseline the paper's
             # "Gaussian (random)" row stands for.
-            extractor = _feature_extractor(keras, model)
+            extractor = _feature_extractor(keras, model, PROBED_LAYERS)
             with _distribute.paused(args):
                 probe_before = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
-        checkpoint, interrupted = _run.fit(
-            keras, model, _distribute.even_split(lab_train, args),
-            _distribute.even_split(lab_val, args), args,
-        )
+        checkpoint, interrupted = _run.fit(keras, model, x_train, x_val, args)
     history = _runs.read_history(args.out)
     best = _report.load_best(keras, args, checkpoint)
-    extra = []
+    extra, probe_skipped = [], []
 
     def draw_pictures():
         # The trained model takes the best checkpoint's weights (the same
         # architecture), so the functions traced before training serve again.
         model.set_weights(best.get_weights())
-        _colorized_picture(keras, model, rgb_val, lab_val, args)
-        if labels is not None:
+        _colorized_picture(keras, model, rgb_val, lab_preview, args)
+        if probe_data is not None:
+            probe_after = _folder_probe(extractor, args, probe_data)
+            probe_skipped.extend(probe_after.skipped)
+            extra.extend(_write_folder_probe(args, probe_before, probe_after, probe_data,
+                                             checkpoint.best_epoch))
+        elif labels is not None:
             probe_after = _probe(extractor, lab_train, labels_train, lab_val, labels_val)
             extra.extend(_write_probe(args, probe_before, probe_after, labels, len(rgb_train),
                                       len(rgb_val), checkpoint.best_epoch))
 
     if best is not None:
         interrupted = _report.draw(args, draw_pictures) or interrupted
+    if is_folder:
+        extra.append(_folder_line(args, data, [*x_train.failed, *x_val.failed], failed))
+    if is_folder or probe_data is not None:
+        _folder.write_skipped(args, [
+            *(data.listing.skipped if is_folder else ()),
+            *(x_train.failed + x_val.failed if is_folder else ()),
+            *_skipped_items(failed),
+            *(probe_skipped if probe_data is not None else ()),
+        ])
     loss_keys = (
         "loss",
         f"{model.name}_x2_from_x1_loss",
@@ -112,6 +151,25 @@ def run(args):
         "val_loss",
     )
     return _report.report(args, checkpoint, history, interrupted, loss_keys, extra)
+
+
+def _skipped_items(failed):
+    from keras_recipes._image_folders.listing import SkippedFile
+
+    return [SkippedFile(path, reason) for path, reason in failed.items()]
+
+
+def _folder_line(args, data, dataset_failures, preview_failures):
+    """The report's line on the `--data` folder's files used and skipped."""
+    undecoded = {path for path, _ in dataset_failures} | set(preview_failures)
+    used = len(data.listing) - len(undecoded)
+    skipped = len(data.listing.skipped) + len(undecoded)
+    line = (
+        f"images: {used:,} used of {len(data.listing):,} found in {data.listing.directory}; "
+        f"skipped {skipped:,}: {len(data.listing.skipped):,} not images (found while listing), "
+        f"{len(undecoded):,} that failed to decode"
+    )
+    return line + (f" (listed in {_folder.SKIPPED_FILE})" if skipped else "")
 
 
 def _colorized_picture(keras, model, rgb_val, lab_val, args):
@@ -154,8 +212,8 @@ def _colorized_picture(keras, model, rgb_val, lab_val, args):
     )
 
 
-def _feature_extractor(keras, model):
-    """A model from the Lab image to each probed layer's features, averaged over positions.
+def _feature_extractor(keras, model, layers):
+    """A model from the Lab image to each of `layers`' features, averaged over positions.
 
     The features are both towers' activations, concatenated
     (`split_brain_features`); the extractor shares `model`'s weights.
@@ -168,7 +226,7 @@ def _feature_extractor(keras, model):
             keras.layers.GlobalAveragePooling2D()(
                 keras_recipes.split_brain_features(model, layer)(model.inputs[0])
             )
-            for layer in PROBED_LAYERS
+            for layer in layers
         ],
     )
 
@@ -200,6 +258,62 @@ def _probe(extractor, lab_train, labels_train, lab_test, labels_test):
         )
         for layer, values in zip(PROBED_LAYERS, features)
     }
+
+
+def _folder_probe(extractor, args, probe_data):
+    """The `--probe-data` linear probe on every layer of `PAPER_PROBED_LAYERS`.
+
+    Returns:
+        A `_probe.FolderProbe`: the accuracy per layer, the number of
+        features per layer, and the images used and skipped.
+    """
+    from keras_recipes.cli import _probe
+
+    train_features, train_labels, train_set = _folder.probe_features(
+        extractor, args, probe_data.split.train)
+    test_features, test_labels, test_set = _folder.probe_features(
+        extractor, args, probe_data.split.held_out)
+    num_classes = len(probe_data.listing.classes)
+    accuracy = {
+        layer: _probe.accuracy(train, train_labels, test, test_labels, num_classes)
+        for layer, train, test in zip(_folder.PAPER_PROBED_LAYERS, train_features, test_features)
+    }
+    return _probe.FolderProbe(
+        accuracy=accuracy,
+        features={layer: int(values.shape[1])
+                  for layer, values in zip(_folder.PAPER_PROBED_LAYERS, train_features)},
+        train_images=len(train_labels),
+        test_images=len(test_labels),
+        skipped=(*probe_data.listing.skipped, *train_set.failed, *test_set.failed),
+    )
+
+
+def _write_folder_probe(args, before, after, probe_data, best_epoch):
+    """Writes `probe.json` for `--probe-data`; returns the report's lines (the table)."""
+    from keras_recipes.cli import _probe
+
+    classes = probe_data.listing.classes
+    result = {
+        "task": "classify the held-out images of --probe-data from frozen features with a "
+        "logistic regression trained on its training images' labels",
+        "features": "both towers concatenated, globally average-pooled, standardised",
+        "data": probe_data.listing.directory,
+        "image_size": args.image_size,
+        "train_images": after.train_images,
+        "test_images": after.test_images,
+        "skipped_images": len(set(after.skipped)),
+        "classes": len(classes),
+        "class_names": list(classes),
+        "chance": 1.0 / len(classes),
+        "model_epoch": best_epoch,
+        "num_features": after.features,
+        "accuracy": after.accuracy,
+        "accuracy_before_pretraining": before.accuracy,
+    }
+    with open(os.path.join(args.out, "probe.json"), "w", encoding="utf-8") as file:
+        json.dump(result, file, indent=2)
+        file.write("\n")
+    return _probe.table(result)
 
 
 def _write_probe(args, before, after, labels, num_train, num_test, best_epoch):
@@ -269,6 +383,12 @@ def add_parser(recipes):
         help=f"number of generated images with --data shapes, {MIN_IMAGES} to "
         f"{MAX_IMAGES:,} (default: {SPLIT_BRAIN_DEFAULTS['images']})",
     )
+    parser.add_argument(
+        "--architecture", choices=("small", "alexnet"), default="small",
+        help="small (for 32x32 and 64x64 images) or alexnet (the paper's, 180x180 -> "
+        "12x12 predictions) (default: small)",
+    )
+    _folder.add_arguments(parser)
     parser.add_argument(
         "--width-multiplier", type=_option_types.positive_number("--width-multiplier"),
         default=SPLIT_BRAIN_DEFAULTS["width_multiplier"],
