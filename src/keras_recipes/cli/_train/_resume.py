@@ -30,11 +30,12 @@ import numpy as np
 
 from keras_recipes.cli import CommandError, _distribute, _runs
 
-# Options that say where and how a process runs, not what it trains: they
-# may differ between the interrupted run and its resumption.
+# Options that say where and how a process runs, not what it trains (and the
+# command's own bookkeeping): they may differ between the interrupted run and
+# its resumption. `--workers` only says how many threads decode images.
 NOT_RECORDED = frozenset(
-    ["out", "force", "resume", "process_id", "coordinator", "run", "command", "interrupts",
-     "run_directory", "previous_model"]
+    ["out", "force", "resume", "process_id", "coordinator", "workers", "run", "command",
+     "interrupts", "run_directory", "previous_model", "writes_run", "scratch"]
 )
 
 
