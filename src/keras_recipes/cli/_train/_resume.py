@@ -158,7 +158,7 @@ def _state_variables(model):
     return list(model.variables) + list(model.optimizer.variables)
 
 
-def restore(keras, model, checkpoint, args):
+def restore(model, checkpoint, args):
     """Sets `model` and `checkpoint` to the backup's state; returns the epochs it holds.
 
     Also cuts `history.csv` to those epochs (a row written after the

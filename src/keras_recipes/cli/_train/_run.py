@@ -9,9 +9,12 @@ and 5 are `_report`'s):
    imported (`start_keras`), so mistakes fail at once with one line;
 2. shuffle with the seed and hold out `VALIDATION_FRACTION` of the samples;
 3. train (`fit`) with Keras's progress bar (`verbose=1`) on a terminal, one
-   line per epoch (`verbose=2`) when the output goes to a file or a pipe;
-   the best model on `val_loss` is checkpointed to `model.keras` after every
-   improving epoch, atomically, and `history.csv` grows by one row per epoch;
+   line per epoch (`verbose=2`) when the output goes to a file or a pipe,
+   one `fit` call per epoch, on the samples in an order drawn from the seed
+   and the epoch; the best model on `val_loss` is checkpointed to
+   `model.keras` after every improving epoch, atomically, `history.csv`
+   grows by one row per epoch, and `resume.npz` keeps the state `--resume`
+   continues from (`_resume`);
 4. reload the best model from `model.keras` (`load_best`, `safe_mode=True`,
    which also proves the saved file loads) and draw the pictures from it
    (`draw`);
@@ -271,7 +274,7 @@ def fit(keras, model, x_train, x_val, args):
             directory keeps.
     """
     checkpoint = _runs.best_checkpoint(keras, args.out)
-    first_epoch = _resume.restore(keras, model, checkpoint, args)
+    first_epoch = _resume.restore(model, checkpoint, args)
     _resume.record_arguments(args)
     callbacks = [
         checkpoint,
