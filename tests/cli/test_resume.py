@@ -17,9 +17,10 @@ from keras_recipes import cli
 from keras_recipes.cli import _runs
 from keras_recipes.cli._train import _resume
 
-# Small enough for a few seconds of training; 5 epochs leave time to kill
-# the run between the first backup and the end.
-VAE = ["train", "vae", "--epochs", "5", "--batch-size", "32", "--hidden-units", "16"]
+# Small enough for a few seconds of training (10 batches an epoch of the
+# `grey_images` below); 12 epochs leave time to kill the run between the
+# first backup and the end, however fast the machine.
+VAE = ["train", "vae", "--epochs", "12", "--batch-size", "16", "--hidden-units", "16"]
 SPLIT_BRAIN = ["train", "split-brain", "--epochs", "3", "--batch-size", "8",
                "--width-multiplier", "0.0625"]
 # Resumed and uninterrupted runs compute the same float32 operations in
@@ -73,18 +74,31 @@ def _assert_same_run(resumed, uninterrupted):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted_vae(tmp_path_factory):
+def grey_images(tmp_path_factory):
+    """A `.npy` of 200 random 8x8 grey images in [0, 1]: 160 to train on, 40 held out."""
+    path = tmp_path_factory.mktemp("data") / "grey.npy"
+    np.save(path, np.random.default_rng(0).uniform(0, 1, (200, 8, 8)).astype("float32"))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def vae(grey_images):
+    return [*VAE, "--data", grey_images]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_vae(tmp_path_factory, vae):
     out = str(tmp_path_factory.mktemp("resume") / "uninterrupted")
-    result = run_cli(*VAE, "--out", out)
+    result = run_cli(*vae, "--out", out)
     assert result.returncode == 0, result.stderr
     return out
 
 
 def test_a_vae_run_killed_between_epochs_and_resumed_ends_as_the_uninterrupted_run(
-        uninterrupted_vae, tmp_path):
+        uninterrupted_vae, vae, tmp_path):
     """SIGKILL once the first backup exists, then --resume: same history and weights as without the kill."""
     out = str(tmp_path / "killed")
-    process = subprocess.Popen([sys.executable, "-m", "keras_recipes", *VAE, "--out", out],
+    process = subprocess.Popen([sys.executable, "-m", "keras_recipes", *vae, "--out", out],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                env=_environment())
     try:
@@ -100,8 +114,8 @@ def test_a_vae_run_killed_between_epochs_and_resumed_ends_as_the_uninterrupted_r
             process.kill()
             process.wait()
     killed_after = _resume.backup_epoch(out)
-    assert 1 <= killed_after < 5, "the kill did not land between epochs 1 and 5"
-    result = run_cli(*VAE, "--out", out, "--resume")
+    assert 1 <= killed_after < 12, "the kill did not land between epochs 1 and 12"
+    result = run_cli(*vae, "--out", out, "--resume")
     assert result.returncode == 0, result.stderr
     assert f"resuming after epoch {killed_after}; " in result.stdout
     _assert_same_run(out, uninterrupted_vae)
@@ -132,19 +146,19 @@ def test_a_split_brain_run_that_crashed_after_epoch_1_resumes_to_the_uninterrupt
     ("extra", "message"),
     [
         (["--resume", "--force"], "give --out DIR and not --force"),
-        (["--epochs", "6", "--resume"], "which had --epochs=5. Received: --epochs=6"),
+        (["--epochs", "13", "--resume"], "which had --epochs=12. Received: --epochs=13"),
         (["--seed", "1", "--resume"], "which had --seed=0. Received: --seed=1"),
-        (["--resume"], "finished all 5 epochs; there is nothing to resume"),
+        (["--resume"], "finished all 12 epochs; there is nothing to resume"),
     ],
     ids=["force", "other-epochs", "other-seed", "finished"],
 )
 def test_a_resume_that_cannot_continue_the_run_is_refused_and_touches_nothing(
-        uninterrupted_vae, extra, message, capsys):
+        uninterrupted_vae, vae, extra, message, capsys):
     """--resume with --force, other arguments, or of a finished run: one line, status 2, no file changed."""
     before = {name: os.path.getmtime(os.path.join(uninterrupted_vae, name))
               for name in os.listdir(uninterrupted_vae)}
     # In this process: the refusal comes before Keras would start.
-    assert cli.main([*VAE, "--out", uninterrupted_vae, *extra]) == 2
+    assert cli.main([*vae, "--out", uninterrupted_vae, *extra]) == 2
     stderr = capsys.readouterr().err
     assert message in stderr and len(stderr.splitlines()) == 1, stderr
     assert before == {name: os.path.getmtime(os.path.join(uninterrupted_vae, name))
