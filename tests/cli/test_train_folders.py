@@ -94,8 +94,7 @@ def test_folder_run_saves_a_model_of_the_image_size_that_reloads_safely(folder_r
     _, out = folder_run
     model = keras.saving.load_model(os.path.join(out, "model.keras"), safe_mode=True)
     assert tuple(model.inputs[0].shape) == (None, 16, 16, 3)
-    ab_logits, _ = model.predict(np.zeros((2, 16, 16, 3), "float32"), verbose=0)
-    assert ab_logits.shape[:3] == (2, 4, 4)
+    assert tuple(model.outputs[0].shape[:3]) == (None, 4, 4)
 
 
 def test_probe_data_gives_every_layer_before_and_after_with_counts(folder_run):

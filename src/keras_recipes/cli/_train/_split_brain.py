@@ -135,15 +135,10 @@ def run(args):
 
     if best is not None:
         interrupted = _report.draw(args, draw_pictures) or interrupted
-    if is_folder:
-        extra.append(_folder_line(args, data, [*x_train.failed, *x_val.failed], failed))
-    if is_folder or probe_data is not None:
-        _folder.write_skipped(args, [
-            *(data.listing.skipped if is_folder else ()),
-            *(x_train.failed + x_val.failed if is_folder else ()),
-            *_skipped_items(failed),
-            *(probe_skipped if probe_data is not None else ()),
-        ])
+    extra.extend(_folder.account(
+        args, data if is_folder else None, (x_train, x_val) if is_folder else (), failed,
+        probe_skipped,
+    ))
     loss_keys = (
         "loss",
         f"{model.name}_x2_from_x1_loss",
@@ -151,25 +146,6 @@ def run(args):
         "val_loss",
     )
     return _report.report(args, checkpoint, history, interrupted, loss_keys, extra)
-
-
-def _skipped_items(failed):
-    from keras_recipes._image_folders.listing import SkippedFile
-
-    return [SkippedFile(path, reason) for path, reason in failed.items()]
-
-
-def _folder_line(args, data, dataset_failures, preview_failures):
-    """The report's line on the `--data` folder's files used and skipped."""
-    undecoded = {path for path, _ in dataset_failures} | set(preview_failures)
-    used = len(data.listing) - len(undecoded)
-    skipped = len(data.listing.skipped) + len(undecoded)
-    line = (
-        f"images: {used:,} used of {len(data.listing):,} found in {data.listing.directory}; "
-        f"skipped {skipped:,}: {len(data.listing.skipped):,} not images (found while listing), "
-        f"{len(undecoded):,} that failed to decode"
-    )
-    return line + (f" (listed in {_folder.SKIPPED_FILE})" if skipped else "")
 
 
 def _colorized_picture(keras, model, rgb_val, lab_val, args):

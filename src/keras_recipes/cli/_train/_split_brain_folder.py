@@ -114,6 +114,12 @@ def preview(args, held_out, count, failed):
             images.append(_listing.read_image(path, args.image_size, fit=args.image_fit))
         except Exception as error:  # noqa: BLE001  (as the dataset: any failure skips)
             failed[path] = f"cannot be decoded ({' '.join(str(error).split())})"
+    if not images:
+        raise ValueError(
+            f"Invalid value for argument `--data`: none of the {len(held_out)} held-out images "
+            "could be decoded. "
+            f"Received: --data={args.data!r}"
+        )
     return np.stack(images)
 
 
@@ -145,6 +151,39 @@ def probe_features(extractor, args, part):
         np.concatenate(labels),
         dataset,
     )
+
+
+def account(args, data, datasets, preview_failures, probe_skipped):
+    """Writes `skipped.txt`; returns the report's line on the `--data` folder's files.
+
+    Args:
+        args: the parsed arguments; `args.out` is the run directory.
+        data: the `FolderData` of `--data`, or `None` for arrays or shapes.
+        datasets: the run's `ImageFolderDataset`s (their `failed`).
+        preview_failures: files that failed to decode for `colorized.png`,
+            path -> reason.
+        probe_skipped: `SkippedFile`s of `--probe-data`.
+
+    Returns:
+        A list of lines: one with a folder, none without.
+    """
+    undecoded = {path: reason for dataset in datasets for path, reason in dataset.failed}
+    undecoded.update(preview_failures)
+    listed = data.listing.skipped if data is not None else ()
+    write_skipped(args, [
+        *listed,
+        *(_listing.SkippedFile(path, reason) for path, reason in undecoded.items()),
+        *probe_skipped,
+    ])
+    if data is None:
+        return []
+    skipped = len(listed) + len(undecoded)
+    line = (
+        f"images: {len(data.listing) - len(undecoded):,} used of {len(data.listing):,} found "
+        f"in {data.listing.directory}; skipped {skipped:,}: {len(listed):,} not images (found "
+        f"while listing), {len(undecoded):,} that failed to decode"
+    )
+    return [line + (f" (listed in {SKIPPED_FILE})" if skipped else "")]
 
 
 def write_skipped(args, skipped):
