@@ -22,6 +22,8 @@ from keras_recipes.data import colored_shapes
 VAE_FILES = ["model.keras", "history.csv", "reconstructions.png", "latent.png",
              "samples.png", "loss.png", "evaluation.json"]
 SPLIT_BRAIN_FILES = ["model.keras", "history.csv", "colorized.png", "probe.json"]
+# Written by every run besides the files its report lists (for --resume).
+STATE_FILES = [_runs.ARGUMENTS_FILE]
 # Tiny settings: a few seconds of training after TensorFlow's start-up.
 TINY_VAE = ["--epochs", "2", "--batch-size", "8", "--hidden-units", "16", "--nll-samples", "50"]
 TINY_SPLIT_BRAIN = ["--epochs", "1", "--batch-size", "8", "--width-multiplier", "0.0625"]
@@ -60,7 +62,7 @@ def test_train_vae_exits_0_quietly_and_lists_every_file_it_wrote(vae_run):
     result, out = vae_run
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert sorted(os.listdir(out)) == sorted(VAE_FILES)
+    assert sorted(os.listdir(out)) == sorted(VAE_FILES + STATE_FILES)
     assert f"run: {out}" in result.stdout
     assert result.stdout.splitlines()[-1] == "wrote: " + ", ".join(VAE_FILES)
 
@@ -138,7 +140,7 @@ def test_train_split_brain_writes_model_history_picture_and_probe(split_brain_ru
     result, out = split_brain_run
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert sorted(os.listdir(out)) == sorted(SPLIT_BRAIN_FILES)
+    assert sorted(os.listdir(out)) == sorted(SPLIT_BRAIN_FILES + STATE_FILES)
     assert png_size(os.path.join(out, "colorized.png")) == _figures.SIZES["colorized.png"]
     model = keras.saving.load_model(os.path.join(out, "model.keras"), safe_mode=True)
     ab_logits, l_logits = model.predict(np.zeros((2, 16, 16, 3), "float32"), verbose=0)
@@ -310,7 +312,7 @@ def test_two_runs_started_together_on_one_new_out_one_runs_and_one_is_refused(gr
     assert ("another run is writing to the run directory" in refused
             or "already exists" in refused), refused
     assert len(refused.splitlines()) == 1 and "Traceback" not in refused
-    assert sorted(os.listdir(out)) == sorted(VAE_FILES)
+    assert sorted(os.listdir(out)) == sorted(VAE_FILES + STATE_FILES)
     assert len(history_rows(out)) == 2
     assert f"run: {out}" in winner_out
 
@@ -367,7 +369,7 @@ def test_train_vae_with_standard_streams_closed_writes_its_run(redirections, gre
     assert result.stdout == ""
     if "2>&-" not in redirections:
         assert result.stderr == ""
-    assert sorted(os.listdir(out)) == sorted(VAE_FILES)
+    assert sorted(os.listdir(out)) == sorted(VAE_FILES + STATE_FILES)
     assert len(history_rows(out)) == 2
 
 

@@ -85,7 +85,8 @@ def test_folder_run_counts_used_and_skipped_files_and_lists_them(folder_run, fol
                                      for name in ("cut.jpg", "empty.jpeg", "notes.png"))
     assert "truncated" in skipped[os.path.join(photos, "cut.jpg")].lower()
     assert sorted(os.listdir(out)) == sorted(
-        ["model.keras", "history.csv", "colorized.png", "probe.json", "skipped.txt"])
+        ["model.keras", "history.csv", "colorized.png", "probe.json", "skipped.txt",
+         "arguments.json"])
 
 
 def test_folder_run_saves_a_model_of_the_image_size_that_reloads_safely(folder_run):

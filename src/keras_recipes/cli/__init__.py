@@ -26,6 +26,7 @@ PROG = "keras-recipes"
 _COMMAND_MODULES = (
     "keras_recipes.cli._inspect",
     "keras_recipes.cli._train",
+    "keras_recipes.cli._launch",
 )
 
 # Exit statuses, as argparse and the shell use them.

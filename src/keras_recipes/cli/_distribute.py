@@ -13,6 +13,17 @@
   an epoch included, must divide evenly: the training and validation sets
   are cut to a multiple of the replica count.
 
+Several processes (JAX backend): `--num-processes N --process-id I
+--coordinator HOST:PORT` make this process one of N, joined by
+`keras.distribution.initialize` (process 0's address is the coordinator's)
+and trained under `DataParallel` over the devices of all of them, with
+`auto_shard_dataset=False`: every process reads the same data in the same
+seeded order and feeds its own rows of every global batch (`process_rows`);
+Keras assembles each global batch from the processes' parts in process
+order. Only process 0 writes the run directory (`writes_run`); the others
+write theirs to a temporary directory that is deleted when they end.
+`keras-recipes launch` starts N such processes on one machine.
+
 Everything that can be checked before Keras starts is checked in `check()`,
 so a wrong backend or option fails with one line and exit status 2 before
 anything trains. TensorFlow and JAX are imported here lazily, only when
@@ -32,12 +43,14 @@ CHOICES = ("none", "mirrored", "data-parallel")
 BACKENDS = {"mirrored": "tensorflow", "data-parallel": "jax"}
 # More logical CPUs than this is a typo, and each costs memory and threads.
 MAX_CPU_REPLICAS = 64
+# More processes than this is a typo.
+MAX_PROCESSES = 1024
 # The Keras backends `train` runs on; each is named after the package it needs.
 TRAINING_BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def add_arguments(parser):
-    """Adds `--distribute` and `--cpu-replicas` to a `train` parser."""
+    """Adds `--distribute`, `--cpu-replicas` and the several-process options to a `train` parser."""
     from keras_recipes.cli import _option_types
 
     parser.add_argument(
@@ -54,6 +67,25 @@ def add_arguments(parser):
         metavar="N",
         help="with --distribute: split the CPU into N devices, for a machine without "
         "GPUs (default: the devices there are)",
+    )
+    parser.add_argument(
+        "--num-processes",
+        type=_option_types.positive_int("--num-processes", maximum=MAX_PROCESSES),
+        default=1, metavar="N",
+        help="train as one of N processes, on one host or several (KERAS_BACKEND=jax; "
+        "implies --distribute data-parallel; default: 1)",
+    )
+    parser.add_argument(
+        "--process-id", type=_option_types.int_in_range(
+            "--process-id", 0, MAX_PROCESSES - 1, "an integer from 0 to N - 1"),
+        default=None, metavar="I",
+        help="with --num-processes: this process's number, 0 to N - 1; process 0 writes "
+        "the run directory",
+    )
+    parser.add_argument(
+        "--coordinator", type=_option_types.host_port("--coordinator"), default=None,
+        metavar="HOST:PORT",
+        help="with --num-processes: process 0's address, where it listens for the others",
     )
 
 
@@ -114,6 +146,7 @@ def check(args):
             `--distribute`, or a batch size the replicas cannot share.
     """
     check_backend()
+    _check_processes(args)
     if args.distribute == "none":
         if args.cpu_replicas is not None:
             raise CommandError(
@@ -137,6 +170,98 @@ def check(args):
         _check_divides(args.batch_size, args.cpu_replicas)
 
 
+def _check_processes(args):
+    """Refuses an incomplete or contradictory set of several-process options."""
+    several = args.num_processes > 1
+    for option, value in (("--process-id", args.process_id),
+                          ("--coordinator", args.coordinator)):
+        if several and value is None:
+            raise CommandError(
+                f"Invalid value for argument `{option}`: --num-processes {args.num_processes} "
+                f"needs --process-id I and --coordinator HOST:PORT (or use keras-recipes "
+                f"launch). Received: {option}=None"
+            )
+        if not several and value is not None:
+            raise CommandError(
+                f"Invalid value for argument `{option}`: it is for a run of several "
+                f"processes; give --num-processes N too. Received: {option}={value}"
+            )
+    if not several:
+        return
+    if args.process_id >= args.num_processes:
+        raise CommandError(
+            f"Invalid value for argument `--process-id`: expected 0 to "
+            f"{args.num_processes - 1} with --num-processes {args.num_processes}. "
+            f"Received: --process-id={args.process_id}"
+        )
+    if args.distribute == "mirrored":
+        raise CommandError(
+            "Invalid value for argument `--distribute`: --num-processes trains under "
+            "keras.distribution.DataParallel on JAX, not MirroredStrategy. "
+            f"Received: --distribute={args.distribute}"
+        )
+    if getattr(args, "resume", False):
+        raise CommandError(
+            "Invalid value for argument `--resume`: a run of several processes cannot be "
+            "resumed yet (every process would need process 0's backup). "
+            f"Received: --resume with --num-processes={args.num_processes}"
+        )
+    args.distribute = "data-parallel"
+    _check_divides(args.batch_size, args.num_processes)
+
+
+def writes_run(args):
+    """Whether this process writes the run directory: process 0, or a run of one process."""
+    return args.num_processes == 1 or args.process_id == 0
+
+
+def _initialize(args):
+    """Joins this process to the others (`keras.distribution.initialize`).
+
+    JAX refuses to join once it has computed anything, and `import_keras()`
+    computes (its first operation), so this imports Keras itself first.
+    """
+    from keras_recipes.cli import quiet_file_descriptor_2
+
+    with quiet_file_descriptor_2():
+        import keras
+
+    keras.distribution.initialize(
+        job_addresses=args.coordinator,
+        num_processes=args.num_processes,
+        process_id=args.process_id,
+    )
+
+
+def process_rows(array, args):
+    """This process's rows of each whole global batch of `array`, in order.
+
+    With one process, `array` unchanged. With N, the samples after the last
+    whole global batch (`--batch-size`) are left out, and each global batch
+    gives process I its I-th N-th.
+
+    Example:
+
+    >>> import argparse, numpy as np
+    >>> args = argparse.Namespace(num_processes=2, process_id=1, batch_size=4)
+    >>> process_rows(np.arange(10), args).tolist()
+    [2, 3, 6, 7]
+    """
+    if args.num_processes == 1 or array is None:
+        return array
+    steps = len(array) // args.batch_size
+    local = args.batch_size // args.num_processes
+    batches = array[: steps * args.batch_size].reshape(
+        steps, args.num_processes, local, *array.shape[1:]
+    )
+    return batches[:, args.process_id].reshape(steps * local, *array.shape[1:])
+
+
+def process_batch_size(args):
+    """The rows of each global batch one process feeds."""
+    return args.batch_size // args.num_processes
+
+
 def _check_divides(batch_size, replicas):
     if batch_size % replicas:
         raise CommandError(
@@ -151,8 +276,14 @@ def prepare(args):
 
     Call it before `import_keras()`. Raises `CommandError` when the backend
     has started already (as in a program that runs `main()` after using
-    Keras itself).
+    Keras itself). With `--num-processes`, also joins the other processes.
     """
+    _split_cpu(args)
+    if args.num_processes > 1:
+        _initialize(args)
+
+
+def _split_cpu(args):
     if args.distribute == "none" or args.cpu_replicas is None:
         return
     if args.distribute == "data-parallel":
@@ -230,9 +361,13 @@ def scope(args):
 
     devices = keras.distribution.list_devices()
     _check_divides(args.batch_size, len(devices))
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    # Several processes: each feeds its own rows (`process_rows`), so Keras
+    # must not split the data again.
+    keras.distribution.set_distribution(keras.distribution.DataParallel(
+        devices=devices, auto_shard_dataset=args.num_processes == 1))
+    processes = f" in {args.num_processes} processes" if args.num_processes > 1 else ""
     try:
-        yield f"DataParallel over {len(devices)} device{'s' * (len(devices) > 1)}"
+        yield f"DataParallel over {len(devices)} device{'s' * (len(devices) > 1)}{processes}"
     finally:
         keras.distribution.set_distribution(None)
 

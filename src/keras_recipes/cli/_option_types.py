@@ -271,3 +271,29 @@ def beta_schedule(option):
 
     parse.__name__ = option.lstrip("-").replace("-", "_")
     return parse
+
+
+def _host_and_port(text):
+    """`"10.0.0.1:1234"` -> `"10.0.0.1:1234"`, or `ValueError`; IPv6 in brackets."""
+    host, separator, port = text.rpartition(":")
+    if not separator or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(text)
+    return text
+
+
+def host_port(option):
+    """An argparse `type` for a `HOST:PORT` address, port 1 to 65535.
+
+    Args:
+        option: the option's name, e.g. `"--coordinator"`, for the message.
+
+    Returns:
+        The parsing function, as `option_type` makes it; it returns the text.
+
+    Example:
+
+    >>> host_port("--coordinator")("127.0.0.1:1234")
+    '127.0.0.1:1234'
+    """
+    return option_type(option, _host_and_port, lambda value: True,
+                       "HOST:PORT with a port from 1 to 65535, e.g. 10.0.0.1:1234")

@@ -47,6 +47,14 @@ RUN_FILES = (
     SKIPPED_FILE,
 )
 
+# What `--resume` needs (`_train/_resume.py`): the run's arguments, and the
+# backup of its last complete epoch, written to the partial file first. A run
+# writes them, so `--force` deletes them too, but the report does not list them.
+ARGUMENTS_FILE = "arguments.json"
+BACKUP_FILE = "resume.npz"
+PARTIAL_BACKUP_FILE = ".resume.partial.npz"
+STATE_FILES = (ARGUMENTS_FILE, BACKUP_FILE)
+
 # The checkpoint is written here first and renamed over `model.keras` only
 # when complete. The name must end in `.keras`, or Keras refuses to save.
 PARTIAL_MODEL_FILE = ".model.partial.keras"
@@ -63,7 +71,7 @@ def default_directory(kind):
 # file and each picture's `<name>.partial.png`. Exact names only, so a user's
 # `notes.partial.txt` is never taken for one.
 _PARTIAL_FILES = frozenset(
-    [PARTIAL_MODEL_FILE]
+    [PARTIAL_MODEL_FILE, PARTIAL_BACKUP_FILE]
     + [
         f"{os.path.splitext(name)[0]}{PARTIAL_SUFFIX}.png"
         for name in RUN_FILES
@@ -76,7 +84,7 @@ def _is_run_file(directory, name):
     """Whether `name` in `directory` is a file a run writes: its name, and a file
     (a directory of the same name is the user's)."""
     path = os.path.join(directory, name)
-    return (name in RUN_FILES or name in _PARTIAL_FILES) and (
+    return (name in RUN_FILES or name in STATE_FILES or name in _PARTIAL_FILES) and (
         os.path.islink(path) or os.path.isfile(path)
     )
 
@@ -146,7 +154,7 @@ def _lock(path):
     return descriptor
 
 
-def prepare_directory(path, *, force):
+def prepare_directory(path, *, force, resume=False):
     """Creates the run directory, or empties a previous run's with `force`, and owns it.
 
     A new directory is created with `os.mkdir`, which fails if another
@@ -159,7 +167,8 @@ def prepare_directory(path, *, force):
     deleted, but for `model.keras`, which only the new run's first
     complete checkpoint replaces; anything else (another file, a directory
     even of a run file's name) makes it refuse, naming what it found,
-    before anything is deleted.
+    before anything is deleted. With `resume`, the directory must exist and
+    is kept as it is (`_train/_resume.check` says whether its run can go on).
 
     Returns:
         A `RunDirectory`; call its `release()` when the run ends.
@@ -171,6 +180,11 @@ def prepare_directory(path, *, force):
     """
     if os.path.exists(path) and not os.path.isdir(path):
         raise CommandError(f"--out {path!r} exists and is not a directory")
+    if resume and not os.path.isdir(path):
+        raise CommandError(
+            f"Invalid value for argument `--out`: --resume continues the run in an "
+            f"existing run directory, and there is none. Received: --out={path!r}"
+        )
     created = False
     try:
         if not os.path.isdir(path):
@@ -189,7 +203,7 @@ def prepare_directory(path, *, force):
             f"{error.strerror or error}{where}"
         ) from None
     try:
-        entries = _claim(path, force=force)
+        entries = os.listdir(path) if resume else _claim(path, force=force)
     except BaseException:
         RunDirectory(path, False, lock).release()
         raise
@@ -281,6 +295,18 @@ def read_history(directory):
         for key, value in row.items():
             columns.setdefault(key, []).append(float(value))
     return columns
+
+
+def truncate_history(directory, epochs):
+    """Keeps the header and the first `epochs` rows of `history.csv`, if it has more."""
+    path = os.path.join(directory, HISTORY_FILE)
+    if not os.path.exists(path):
+        return
+    with open(path, newline="", encoding="utf-8") as file:
+        lines = file.readlines()
+    if len(lines) > epochs + 1:
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            file.writelines(lines[: epochs + 1] if epochs else [])
 
 
 def written_files(directory):

@@ -9,9 +9,12 @@ and 5 are `_report`'s):
    imported (`start_keras`), so mistakes fail at once with one line;
 2. shuffle with the seed and hold out `VALIDATION_FRACTION` of the samples;
 3. train (`fit`) with Keras's progress bar (`verbose=1`) on a terminal, one
-   line per epoch (`verbose=2`) when the output goes to a file or a pipe;
-   the best model on `val_loss` is checkpointed to `model.keras` after every
-   improving epoch, atomically, and `history.csv` grows by one row per epoch;
+   line per epoch (`verbose=2`) when the output goes to a file or a pipe,
+   one `fit` call per epoch, on the samples in an order drawn from the seed
+   and the epoch; the best model on `val_loss` is checkpointed to
+   `model.keras` after every improving epoch, atomically, `history.csv`
+   grows by one row per epoch, and `resume.npz` keeps the state `--resume`
+   continues from (`_resume`);
 4. reload the best model from `model.keras` (`load_best`, `safe_mode=True`,
    which also proves the saved file loads) and draw the pictures from it
    (`draw`);
@@ -26,8 +29,13 @@ Ctrl-C stops at once.
 
 import contextlib
 import functools
+import hashlib
 import os
+import shutil
 import sys
+import tempfile
+
+import numpy as np
 
 import numpy as np
 
@@ -40,7 +48,7 @@ from keras_recipes.cli import (
     import_keras,
     require,
 )
-from keras_recipes.cli._train import _report
+from keras_recipes.cli._train import _report, _resume
 from keras_recipes.cli._train._interrupts import Interrupts
 
 # === Before Keras ===
@@ -78,6 +86,8 @@ def owning_the_run_directory(run):
                 # A check that needs the backend (the replicas there are)
                 # refused the run: the directory it made goes too.
                 args.run_directory.release(refused=refused)
+            if getattr(args, "scratch", None) is not None:
+                shutil.rmtree(args.scratch, ignore_errors=True)
 
     return owning
 
@@ -132,9 +142,23 @@ def start(args, kind, train, held_out):
     _distribute.check_sample_counts(args, sets)
     if hasattr(sys.stdout, "reconfigure"):  # not on a replaced stdout, e.g. io.StringIO
         sys.stdout.reconfigure(line_buffering=True)
+    if args.resume and (args.force or not args.out):
+        raise CommandError(
+            "Invalid value for argument `--resume`: it continues the run in the --out "
+            "given, and --force would delete that run; give --out DIR and not --force. "
+            f"Received: --resume{' --force' * args.force}"
+            f"{'' if args.out else ' without --out'}"
+        )
     args.out = args.out or _runs.default_directory(kind)
-    args.run_directory = _runs.prepare_directory(args.out, force=args.force)
-    args.previous_model = args.run_directory.previous_model
+    args.writes_run = _distribute.writes_run(args)
+    if not args.writes_run:
+        # Processes 1 to N - 1 run every step process 0 runs (each saves
+        # must be joined by all), into a directory of their own.
+        args.out = args.scratch = tempfile.mkdtemp(prefix=f"process-{args.process_id}-")
+    args.run_directory = _runs.prepare_directory(args.out, force=args.force,
+                                                 resume=args.resume)
+    args.previous_model = args.run_directory.previous_model and not args.resume
+    _resume.check(args)
     return sets
 
 
@@ -180,8 +204,57 @@ def _verbosity():
     return 1 if sys.stdout.isatty() else 2
 
 
+def _epoch_data(x_train, epoch, args):
+    """The training data of epoch `epoch` (from 0), in that epoch's seeded order.
+
+    An array is permuted here (`_resume.epoch_order`), then cut to this
+    process's rows of each global batch; a streamed dataset (a
+    `keras.utils.PyDataset`, `ImageFolderDataset`) orders itself from its
+    `epoch`, which is set here so that a resumed run continues its orders.
+    """
+    if isinstance(x_train, np.ndarray):
+        order = _resume.epoch_order(len(x_train), args.seed, epoch)
+        return _distribute.process_rows(np.take(x_train, order, axis=0), args)
+    x_train.epoch = epoch
+    return x_train
+
+
+def _batching(x_val, args):
+    """`fit`'s validation data and batch size: arrays are batched by Keras, datasets batch themselves."""
+    if isinstance(x_val, np.ndarray):
+        return {"validation_data": (_distribute.process_rows(x_val, args),),
+                "batch_size": _distribute.process_batch_size(args)}
+    return {"validation_data": x_val}
+
+
+def _weights_digest(keras, model):
+    """The SHA-256 of the model's weights: equal in processes that trained in step."""
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        digest.update(keras.ops.convert_to_numpy(variable).astype("float32").tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _progress_bar(keras, epochs):
+    """Keras's progress bar, counting `epochs` where each `fit` call trains one epoch.
+
+    Keras's own would print "Epoch 3/3" for the call that trains the third.
+    """
+
+    class ProgressBar(keras.callbacks.ProgbarLogger):
+        def set_params(self, params):
+            super().set_params({**params, "epochs": epochs})
+
+    return ProgressBar()
+
+
 def fit(keras, model, x_train, x_val, args):
-    """Trains with the best checkpoint, the CSV history and Ctrl-C handling.
+    """Trains with the best checkpoint, the CSV history, the backup and Ctrl-C handling.
+
+    Each epoch reads the training samples in the order
+    `_resume.epoch_order(len(x_train), args.seed, epoch)`, so that a run
+    resumed with `--resume` (from the backup, `_resume.restore`) draws the
+    batches an uninterrupted one draws.
 
     Args:
         keras: the `keras` module.
@@ -201,34 +274,44 @@ def fit(keras, model, x_train, x_val, args):
             directory keeps.
     """
     checkpoint = _runs.best_checkpoint(keras, args.out)
+    first_epoch = _resume.restore(model, checkpoint, args)
+    _resume.record_arguments(args)
     callbacks = [
         checkpoint,
-        keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE)),
+        keras.callbacks.CSVLogger(os.path.join(args.out, _runs.HISTORY_FILE), append=True),
+        # After the checkpoint and the history row: a backup of epoch k
+        # means both are written for epoch k.
+        _resume.backup_callback(keras, model, checkpoint, args),
         # Last, so that the epoch's checkpoint and history row are written first.
         args.interrupts.callback(keras),
+        _progress_bar(keras, args.epochs),
     ]
+    resumed = f"resuming after epoch {first_epoch}; " if args.resume else ""
     print(
-        f"training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
-        f"model so far in {args.out}"
+        f"{resumed}training for {args.epochs} epochs; Ctrl-C stops it and keeps the best "
+        f"model so far in {args.out} (--resume continues it)"
     )
     interrupted = False
     try:
-        if isinstance(x_train, np.ndarray):
-            batching = {"validation_data": (x_val,), "batch_size": args.batch_size,
-                        "shuffle": True}
-        else:
-            # A streamed dataset (a PyDataset) batches and shuffles itself,
-            # seeded per epoch; Keras's shuffle of its batches would not be.
-            batching = {"validation_data": x_val, "shuffle": False}
+        if not isinstance(x_train, np.ndarray):
+            # A streamed dataset numbers its order and crops by fit's own
+            # epoch index (its fallback counter drifts by backend).
             callbacks.insert(0, x_train.epoch_callback())
-        model.fit(
-            x_train,
-            epochs=args.epochs,
-            callbacks=callbacks,
-            verbose=_verbosity(),
-            **batching,
-        )
-        args.interrupts.check()  # one swallowed after the last check
+        for epoch in range(first_epoch, args.epochs):
+            model.fit(
+                _epoch_data(x_train, epoch, args),
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                shuffle=False,
+                callbacks=callbacks,
+                verbose=_verbosity(),
+                **_batching(x_val, args),
+            )
+            args.interrupts.check()  # one swallowed after the last check
+        _resume.finish(args)
+        if args.num_processes > 1:
+            print(f"process {args.process_id} of {args.num_processes}: final weights sha256 "
+                  f"{_weights_digest(keras, model)}")
     except KeyboardInterrupt:
         interrupted = True
         print()
@@ -284,5 +367,10 @@ def add_common_arguments(parser, *, epochs, batch_size, kind):
         "--force", action="store_true",
         help="replace the run in an existing --out: delete the files a run writes "
         "there first (refused if it holds other files)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the interrupted run in --out from its last complete epoch, with "
+        "the same arguments; it ends as the uninterrupted run would have",
     )
     _distribute.add_arguments(parser)

@@ -57,7 +57,9 @@ def check_options(args, is_folder):
 def folder_data(args):
     """The `--data` folder's images, split with `--seed` (one line if there are none)."""
     found = _listing.list_images(args.data, argument="--data")
-    return FolderData(found, _listing.split_files(found, seed=args.seed))
+    # Several processes: each reads its own shard of each part.
+    shard = (args.process_id, args.num_processes) if args.num_processes > 1 else None
+    return FolderData(found, _listing.split_files(found, seed=args.seed, shard=shard))
 
 
 def probe_split(args):
@@ -77,17 +79,23 @@ def datasets(args, data):
     """The streamed training and held-out `ImageFolderDataset`s of a `FolderData`.
 
     Under `--distribute data-parallel` each part is cut to a multiple of the
-    device count, as `_distribute.even_split` cuts arrays.
+    device count, as `_distribute.even_split` cuts arrays; with several
+    processes, each process's shard is cut to whole batches of its rows of
+    each global batch (`_distribute.process_batch_size`).
     """
     from keras_recipes._image_folders.dataset import ImageFolderDataset
 
     parts = []
     for part, training in ((data.split.train, True), (data.split.held_out, False)):
-        if args.distribute == "data-parallel":
+        if args.num_processes > 1:
+            count = _distribute.process_batch_size(args)
+            part = _listing.first_files(part, len(part) - len(part) % count)
+        elif args.distribute == "data-parallel":
             count = _distribute.replicas(args)
             part = _listing.first_files(part, len(part) - len(part) % count)
         parts.append(ImageFolderDataset(
-            part, image_size=args.image_size, batch_size=args.batch_size, fit=args.image_fit,
+            part, image_size=args.image_size, batch_size=_distribute.process_batch_size(args),
+            fit=args.image_fit,
             training=training, seed=args.seed, workers=args.workers,
         ))
     return parts
