@@ -298,7 +298,7 @@ def test_ctrl_c_while_drawing_keeps_the_model_and_says_where(images, tmp_path, c
     assert "Traceback" not in stderr and len(stderr.splitlines()) == 1
     assert f"kept in {out}: model.keras (the best, epoch 1)" in stderr
     assert "reconstructions.png" in stderr
-    assert sorted(os.listdir(out)) == ["history.csv", "model.keras", "reconstructions.png"]
+    assert sorted(os.listdir(out)) == ["arguments.json", "history.csv", "model.keras", "reconstructions.png"]
 
 
 # === plot ===
