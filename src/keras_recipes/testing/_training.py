@@ -172,7 +172,7 @@ def assert_trains(model, x, y=None, *, steps=10, frozen=()):
     """
     import numpy as np
 
-    keras = _check_model(model)
+    _check_model(model)
     if not _validation.is_int(steps):
         raise _validation.wrong_type("steps", "an integer of at least 2", steps)
     if steps < 2:
