@@ -37,8 +37,6 @@ import tempfile
 
 import numpy as np
 
-import numpy as np
-
 from keras_recipes.cli import (
     CommandError,
     _data,
