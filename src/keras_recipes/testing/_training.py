@@ -111,6 +111,14 @@ def _gradients(model, x, y, names):
     }
 
 
+def _fail_on(model, failure, problems):
+    """Raise one `AssertionError` listing `problems`, if there are any."""
+    if problems:
+        raise AssertionError(
+            f"Model {model.name!r} {failure}:\n" + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
 def _names(paths):
     return ", ".join(sorted(paths))
 
@@ -235,11 +243,7 @@ def assert_trains(model, x, y=None, *, steps=10, frozen=()):
             "untrainable by mistake? if they are frozen on purpose, list them in `frozen`): "
             f"{_names(idle)}"
         )
-    if problems:
-        raise AssertionError(
-            f"Model {model.name!r} does not train as it should:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-        )
+    _fail_on(model, "does not train as it should", problems)
     return losses
 
 
@@ -399,9 +403,5 @@ def assert_serializable(model, x=None, *, rtol=1e-6, atol=1e-6):
                 f"output {index} of the reloaded model differs from the original's "
                 f"(largest difference {difference})"
             )
-    if problems:
-        raise AssertionError(
-            f"Model {model.name!r} does not survive saving and reloading:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-        )
+    _fail_on(model, "does not survive saving and reloading", problems)
     return reloaded
