@@ -424,7 +424,20 @@ def invalid_unit_lists(allow_empty=False, huge=True, nested=True, number=True):
         strategies.append(st.sampled_from([3, np.int64(3)]))
     if not allow_empty:
         strategies.append(st.sampled_from([[], ()]))
-    return st.one_of(*strategies)
+    drawn = st.one_of(*strategies)
+    if nested:
+        return drawn
+    # Without `nested`, a list of lists is a valid value (several stacks), and
+    # the bad item above can make one: `[[1]]`, a single list of sizes.
+    return drawn.filter(lambda value: not _list_of_lists(value))
+
+
+def _list_of_lists(value):
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) > 0
+        and all(isinstance(item, (list, tuple)) for item in value)
+    )
 
 
 def non_finite_numbers():
