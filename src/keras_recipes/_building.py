@@ -169,34 +169,101 @@ def common(*, loss_value, optimizer_value, metrics_value, seed_value, name_value
     )
 
 
-def kernel_initializer(seed, index):
+def initializer(argument, value):
+    """Check a kernel initializer: a Keras initializer name or a `keras.initializers.Initializer`.
+
+    Args:
+        argument: the argument's name, for the message.
+        value: a name such as `"glorot_uniform"` or `"he_uniform"`, or an
+            initializer instance.
+
+    Returns:
+        `value`.
+
+    Raises:
+        TypeError: `value` is neither a string nor an initializer.
+        ValueError: Keras knows no initializer of that name.
+
+    Example:
+
+    >>> initializer("kernel_initializer", "he_uniform")
+    'he_uniform'
+    """
+    if isinstance(value, keras.initializers.Initializer):
+        # Each layer gets a copy made from its config (see
+        # `kernel_initializer`), as a saved model's layers do on loading.
+        try:
+            type(value).from_config(value.get_config())
+        except Exception as error:
+            raise _validation.invalid(
+                argument,
+                "an initializer that its get_config() re-creates",
+                value,
+                f"{type(value).__name__}.from_config(get_config()) failed: {error}",
+            ) from None
+        return value
+    if not isinstance(value, str):
+        raise _validation.wrong_type(
+            argument, "an initializer name or a keras.initializers.Initializer", value
+        )
+    return _known_name(
+        argument,
+        value,
+        keras.initializers.get,
+        "the name of a Keras initializer such as 'glorot_uniform', "
+        "'he_uniform' or 'lecun_normal', or a keras.initializers.Initializer",
+    )
+
+
+def kernel_initializer(seed, index, initializer="glorot_uniform"):
     """The kernel initializer of the `index`-th weighted layer of a model.
 
-    Keras's default, Glorot uniform. With a `seed`, each layer gets its own
-    seed, drawn from `(seed, index)` by numpy's `SeedSequence`: one seeded
-    initializer would give every layer of the same shape the same values, and
-    a plain `seed + index` would give layer 1 of `seed=1` the kernel of layer
-    0 of `seed=2`. The derived seed fits in 32 bits, whatever `seed` is.
+    `initializer` (checked by `initializer()`) is Keras's default, Glorot
+    uniform, unless a builder is given another. With a `seed`, each layer
+    gets its own seed, drawn from `(seed, index)` by numpy's
+    `SeedSequence`: one seeded initializer would give every layer of the
+    same shape the same values, and a plain `seed + index` would give layer
+    1 of `seed=1` the kernel of layer 0 of `seed=2`. The derived seed fits
+    in 32 bits, whatever `seed` is. Without a `seed`, an initializer
+    instance with an integer seed of its own is derived from per layer the
+    same way; a name stays a name (an unseeded stream).
     """
-    if seed is None:
-        return "glorot_uniform"
-    derived = int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
-    return keras.initializers.GlorotUniform(seed=derived)
+    if seed is None and isinstance(initializer, str):
+        return initializer
+    if isinstance(initializer, str):
+        initializer = keras.initializers.get(initializer)
+    config = initializer.get_config()
+    base = seed if seed is not None else config.get("seed")
+    if "seed" in config and isinstance(base, int):
+        config["seed"] = int(np.random.SeedSequence([base, index]).generate_state(1)[0])
+    # A copy per layer, so that layers share neither a seed nor a state.
+    return type(initializer).from_config(config)
 
 
-def dense_stack(tensor, units, *, activation, last_activation, name, seed, first_index):
+def dense_stack(
+    tensor,
+    units,
+    *,
+    activation,
+    last_activation,
+    name,
+    seed,
+    first_index,
+    initializer="glorot_uniform",
+):
     """Apply a stack of Dense layers of widths `units`; return the output tensor.
 
     Layer `i` is named `f"{name}_dense_{i}"`; every layer uses `activation`
     but the last, which uses `last_activation`. `first_index` numbers the
-    layers of the whole model, so that seeded initializers differ.
+    layers of the whole model, so that seeded initializers differ;
+    `initializer` is their kernel initializer (see `kernel_initializer`).
     """
     for index, width in enumerate(units):
         is_last = index == len(units) - 1
         tensor = keras.layers.Dense(
             width,
             activation=last_activation if is_last else activation,
-            kernel_initializer=kernel_initializer(seed, first_index + index),
+            kernel_initializer=kernel_initializer(seed, first_index + index, initializer),
             name=f"{name}_dense_{index}",
         )(tensor)
     return tensor

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from strategies import (
     huge_integers,
     input_shapes,
+    invalid_initializers,
     invalid_input_shapes,
     invalid_names,
     invalid_numbers,
@@ -148,6 +149,7 @@ def invalid_vae_calls():
         "free_bits": invalid_numbers(),
         "objective": unknown_choices(("elbo", "iwae")),
         "num_samples": invalid_sizes(),
+        "kernel_initializer": invalid_initializers(),
     }
     return _AUTOENCODER_BASES.flatmap(lambda base: one_wrong(base, table, [_autoencoder_mismatches()]))
 

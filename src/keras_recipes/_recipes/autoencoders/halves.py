@@ -68,11 +68,22 @@ def derived_seed(seed, key):
     return int(np.random.SeedSequence([seed, key]).generate_state(1)[0]) >> 1
 
 
-def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_dim, name, seed):
+def encoder_body(
+    inputs,
+    *,
+    architecture,
+    hidden_units,
+    filters,
+    intermediate_dim,
+    name,
+    seed,
+    initializer="glorot_uniform",
+):
     """The encoder up to its last hidden layer; return `(tensor, next_index)`.
 
     `next_index` is the index of the next weighted layer, for the seeds of
-    the head the recipe adds.
+    the head the recipe adds. `initializer` is every kernel's initializer
+    (`_building.kernel_initializer`).
     """
     prefix = f"{name}_encoder"
     tensor = inputs
@@ -86,7 +97,7 @@ def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_di
                 padding="same",
                 data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
-                kernel_initializer=_building.kernel_initializer(seed, index),
+                kernel_initializer=_building.kernel_initializer(seed, index, initializer),
                 name=f"{prefix}_conv_{index}",
             )(tensor)
         tensor = keras.layers.Flatten(
@@ -108,6 +119,7 @@ def encoder_body(inputs, *, architecture, hidden_units, filters, intermediate_di
         name=prefix,
         seed=seed,
         first_index=index,
+        initializer=initializer,
     )
     return tensor, index + len(units)
 
@@ -123,8 +135,12 @@ def build_decoder(
     name,
     seed,
     first_index,
+    initializer="glorot_uniform",
 ):
-    """The decoder sub-model, named `decoder`: `(batch, latent_dim)` to `(batch, *shape)`."""
+    """The decoder sub-model, named `decoder`: `(batch, latent_dim)` to `(batch, *shape)`.
+
+    `initializer` is every kernel's initializer (`_building.kernel_initializer`).
+    """
     prefix = f"{name}_decoder"
     inputs = keras.Input(shape=(latent_dim,), name=f"{prefix}_input")
     index = first_index
@@ -133,7 +149,7 @@ def build_decoder(
         tensor = keras.layers.Dense(
             height * width * filters[-1],
             activation=HIDDEN_ACTIVATION,
-            kernel_initializer=_building.kernel_initializer(seed, index),
+            kernel_initializer=_building.kernel_initializer(seed, index, initializer),
             name=f"{prefix}_dense_0",
         )(inputs)
         tensor = keras.layers.Reshape(
@@ -148,7 +164,7 @@ def build_decoder(
                 padding="same",
                 data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
-                kernel_initializer=_building.kernel_initializer(seed, index),
+                kernel_initializer=_building.kernel_initializer(seed, index, initializer),
                 name=f"{prefix}_conv_transpose_{position}",
             )(tensor)
         outputs = keras.layers.Conv2DTranspose(
@@ -158,7 +174,7 @@ def build_decoder(
             data_format=_building.IMAGE_FORMAT,
             activation=output_activation,
             dtype=float32_under_mixed_precision(),
-            kernel_initializer=_building.kernel_initializer(seed, index + 1),
+            kernel_initializer=_building.kernel_initializer(seed, index + 1, initializer),
             name=f"{prefix}_output",
         )(tensor)
     else:
@@ -170,13 +186,14 @@ def build_decoder(
             name=prefix,
             seed=seed,
             first_index=index,
+            initializer=initializer,
         )
         outputs = keras.layers.Dense(
             math.prod(shape),
             activation=output_activation,
             dtype=float32_under_mixed_precision(),
             kernel_initializer=_building.kernel_initializer(
-                seed, index + len(hidden_units)
+                seed, index + len(hidden_units), initializer
             ),
             name=f"{prefix}_output",
         )(tensor)

@@ -314,6 +314,7 @@ def vae(
     objective="elbo",
     num_samples=1,
     free_bits=0.0,
+    kernel_initializer="glorot_uniform",
     optimizer="adam",
     steps_per_execution=32,
     seed=None,
