@@ -13,12 +13,17 @@ Then, from the repository root, with keras-recipes installed:
 
     python benchmarks/vae_vs_pythae.py --pythae-python /work/envs/pythae/bin/python
     python benchmarks/vae_vs_pythae.py --pythae-python ... --epochs 5 --nll-samples 500  # quick
+    python benchmarks/vae_vs_pythae.py --pythae-python ... --seeds 0,1,2,3 \
+        --kernel-initializers glorot_uniform,he_uniform   # NLL seed by seed, two inits
 
 Both libraries train on the same data and split (scikit-learn's digits,
 divided by 16 and binarised at 0.5, 1437 training and 360 held-out samples,
-one permutation of `--seed`), the same architecture (dense 64-512-256,
-latent 2, the decoder mirrored, Bernoulli likelihood, each library's default
-weight initialisation), Adam at 1e-3, batch 32, `--epochs` epochs, shuffled.
+one permutation per seed of `--seeds`), the same architecture (dense 64-512-256,
+latent 2, the decoder mirrored, Bernoulli likelihood; Pythae with PyTorch's
+default initialisation, `vae()` with each of `--kernel-initializers`, Keras's
+Glorot uniform by default), Adam at 1e-3, batch 32, `--epochs` epochs,
+shuffled. Each seed gives its own split, weights and noise; the NLLs are
+compared seed by seed, on the same held-out samples.
 Each library and each Keras backend runs in its own subprocess (Keras with
 `KERAS_BACKEND` set; Pythae in `--pythae-python`), in turns, `--repeats`
 times, so that load from other jobs hits all alike. Each subprocess prints one
@@ -280,6 +285,7 @@ def keras_worker(args):
             (FEATURES,),
             LATENT_DIM,
             hidden_units=HIDDEN_UNITS,
+            kernel_initializer=args.kernel_initializer,
             optimizer=keras.optimizers.Adam(1e-3),
             seed=args.seed,
             **options,
@@ -291,6 +297,7 @@ def keras_worker(args):
     fit_seconds = time.perf_counter() - start
     result = {
         "library": f"keras_recipes/{keras.backend.backend()}",
+        "kernel_initializer": args.kernel_initializer,
         "objective": args.objective,
         "fit_seconds": fit_seconds,
         "samples_per_second": args.epochs * len(x_train) / fit_seconds,
@@ -397,7 +404,21 @@ def parse_arguments(argv=None):
     parser.add_argument("--iwae-samples", type=positive_int, default=5)
     parser.add_argument("--pythae-threads", type=positive_int, default=1)
     parser.add_argument("--keras-torch-threads", type=positive_int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds",
+        default="0",
+        help="comma-separated seeds: each gives its own data split, weights and "
+        "noise, and one evaluated fit per library; NLLs are compared seed by seed",
+    )
+    parser.add_argument(
+        "--kernel-initializers",
+        default="glorot_uniform",
+        help="comma-separated kernel initializers of vae() (a row each); "
+        "default Keras's glorot_uniform",
+    )
+    # Internal: one worker's seed and initializer.
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--kernel-initializer", default="glorot_uniform", help=argparse.SUPPRESS)
     # Internal: the subprocesses.
     parser.add_argument("--worker", choices=("pythae", "keras"), help=argparse.SUPPRESS)
     parser.add_argument("--objective", choices=("elbo", "iwae"), help=argparse.SUPPRESS)
@@ -411,6 +432,15 @@ def parse_arguments(argv=None):
             parser.error(
                 f"--backends: expected names from {BACKENDS}, received {name!r}"
             )
+    try:
+        args.seeds = [int(text) for text in args.seeds.split(",") if text]
+    except ValueError:
+        parser.error(f"--seeds: expected comma-separated integers, received {args.seeds!r}")
+    if not args.seeds or min(args.seeds) < 0:
+        parser.error(f"--seeds: expected non-negative integers, received {args.seeds!r}")
+    args.kernel_initializers = [name for name in args.kernel_initializers.split(",") if name]
+    if not args.kernel_initializers:
+        parser.error("--kernel-initializers: expected at least one name")
     args.objectives = [name for name in args.objectives.split(",") if name]
     for name in args.objectives:
         if name not in ("elbo", "iwae"):
@@ -434,8 +464,6 @@ def main(argv=None):
         str(args.nll_samples),
         "--iwae-samples",
         str(args.iwae_samples),
-        "--seed",
-        str(args.seed),
         "--pythae-threads",
         str(args.pythae_threads),
     ]
@@ -444,72 +472,89 @@ def main(argv=None):
     print(f"load average at start: {os.getloadavg()}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         for objective in args.objectives:
+            # rows[label][seed] = the fits of that library on that seed.
             rows = {}
-            exported = os.path.join(folder, f"pythae-{objective}.npz")
-            for repeat in range(args.repeats):
-                first = repeat == 0
-                extra = ["--objective", objective] + (["--evaluate"] if first else [])
-                command = [
-                    args.pythae_python,
-                    script,
-                    "--worker",
-                    "pythae",
-                    *shared,
-                    *extra,
-                ]
-                if first:
-                    command += ["--export", exported]
-                rows.setdefault("pythae", []).append(run_worker(command))
-                for index, backend in enumerate(args.backends):
-                    command = [
-                        sys.executable,
-                        script,
-                        "--worker",
-                        "keras",
-                        *shared,
-                        *extra,
-                    ]
-                    if first and index == 0:
-                        command += ["--cross-check", exported]
-                    row = run_worker(command, {"KERAS_BACKEND": backend})
-                    rows.setdefault(backend, []).append(row)
+            for seed in args.seeds:
+                exported = os.path.join(folder, f"pythae-{objective}-{seed}.npz")
+                for repeat in range(args.repeats):
+                    first = repeat == 0
+                    extra = ["--objective", objective, "--seed", str(seed)]
+                    extra += ["--evaluate"] if first else []
+                    command = [args.pythae_python, script, "--worker", "pythae", *shared, *extra]
+                    if first:
+                        command += ["--export", exported]
+                    rows.setdefault("pythae", {}).setdefault(seed, []).append(
+                        run_worker(command)
+                    )
+                    for index, backend in enumerate(args.backends):
+                        for initializer in args.kernel_initializers:
+                            command = [
+                                sys.executable,
+                                script,
+                                "--worker",
+                                "keras",
+                                *shared,
+                                *extra,
+                                "--kernel-initializer",
+                                initializer,
+                            ]
+                            if first and index == 0 and initializer == args.kernel_initializers[0]:
+                                command += ["--cross-check", exported]
+                            row = run_worker(command, {"KERAS_BACKEND": backend})
+                            label = f"{backend}, {initializer}"
+                            rows.setdefault(label, {}).setdefault(seed, []).append(row)
             report(objective, rows, args)
     print(f"load average at end: {os.getloadavg()}")
 
 
 def report(objective, rows, args):
-    pythae_speed = median(rows["pythae"], "samples_per_second")
+    """Print one objective's table: speeds over every fit, NLLs seed by seed against Pythae's."""
+    def every_fit(group):
+        return [row for fits in group.values() for row in fits]
+
+    def evaluated(group, key):
+        return {seed: fits[0][key] for seed, fits in group.items() if key in fits[0]}
+
+    pythae_speed = median(every_fit(rows["pythae"]), "samples_per_second")
+    pythae_nll = evaluated(rows["pythae"], "nll")
     title = objective if objective == "elbo" else f"iwae k={args.iwae_samples}"
     print(
         f"\n{title}: {args.epochs} epochs, batch 32, Adam 1e-3, NLL k={args.nll_samples}; "
-        f"median of {args.repeats} fits, Pythae on {args.pythae_threads} thread(s)"
+        f"seeds {args.seeds}, {args.repeats} fit(s) per seed, the first evaluated; "
+        f"Pythae on {args.pythae_threads} thread(s)"
     )
     print(
-        "| library | samples/s (fit) | / Pythae | held-out -ELBO | NLL (own) | NLL / Pythae's |"
+        "| library | samples/s (median fit) | / Pythae | held-out -ELBO (mean) "
+        "| NLL (mean of seeds) | NLL / Pythae's (mean; per seed) |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
-    pythae_nll = rows["pythae"][0].get("nll", float("nan"))
     for name, group in rows.items():
-        speed = median(group, "samples_per_second")
+        speed = median(every_fit(group), "samples_per_second")
         label = "Pythae 0.1.2" if name == "pythae" else f"`vae()`, {name}"
         if name == "pythae":
-            loop = median(group, "loop_samples_per_second")
+            loop = median(every_fit(group), "loop_samples_per_second")
             label += f" (loop alone {loop:,.0f}/s)"
-        evaluated = group[0]
+        nll = evaluated(group, "nll")
+        elbo = evaluated(group, "elbo_loss")
+        ratios = [nll[seed] / pythae_nll[seed] for seed in nll if seed in pythae_nll]
+        mean = statistics.mean
         print(
             f"| {label} | {speed:,.0f} | {speed / pythae_speed:.2f}x | "
-            f"{evaluated.get('elbo_loss', float('nan')):.3f} | "
-            f"{evaluated.get('nll', float('nan')):.3f} | "
-            f"{evaluated.get('nll', float('nan')) / pythae_nll:.4f} |"
+            f"{mean(elbo.values()) if elbo else float('nan'):.3f} | "
+            f"{mean(nll.values()) if nll else float('nan'):.3f} | "
+            f"{mean(ratios) if ratios else float('nan'):.4f}; "
+            + " ".join(f"{ratio:.3f}" for ratio in ratios)
+            + " |"
         )
     for name, group in rows.items():
-        if "pythae_nll_by_ours" in group[0]:
-            print(
-                f"cross-check, Pythae's trained model evaluated by ours ({name}): "
-                f"-ELBO {group[0]['pythae_elbo_loss_by_ours']:.3f}, "
-                f"NLL {group[0]['pythae_nll_by_ours']:.3f} "
-                f"(Pythae's own get_nll: {pythae_nll:.3f})"
-            )
+        for seed, fits in group.items():
+            if "pythae_nll_by_ours" in fits[0]:
+                print(
+                    f"cross-check, seed {seed}: Pythae's trained model evaluated by ours "
+                    f"({name}): -ELBO {fits[0]['pythae_elbo_loss_by_ours']:.3f}, "
+                    f"NLL {fits[0]['pythae_nll_by_ours']:.3f} "
+                    f"(Pythae's own get_nll: {pythae_nll.get(seed, float('nan')):.3f})"
+                )
     print("raw:", json.dumps(rows))
 
 

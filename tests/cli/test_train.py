@@ -17,6 +17,7 @@ from cli.test_main import run_cli
 import keras_recipes  # noqa: F401  (registers the classes the saved models use)
 from keras_recipes.cli import _figures, _runs
 from keras_recipes.cli._train import _split_brain
+from keras_recipes.cli._train import _vae as _train_vae
 from keras_recipes.data import colored_shapes
 
 VAE_FILES = ["model.keras", "history.csv", "reconstructions.png", "latent.png",
@@ -104,8 +105,10 @@ def test_train_vae_research_options_log_beta_and_draw_traversals(grey_images, tm
     """A 3-D latent with a KL warm-up and free bits: beta follows the schedule per epoch, traversals.png is drawn."""
     out = tmp_path / "research"
     result = run_cli("train", "vae", "--data", grey_images, "--out", str(out), *TINY_VAE,
-                     "--latent-dim", "3", "--beta-schedule", "linear:8:0.5", "--free-bits", "0.1")
+                     "--latent-dim", "3", "--beta-schedule", "linear:8:0.5", "--free-bits", "0.1",
+                     "--kernel-initializer", "he_uniform")
     assert result.returncode == 0, result.stderr
+    assert "kernels he_uniform" in result.stdout
     assert "traversals.png" in os.listdir(out)
     assert png_size(out / "traversals.png") == _figures.SIZES["traversals.png"]
     rows = history_rows(out)
@@ -113,6 +116,16 @@ def test_train_vae_research_options_log_beta_and_draw_traversals(grey_images, tm
     assert [float(row["beta"]) for row in rows] == pytest.approx([0.5 * 3 / 8, 0.5 * 7 / 8])
     model = keras.saving.load_model(out / "model.keras", safe_mode=True)
     assert model.free_bits == 0.1 and model.beta == keras_recipes.losses.LinearBeta(8, 0.5)
+    kernels = [layer for layer in model.get_layer("encoder").layers if hasattr(layer, "kernel")]
+    assert kernels and all(
+        isinstance(layer.kernel_initializer, keras.initializers.HeUniform) for layer in kernels
+    )
+
+
+def test_every_kernel_initializer_choice_is_a_keras_initializer():
+    """--kernel-initializer's choices, checked without Keras, are names Keras's initializers.get knows."""
+    for name in _train_vae.KERNEL_INITIALIZERS:
+        assert isinstance(keras.initializers.get(name), keras.initializers.Initializer), name
 
 
 def test_train_vae_force_leaves_no_file_of_the_older_run(vae_run):
@@ -541,6 +554,8 @@ def _write_cases(directory):
         ("iwae with a schedule", vae(valid, "--objective", "iwae", "--beta-schedule", "linear:5"),
          "1.0 with objective='iwae'"),
         ("--nll-samples", ["train", "vae", "--nll-samples", "-1"], "from 0 (no NLL)"),
+        ("--kernel-initializer", ["train", "vae", "--kernel-initializer", "kaiming_uniform"],
+         "invalid choice: 'kaiming_uniform'"),
     ]
 
 
@@ -567,7 +582,7 @@ CASES = [
     "split-brain grey", "split-brain size", "existing --out",
     "existing --out, split-brain", "--force with a foreign file", "--out is a file",
     "--epochs 0", "--seed -1", "--hidden-units", "--beta-schedule", "--beta-schedule kind",
-    "--free-bits", "--objective", "iwae with a schedule", "--nll-samples",
+    "--free-bits", "--objective", "iwae with a schedule", "--nll-samples", "--kernel-initializer",
 ]
 
 

@@ -96,6 +96,20 @@ def test_nll_with_the_exact_posterior_is_exact_at_every_k():
     estimate = keras_recipes.vae_nll(model, x, num_samples=1, seed=0)
     assert estimate.nll == pytest.approx(-log_p.mean(), abs=1e-3)
     assert estimate.negative_elbo == pytest.approx(-log_p.mean(), abs=1e-3)
+    # Batches that do not divide the 10 samples (padded, the padding
+    # dropped) and draws that do not divide into chunks (the extra draws
+    # dropped): still each sample's own p(x), once, and k draws' mean.
+    from keras_recipes._recipes.autoencoders import evaluation
+
+    for batch_size, num_samples, most_draws in [(3, 5, 2), (4, 7, 3), (7, 3, 1), (10, 4, 4)]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(evaluation, "MAX_CHUNK_NUMBERS", most_draws * batch_size * FEATURES)
+            uneven = keras_recipes.vae_nll(
+                model, x, num_samples=num_samples, batch_size=batch_size, seed=1
+            )
+        assert uneven.num_examples == 10 and uneven.num_samples == num_samples
+        assert uneven.nll == pytest.approx(-log_p.mean(), abs=1e-3), (batch_size, num_samples)
+        assert uneven.negative_elbo == pytest.approx(-log_p.mean(), abs=1e-3)
 
 
 def _draws(seed=0, k=1024, batch=16):
@@ -184,7 +198,7 @@ def test_nll_is_seeded_chunked_and_leaves_the_model_alone(trained, monkeypatch):
     one_chunk = keras_recipes.vae_nll(model, x, num_samples=64, seed=5)
     from keras_recipes._recipes.autoencoders import evaluation
 
-    monkeypatch.setattr(evaluation, "MAX_CHUNK_NUMBERS", 6 * 7 * 2)  # 7 draws a chunk
+    monkeypatch.setattr(evaluation, "MAX_CHUNK_NUMBERS", 6 * 96 * 7)  # 7 draws a chunk
     chunked = keras_recipes.vae_nll(model, x, num_samples=64, seed=5)
     monkeypatch.undo()
     # Other draws (the chunks draw one after another), the same estimate

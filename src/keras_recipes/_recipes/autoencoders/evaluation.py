@@ -127,6 +127,12 @@ def _samples(model, x):
     return array.astype("float32")
 
 
+def _equal_parts(total, most):
+    """The size of the fewest equal parts of at most `most` that cover `total`: ceil(total / parts)."""
+    parts = -(-total // most)
+    return -(-total // parts)
+
+
 def vae_nll(model, x, *, num_samples=5000, batch_size=100, seed=None):
     """Estimates a VAE's negative log-likelihood of `x` by importance sampling, in nats per sample.
 
@@ -189,30 +195,39 @@ def vae_nll(model, x, *, num_samples=5000, batch_size=100, seed=None):
         )
     features = math.prod(x.shape[1:])
     generator = keras.random.SeedGenerator(seed)
+    # Every batch and every chunk of draws has one shape, so a backend that
+    # compiles per shape (JAX, even eagerly) compiles once: the samples are
+    # split into equal batches of at most `batch_size` (the last one padded
+    # with copies of its first sample, dropped after), and the draws into
+    # equal chunks (the last one's extra draws dropped).
+    rows = _equal_parts(len(x), batch_size)
+    latent_dim = heads.outputs[0].shape[-1]
+    most = max(1, MAX_CHUNK_NUMBERS // (rows * max(features, latent_dim)))
+    chunk = _equal_parts(num_samples, most)
     log_likelihoods, elbos = [], []
-    for start in range(0, len(x), batch_size):
-        batch = x[start : start + batch_size]
-        rows = len(batch)
+    for start in range(0, len(x), rows):
+        batch = x[start : start + rows]
+        real = len(batch)
+        if real < rows:
+            batch = np.concatenate([batch, np.repeat(batch[:1], rows - real, axis=0)])
         z_mean, z_log_var = heads(batch, training=False)
-        latent_dim = z_mean.shape[-1]
-        chunk = max(1, min(num_samples, MAX_CHUNK_NUMBERS // (rows * max(features, latent_dim))))
+        targets = np.broadcast_to(batch[None], (chunk, *batch.shape)).reshape(
+            (chunk * rows, *batch.shape[1:])
+        )
         log_sum, weight_sum = None, 0.0
         for first in range(0, num_samples, chunk):
             count = min(chunk, num_samples - first)
-            epsilon = keras.random.normal((count, rows, latent_dim), seed=generator)
+            epsilon = keras.random.normal((chunk, rows, latent_dim), seed=generator)
             z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * epsilon
-            decoded = decoder(ops.reshape(z, (count * rows, latent_dim)), training=False)
-            targets = np.broadcast_to(batch[None], (count, *batch.shape)).reshape(
-                (count * rows, *batch.shape[1:])
-            )
+            decoded = decoder(ops.reshape(z, (chunk * rows, latent_dim)), training=False)
             log_weights = (
                 ops.reshape(
-                    losses.log_likelihood(targets, decoded, reconstruction_loss), (count, rows)
+                    losses.log_likelihood(targets, decoded, reconstruction_loss), (chunk, rows)
                 )
                 + losses.gaussian_log_density(z, 0.0, 0.0)
                 - losses.gaussian_log_density(z, z_mean[None], z_log_var[None])
             )
-            log_weights = ops.convert_to_numpy(log_weights).astype("float64")
+            log_weights = ops.convert_to_numpy(log_weights).astype("float64")[:count, :real]
             chunk_sum = _logsumexp(log_weights)
             log_sum = chunk_sum if log_sum is None else np.logaddexp(log_sum, chunk_sum)
             weight_sum = weight_sum + log_weights.sum(axis=0)
