@@ -5,6 +5,8 @@ which strings name an activation, a loss, an optimizer or a metric. They are
 still run before any layer is built.
 """
 
+import random
+
 import keras
 import numpy as np
 
@@ -169,6 +171,21 @@ def common(*, loss_value, optimizer_value, metrics_value, seed_value, name_value
     )
 
 
+def _keeping_python_random(make):
+    """Call `make()` and put Python's `random` state back as it was.
+
+    Keras gives an initializer made without a seed a default one drawn from
+    Python's global `random`; a check that makes one to see that it can
+    must not move the stream that `keras.utils.set_random_seed` seeded, or
+    every unseeded layer built after it would draw other weights.
+    """
+    state = random.getstate()
+    try:
+        return make()
+    finally:
+        random.setstate(state)
+
+
 def initializer(argument, value):
     """Check a kernel initializer: a Keras initializer name or a `keras.initializers.Initializer`.
 
@@ -193,7 +210,7 @@ def initializer(argument, value):
         # Each layer gets a copy made from its config (see
         # `kernel_initializer`), as a saved model's layers do on loading.
         try:
-            type(value).from_config(value.get_config())
+            _keeping_python_random(lambda: type(value).from_config(value.get_config()))
         except Exception as error:
             raise _validation.invalid(
                 argument,
@@ -209,7 +226,7 @@ def initializer(argument, value):
     return _known_name(
         argument,
         value,
-        keras.initializers.get,
+        lambda name: _keeping_python_random(lambda: keras.initializers.get(name)),
         "the name of a Keras initializer such as 'glorot_uniform', "
         "'he_uniform' or 'lecun_normal', or a keras.initializers.Initializer",
     )

@@ -7,6 +7,7 @@ well under a second.
 """
 
 import math
+import random
 
 import helpers  # tests/helpers.py, on `sys.path` through tests/conftest.py
 import keras
@@ -338,6 +339,16 @@ def test_seeded_kernel_initializers_are_reproducible_and_differ_per_layer():
     for index, kernel in enumerate(square):
         for other in square[index + 1 :]:
             assert not np.array_equal(kernel, other)
+
+
+def test_checking_a_kernel_initializer_leaves_python_random_alone():
+    """Keras seeds an unseeded initializer from Python's random: the check must not draw from it."""
+    from keras_recipes import _building
+
+    for value in ("glorot_uniform", "he_normal", keras.initializers.HeUniform()):
+        random.seed(0)
+        _building.initializer("kernel_initializer", value)
+        assert random.random() == random.Random(0).random(), value
 
 
 def test_a_kernel_initializer_saves_and_loads_safely(tmp_path):
