@@ -248,7 +248,8 @@ def kernel_initializer(seed, index, initializer="glorot_uniform"):
     if seed is None and isinstance(initializer, str):
         return initializer
     if isinstance(initializer, str):
-        initializer = keras.initializers.get(initializer)
+        # Only to read its config: the seeded copy below draws nothing.
+        initializer = _keeping_python_random(lambda: keras.initializers.get(initializer))
     config = initializer.get_config()
     base = seed if seed is not None else config.get("seed")
     if "seed" in config and isinstance(base, int):

@@ -351,6 +351,14 @@ def test_checking_a_kernel_initializer_leaves_python_random_alone():
         assert random.random() == random.Random(0).random(), value
 
 
+def test_a_seeded_build_leaves_python_random_alone():
+    """Built with a seed, with the default or another initializer name, vae() draws nothing from Python's random."""
+    for kwargs in ({}, {"kernel_initializer": "he_uniform"}):
+        random.seed(0)
+        vae(**_DENSE, seed=2, **kwargs)
+        assert random.random() == random.Random(0).random(), kwargs
+
+
 def test_a_kernel_initializer_saves_and_loads_safely(tmp_path):
     """A model built with another initializer round-trips through .keras under safe_mode with its initializer."""
     model = vae(**_DENSE, seed=1, kernel_initializer="he_uniform")
