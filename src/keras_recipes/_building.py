@@ -186,6 +186,11 @@ def _keeping_python_random(make):
         random.setstate(state)
 
 
+def _named_initializer(name):
+    """Keras's initializer called `name`, made without drawing from Python's `random`."""
+    return _keeping_python_random(lambda: keras.initializers.get(name))
+
+
 def initializer(argument, value):
     """Check a kernel initializer: a Keras initializer name or a `keras.initializers.Initializer`.
 
@@ -226,7 +231,7 @@ def initializer(argument, value):
     return _known_name(
         argument,
         value,
-        lambda name: _keeping_python_random(lambda: keras.initializers.get(name)),
+        _named_initializer,
         "the name of a Keras initializer such as 'glorot_uniform', "
         "'he_uniform' or 'lecun_normal', or a keras.initializers.Initializer",
     )
@@ -249,7 +254,7 @@ def kernel_initializer(seed, index, initializer="glorot_uniform"):
         return initializer
     if isinstance(initializer, str):
         # Only to read its config: the seeded copy below draws nothing.
-        initializer = _keeping_python_random(lambda: keras.initializers.get(initializer))
+        initializer = _named_initializer(initializer)
     config = initializer.get_config()
     base = seed if seed is not None else config.get("seed")
     if "seed" in config and isinstance(base, int):
