@@ -546,7 +546,9 @@ def invalid_optimizers():
 def invalid_initializers():
     """Initializer values that are not a known Keras name or an initializer instance."""
     return st.one_of(
-        st.sampled_from(["glorot", "he", "xavier_uniform", "kaiming_uniform", "", "HE_UNIFORM"]),
+        st.sampled_from(
+            ["glorot", "he", "xavier_uniform", "kaiming_uniform", "", "HE_UNIFORM", "Fan_In_Uniform"]
+        ),
         st.sampled_from([None, 0, 1.5, True, ["he_uniform"], {"class_name": "HeUniform"}, b"he_uniform"]),
     )
 

@@ -6,11 +6,12 @@ still run before any layer is built.
 """
 
 import random
+from typing import NamedTuple
 
 import keras
 import numpy as np
 
-from keras_recipes import _validation
+from keras_recipes import _validation, initializers
 
 IMAGE_FORMAT = "channels_last"
 """The image layout of every recipe: `(batch, height, width, channels)`.
@@ -187,24 +188,29 @@ def _keeping_python_random(make):
 
 
 def _named_initializer(name):
-    """Keras's initializer called `name`, made without drawing from Python's `random`."""
-    return _keeping_python_random(lambda: keras.initializers.get(name))
+    """The initializer called `name`, the library's or Keras's, made without drawing from Python's `random`."""
+    return _keeping_python_random(
+        lambda: initializers.get(name) or keras.initializers.get(name)
+    )
 
 
 def initializer(argument, value):
-    """Check a kernel initializer: a Keras initializer name or a `keras.initializers.Initializer`.
+    """Check a weight initializer: an initializer name or a `keras.initializers.Initializer`.
+
+    A name is Keras's (`"glorot_uniform"`, `"he_uniform"`, `"zeros"`) or the
+    library's (`"fan_in_uniform"`, `keras_recipes.initializers`).
 
     Args:
         argument: the argument's name, for the message.
-        value: a name such as `"glorot_uniform"` or `"he_uniform"`, or an
-            initializer instance.
+        value: an initializer name, or an initializer instance.
 
     Returns:
         `value`.
 
     Raises:
         TypeError: `value` is neither a string nor an initializer.
-        ValueError: Keras knows no initializer of that name.
+        ValueError: no initializer has that name, or an instance's
+            `from_config(get_config())` fails.
 
     Example:
 
@@ -212,8 +218,8 @@ def initializer(argument, value):
     'he_uniform'
     """
     if isinstance(value, keras.initializers.Initializer):
-        # Each layer gets a copy made from its config (see
-        # `kernel_initializer`), as a saved model's layers do on loading.
+        # Each layer gets a copy made from its config (see `_per_layer`),
+        # as a saved model's layers do on loading.
         try:
             _keeping_python_random(lambda: type(value).from_config(value.get_config()))
         except Exception as error:
@@ -233,34 +239,83 @@ def initializer(argument, value):
         value,
         _named_initializer,
         "the name of a Keras initializer such as 'glorot_uniform', "
-        "'he_uniform' or 'lecun_normal', or a keras.initializers.Initializer",
+        "'he_uniform' or 'zeros', 'fan_in_uniform', or a keras.initializers.Initializer",
     )
+
+
+class Initializers(NamedTuple):
+    """The weight initializers of a builder's layers, each checked by `initializer()`.
+
+    Attributes:
+        kernel: every kernel's initializer, a name or an instance. Keras's
+            default, Glorot uniform, unless a builder is given another.
+        bias: every bias's initializer. Keras's default, zeros.
+    """
+
+    kernel: object = "glorot_uniform"
+    bias: object = "zeros"
+
+
+# The last entry of a bias's seed key, which a kernel's key (`(seed, index)`)
+# does not have, so that a layer's kernel and bias never share a stream.
+_BIAS_KEY = 1
+
+
+def _per_layer(initializer, seed, key, fan_in=None):
+    """A copy of `initializer` for one layer: seeded from `(seed, *key)`, and given `fan_in` where it takes one.
+
+    With a `seed`, the layer's seed is drawn from `(seed, *key)` by numpy's
+    `SeedSequence`: one seeded initializer would give every layer of the
+    same shape the same values, and a plain `seed + index` would give layer
+    1 of `seed=1` the kernel of layer 0 of `seed=2`. The derived seed fits
+    in 32 bits, whatever `seed` is. Without a `seed`, an initializer
+    instance with an integer seed of its own is derived from the same way;
+    a Keras name stays a name (an unseeded stream), and so does any name
+    when there is nothing to fill in.
+    """
+    if isinstance(initializer, str):
+        if seed is None and initializer not in initializers.NAMES:
+            return initializer
+        # Only to read its config: the copy below draws nothing when seeded.
+        initializer = _named_initializer(initializer)
+    config = initializer.get_config()
+    base = seed if seed is not None else config.get("seed")
+    if "seed" in config and isinstance(base, int):
+        config["seed"] = int(np.random.SeedSequence([base, *key]).generate_state(1)[0])
+    if fan_in is not None and config.get("fan_in", 0) is None:
+        config["fan_in"] = fan_in
+    # A copy per layer, so that layers share neither a seed nor a state.
+    return type(initializer).from_config(config)
 
 
 def kernel_initializer(seed, index, initializer="glorot_uniform"):
     """The kernel initializer of the `index`-th weighted layer of a model.
 
-    `initializer` (checked by `initializer()`) is Keras's default, Glorot
-    uniform, unless a builder is given another. With a `seed`, each layer
-    gets its own seed, drawn from `(seed, index)` by numpy's
-    `SeedSequence`: one seeded initializer would give every layer of the
-    same shape the same values, and a plain `seed + index` would give layer
-    1 of `seed=1` the kernel of layer 0 of `seed=2`. The derived seed fits
-    in 32 bits, whatever `seed` is. Without a `seed`, an initializer
-    instance with an integer seed of its own is derived from per layer the
-    same way; a name stays a name (an unseeded stream).
+    `initializer` (checked by `initializer()`) is copied per layer and
+    seeded from `(seed, index)` (`_per_layer`).
     """
-    if seed is None and isinstance(initializer, str):
-        return initializer
-    if isinstance(initializer, str):
-        # Only to read its config: the seeded copy below draws nothing.
-        initializer = _named_initializer(initializer)
-    config = initializer.get_config()
-    base = seed if seed is not None else config.get("seed")
-    if "seed" in config and isinstance(base, int):
-        config["seed"] = int(np.random.SeedSequence([base, index]).generate_state(1)[0])
-    # A copy per layer, so that layers share neither a seed nor a state.
-    return type(initializer).from_config(config)
+    return _per_layer(initializer, seed, (index,))
+
+
+def weight_initializers(seed, index, chosen, kernel_shape):
+    """The `kernel_initializer` and `bias_initializer` arguments of the `index`-th weighted layer.
+
+    Args:
+        seed: the builder's seed, or `None`.
+        index: the layer's index among the model's weighted layers.
+        chosen: an `Initializers` record.
+        kernel_shape: the shape of the layer's kernel, whose fan-in
+            (`initializers.kernel_fan_in`) a bias initializer that takes one
+            (`FanInUniform`) is given.
+
+    Returns:
+        A dict of the two keyword arguments, for a Dense or convolution layer.
+    """
+    fan_in = initializers.kernel_fan_in(kernel_shape)
+    return {
+        "kernel_initializer": kernel_initializer(seed, index, chosen.kernel),
+        "bias_initializer": _per_layer(chosen.bias, seed, (index, _BIAS_KEY), fan_in),
+    }
 
 
 def dense_stack(
@@ -272,21 +327,24 @@ def dense_stack(
     name,
     seed,
     first_index,
-    initializer="glorot_uniform",
+    initialization=Initializers(),
 ):
     """Apply a stack of Dense layers of widths `units`; return the output tensor.
 
     Layer `i` is named `f"{name}_dense_{i}"`; every layer uses `activation`
     but the last, which uses `last_activation`. `first_index` numbers the
     layers of the whole model, so that seeded initializers differ;
-    `initializer` is their kernel initializer (see `kernel_initializer`).
+    `initialization` (an `Initializers` record) gives their kernels' and
+    biases' initializers (see `weight_initializers`).
     """
     for index, width in enumerate(units):
         is_last = index == len(units) - 1
         tensor = keras.layers.Dense(
             width,
             activation=last_activation if is_last else activation,
-            kernel_initializer=kernel_initializer(seed, first_index + index, initializer),
+            **weight_initializers(
+                seed, first_index + index, initialization, (tensor.shape[-1], width)
+            ),
             name=f"{name}_dense_{index}",
         )(tensor)
     return tensor

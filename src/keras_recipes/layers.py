@@ -11,6 +11,7 @@ model that contains it saves to `.keras` and loads back with the default
 # (the model classes `VariationalAutoencoder`, `Autoencoder` and the losses
 # too) whenever this module is imported, so `import keras_recipes.layers` is
 # all `keras.saving.load_model` needs.
+from keras_recipes import initializers  # noqa: F401
 from keras_recipes._recipes.autoencoders import autoencoder, losses, schedules, vae  # noqa: F401
 from keras_recipes._recipes.autoencoders.sampling import Sampling
 from keras_recipes._recipes.functional.averaging_layer import FeatureMean

@@ -106,9 +106,9 @@ def test_train_vae_research_options_log_beta_and_draw_traversals(grey_images, tm
     out = tmp_path / "research"
     result = run_cli("train", "vae", "--data", grey_images, "--out", str(out), *TINY_VAE,
                      "--latent-dim", "3", "--beta-schedule", "linear:8:0.5", "--free-bits", "0.1",
-                     "--kernel-initializer", "he_uniform")
+                     "--kernel-initializer", "fan_in_uniform", "--bias-initializer", "fan_in_uniform")
     assert result.returncode == 0, result.stderr
-    assert "kernels he_uniform" in result.stdout
+    assert "kernels fan_in_uniform, biases fan_in_uniform" in result.stdout
     assert "traversals.png" in os.listdir(out)
     assert png_size(out / "traversals.png") == _figures.SIZES["traversals.png"]
     rows = history_rows(out)
@@ -117,15 +117,23 @@ def test_train_vae_research_options_log_beta_and_draw_traversals(grey_images, tm
     model = keras.saving.load_model(out / "model.keras", safe_mode=True)
     assert model.free_bits == 0.1 and model.beta == keras_recipes.losses.LinearBeta(8, 0.5)
     kernels = [layer for layer in model.get_layer("encoder").layers if hasattr(layer, "kernel")]
-    assert kernels and all(
-        isinstance(layer.kernel_initializer, keras.initializers.HeUniform) for layer in kernels
-    )
+    assert kernels
+    for layer in kernels:
+        assert isinstance(layer.kernel_initializer, keras_recipes.initializers.FanInUniform)
+        assert layer.bias_initializer.fan_in == layer.kernel.shape[0]
 
 
-def test_every_kernel_initializer_choice_is_a_keras_initializer():
-    """--kernel-initializer's choices, checked without Keras, are names Keras's initializers.get knows."""
-    for name in _train_vae.KERNEL_INITIALIZERS:
-        assert isinstance(keras.initializers.get(name), keras.initializers.Initializer), name
+@pytest.mark.parametrize(
+    ("argument", "choices"),
+    [("kernel_initializer", _train_vae.KERNEL_INITIALIZERS), ("bias_initializer", _train_vae.BIAS_INITIALIZERS)],
+)
+def test_every_initializer_choice_is_one_vae_takes(argument, choices):
+    """--kernel-initializer's and --bias-initializer's choices, checked without Keras, are names vae() takes."""
+    for name in choices:
+        expected = keras_recipes.initializers.get(name) or keras.initializers.get(name)
+        model = keras_recipes.vae((4,), 2, hidden_units=(3,), seed=0, **{argument: name})
+        dense = model.get_layer("encoder").layers[1]
+        assert type(getattr(dense, argument)) is type(expected), name
 
 
 def test_train_vae_force_leaves_no_file_of_the_older_run(vae_run):

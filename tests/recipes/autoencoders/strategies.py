@@ -150,6 +150,7 @@ def invalid_vae_calls():
         "objective": unknown_choices(("elbo", "iwae")),
         "num_samples": invalid_sizes(),
         "kernel_initializer": invalid_initializers(),
+        "bias_initializer": invalid_initializers(),
     }
     return _AUTOENCODER_BASES.flatmap(lambda base: one_wrong(base, table, [_autoencoder_mismatches()]))
 

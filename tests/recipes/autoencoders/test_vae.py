@@ -353,21 +353,83 @@ def test_checking_a_kernel_initializer_leaves_python_random_alone():
 
 def test_a_seeded_build_leaves_python_random_alone():
     """Built with a seed, with the default or another initializer name, vae() draws nothing from Python's random."""
-    for kwargs in ({}, {"kernel_initializer": "he_uniform"}):
+    for kwargs in (
+        {},
+        {"kernel_initializer": "he_uniform"},
+        {"kernel_initializer": "fan_in_uniform", "bias_initializer": "fan_in_uniform"},
+    ):
         random.seed(0)
         vae(**_DENSE, seed=2, **kwargs)
         assert random.random() == random.Random(0).random(), kwargs
 
 
+def _expected_fan_ins(model):
+    """PyTorch's fan-in of each weighted layer, from the layer's kind and its input and output widths."""
+    fan_ins = {}
+    for layer in _all_layers(model):
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            fan_ins[layer.name] = 9 * layer.filters
+        elif isinstance(layer, keras.layers.Conv2D):
+            fan_ins[layer.name] = 9 * layer.input.shape[-1]
+        elif isinstance(layer, keras.layers.Dense):
+            fan_ins[layer.name] = layer.input.shape[-1]
+    return fan_ins
+
+
+@pytest.mark.parametrize("config", [_CONV, {"input_shape": (64,), "latent_dim": 8, "hidden_units": (128, 96)}], ids=["conv", "dense"])
+def test_fan_in_uniform_initialises_as_pytorch_does(config):
+    """Every kernel and bias lies within 1/sqrt(fan_in) of its layer, as PyTorch's Linear and Conv layers start."""
+    model = vae(**config, seed=6, kernel_initializer="fan_in_uniform", bias_initializer="fan_in_uniform")
+    fan_ins = _expected_fan_ins(model)
+    assert len(fan_ins) >= 5
+    for layer in _all_layers(model):
+        if layer.name not in fan_ins:
+            continue
+        bound = 1 / math.sqrt(fan_ins[layer.name])
+        assert layer.bias_initializer.fan_in == fan_ins[layer.name], layer.name
+        for weight in (layer.kernel, layer.bias):
+            values = keras.ops.convert_to_numpy(weight)
+            assert np.abs(values).max() <= bound, weight.path
+            if values.size >= 96:
+                # A uniform sample of 96 or more: its spread within 25% of b / sqrt(3).
+                assert values.std() == pytest.approx(bound / math.sqrt(3), rel=0.25), weight.path
+
+
+def test_the_default_biases_are_zeros_and_fan_in_biases_are_seeded_per_layer():
+    """Zeros by default (the model as before); fan_in_uniform biases repeat with the seed and differ between layers."""
+    config = {"input_shape": (6,), "latent_dim": 6, "hidden_units": (6, 6)}
+    assert _weights_equal(vae(**config, seed=2), vae(**config, seed=2, bias_initializer="zeros"))
+    biases = [weight for weight in vae(**config, seed=2).weights if weight.path.endswith("/bias")]
+    assert biases and all(not keras.ops.convert_to_numpy(bias).any() for bias in biases)
+    seeded = [vae(**config, seed=2, bias_initializer="fan_in_uniform") for _ in range(2)]
+    assert _weights_equal(*seeded)
+    values = [
+        keras.ops.convert_to_numpy(weight)
+        for weight in seeded[0].weights
+        if weight.path.endswith("/bias") and tuple(weight.shape) == (6,)
+    ]
+    assert len(values) >= 4
+    for index, bias in enumerate(values):
+        assert bias.any()
+        for other in values[index + 1 :]:
+            assert not np.array_equal(bias, other)
+    # The kernels are the seeded default's: the biases draw from their own streams.
+    default_kernels = [keras.ops.convert_to_numpy(kernel) for kernel in _kernels(vae(**config, seed=2))]
+    for kernel, default in zip(_kernels(seeded[0]), default_kernels):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(kernel), default)
+
+
 def test_a_kernel_initializer_saves_and_loads_safely(tmp_path):
     """A model built with another initializer round-trips through .keras under safe_mode with its initializer."""
-    model = vae(**_DENSE, seed=1, kernel_initializer="he_uniform")
+    model = vae(**_DENSE, seed=1, kernel_initializer="he_uniform", bias_initializer="fan_in_uniform")
     path = tmp_path / "he.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert _weights_equal(loaded, model)
     dense = loaded.get_layer("encoder").layers[1]
     assert isinstance(dense.kernel_initializer, keras.initializers.HeUniform)
+    assert isinstance(dense.bias_initializer, keras_recipes.initializers.FanInUniform)
+    assert dense.bias_initializer.fan_in == _DENSE["input_shape"][0]
 
 
 @pytest.fixture
@@ -524,6 +586,9 @@ _VALID = [
     ("beta", {"beta": 250.0}),
     ("kernel_initializer", {"kernel_initializer": "he_normal"}),
     ("kernel_initializer", {"kernel_initializer": keras.initializers.Orthogonal()}),
+    ("kernel_initializer", {"kernel_initializer": "fan_in_uniform"}),
+    ("bias_initializer", {"bias_initializer": "fan_in_uniform"}),
+    ("bias_initializer", {"bias_initializer": keras.initializers.RandomNormal(stddev=0.01)}),
     ("optimizer", {"optimizer": "sgd"}),
     ("steps_per_execution", {"steps_per_execution": 1}),
     ("seed", {"seed": 0}),
@@ -556,6 +621,8 @@ _INVALID = [
     ("kernel_initializer", {"kernel_initializer": "kaiming_uniform"}, ValueError),
     ("kernel_initializer", {"kernel_initializer": keras.initializers.HeUniform}, TypeError),
     ("kernel_initializer", {"kernel_initializer": _Unrecreatable(2.0)}, ValueError),
+    ("bias_initializer", {"bias_initializer": "fan_in"}, ValueError),
+    ("bias_initializer", {"bias_initializer": None}, TypeError),
     ("optimizer", {"optimizer": "adamm"}, ValueError),
     ("steps_per_execution", {"steps_per_execution": 0}, ValueError),
     ("steps_per_execution", {"steps_per_execution": 1.5}, TypeError),
@@ -583,7 +650,8 @@ def test_invalid_arguments_are_refused_before_building(argument, kwargs, error, 
 _INVALID_COUNTED = [
     case
     for case in _INVALID
-    if case[0] not in ("kernel_initializer", "optimizer", "steps_per_execution", "seed", "name")
+    if case[0]
+    not in ("kernel_initializer", "bias_initializer", "optimizer", "steps_per_execution", "seed", "name")
 ]
 
 

@@ -68,6 +68,11 @@ def derived_seed(seed, key):
     return int(np.random.SeedSequence([seed, key]).generate_state(1)[0]) >> 1
 
 
+def _channels(tensor):
+    """The channels of a `_building.IMAGE_FORMAT` image tensor."""
+    return tensor.shape[-1]
+
+
 def encoder_body(
     inputs,
     *,
@@ -77,13 +82,13 @@ def encoder_body(
     intermediate_dim,
     name,
     seed,
-    initializer="glorot_uniform",
+    initialization=_building.Initializers(),
 ):
     """The encoder up to its last hidden layer; return `(tensor, next_index)`.
 
     `next_index` is the index of the next weighted layer, for the seeds of
-    the head the recipe adds. `initializer` is every kernel's initializer
-    (`_building.kernel_initializer`).
+    the head the recipe adds. `initialization` gives every layer's kernel
+    and bias initializers (`_building.weight_initializers`).
     """
     prefix = f"{name}_encoder"
     tensor = inputs
@@ -97,7 +102,9 @@ def encoder_body(
                 padding="same",
                 data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
-                kernel_initializer=_building.kernel_initializer(seed, index, initializer),
+                **_building.weight_initializers(
+                    seed, index, initialization, (3, 3, _channels(tensor), width)
+                ),
                 name=f"{prefix}_conv_{index}",
             )(tensor)
         tensor = keras.layers.Flatten(
@@ -119,7 +126,7 @@ def encoder_body(
         name=prefix,
         seed=seed,
         first_index=index,
-        initializer=initializer,
+        initialization=initialization,
     )
     return tensor, index + len(units)
 
@@ -135,11 +142,12 @@ def build_decoder(
     name,
     seed,
     first_index,
-    initializer="glorot_uniform",
+    initialization=_building.Initializers(),
 ):
     """The decoder sub-model, named `decoder`: `(batch, latent_dim)` to `(batch, *shape)`.
 
-    `initializer` is every kernel's initializer (`_building.kernel_initializer`).
+    `initialization` gives every layer's kernel and bias initializers
+    (`_building.weight_initializers`).
     """
     prefix = f"{name}_decoder"
     inputs = keras.Input(shape=(latent_dim,), name=f"{prefix}_input")
@@ -149,7 +157,9 @@ def build_decoder(
         tensor = keras.layers.Dense(
             height * width * filters[-1],
             activation=HIDDEN_ACTIVATION,
-            kernel_initializer=_building.kernel_initializer(seed, index, initializer),
+            **_building.weight_initializers(
+                seed, index, initialization, (latent_dim, height * width * filters[-1])
+            ),
             name=f"{prefix}_dense_0",
         )(inputs)
         tensor = keras.layers.Reshape(
@@ -164,7 +174,10 @@ def build_decoder(
                 padding="same",
                 data_format=_building.IMAGE_FORMAT,
                 activation=HIDDEN_ACTIVATION,
-                kernel_initializer=_building.kernel_initializer(seed, index, initializer),
+                # A transposed convolution's kernel is (*window, filters, inputs).
+                **_building.weight_initializers(
+                    seed, index, initialization, (3, 3, channels, _channels(tensor))
+                ),
                 name=f"{prefix}_conv_transpose_{position}",
             )(tensor)
         outputs = keras.layers.Conv2DTranspose(
@@ -174,7 +187,9 @@ def build_decoder(
             data_format=_building.IMAGE_FORMAT,
             activation=output_activation,
             dtype=float32_under_mixed_precision(),
-            kernel_initializer=_building.kernel_initializer(seed, index + 1, initializer),
+            **_building.weight_initializers(
+                seed, index + 1, initialization, (3, 3, shape[-1], _channels(tensor))
+            ),
             name=f"{prefix}_output",
         )(tensor)
     else:
@@ -186,14 +201,17 @@ def build_decoder(
             name=prefix,
             seed=seed,
             first_index=index,
-            initializer=initializer,
+            initialization=initialization,
         )
         outputs = keras.layers.Dense(
             math.prod(shape),
             activation=output_activation,
             dtype=float32_under_mixed_precision(),
-            kernel_initializer=_building.kernel_initializer(
-                seed, index + len(hidden_units), initializer
+            **_building.weight_initializers(
+                seed,
+                index + len(hidden_units),
+                initialization,
+                (tensor.shape[-1], math.prod(shape)),
             ),
             name=f"{prefix}_output",
         )(tensor)

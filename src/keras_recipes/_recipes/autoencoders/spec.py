@@ -315,6 +315,7 @@ def vae(
     num_samples=1,
     free_bits=0.0,
     kernel_initializer="glorot_uniform",
+    bias_initializer="zeros",
     optimizer="adam",
     steps_per_execution=32,
     seed=None,

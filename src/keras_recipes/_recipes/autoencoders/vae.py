@@ -229,6 +229,7 @@ def vae(
     num_samples=1,
     free_bits=0.0,
     kernel_initializer="glorot_uniform",
+    bias_initializer="zeros",
     optimizer="adam",
     steps_per_execution=32,
     seed=None,
@@ -283,8 +284,16 @@ def vae(
             initializer name or instance; with `seed`, each layer's is seeded
             from it. Keras's (and keras.io's) Glorot uniform by default;
             `"he_uniform"` or `"lecun_uniform"` train the dense VAE to a
-            better held-out likelihood (docs/vae_research.md). Defaults to
+            better held-out likelihood (docs/vae_research.md), and
+            `"fan_in_uniform"` is PyTorch's default
+            (`keras_recipes.initializers.FanInUniform`). Defaults to
             `"glorot_uniform"`.
+        bias_initializer: initializer of every layer's bias, a name or an
+            instance, seeded as the kernels are. `"fan_in_uniform"` draws
+            each bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with its
+            layer's fan-in, as PyTorch does; with it and
+            `kernel_initializer="fan_in_uniform"` the model starts as a
+            PyTorch one does (docs/vae_research.md). Defaults to `"zeros"`.
         optimizer: an optimizer name or instance. Defaults to `"adam"`.
         steps_per_execution: batches run per call of the compiled training
             function; callbacks see one batch end in that many; 1 where Keras
@@ -324,7 +333,10 @@ def vae(
     objective, num_samples, beta, free_bits = spec.check_training_objective(
         objective, num_samples, beta, free_bits
     )
-    kernel_initializer = _building.initializer("kernel_initializer", kernel_initializer)
+    initialization = _building.Initializers(
+        _building.initializer("kernel_initializer", kernel_initializer),
+        _building.initializer("bias_initializer", bias_initializer),
+    )
     optimizer = _building.optimizer(optimizer)
     steps_per_execution = _validation.check_steps_per_execution(steps_per_execution)
     seed = _validation.check_seed(seed)
@@ -346,17 +358,18 @@ def vae(
         intermediate_dim=intermediate_dim,
         name=name,
         seed=seed,
-        initializer=kernel_initializer,
+        initialization=initialization,
     )
+    head_kernel = (hidden.shape[-1], latent_dim)
     z_mean = keras.layers.Dense(
         latent_dim,
-        kernel_initializer=_building.kernel_initializer(seed, index, kernel_initializer),
+        **_building.weight_initializers(seed, index, initialization, head_kernel),
         dtype=head_dtype,
         name=f"{name}_z_mean",
     )(hidden)
     z_log_var = keras.layers.Dense(
         latent_dim,
-        kernel_initializer=_building.kernel_initializer(seed, index + 1, kernel_initializer),
+        **_building.weight_initializers(seed, index + 1, initialization, head_kernel),
         dtype=head_dtype,
         name=f"{name}_z_log_var",
     )(hidden)
@@ -378,7 +391,7 @@ def vae(
         name=name,
         seed=seed,
         first_index=index + 2,
-        initializer=kernel_initializer,
+        initialization=initialization,
     )
 
     # === VAE ===

@@ -42,8 +42,9 @@ MAX_TRAVERSAL_ROWS = 16
 EVALUATION_FILE = "evaluation.json"
 
 # `--kernel-initializer`'s choices: the Keras initializers of the variance
-# scaling family and the orthogonal one, by name (checked without Keras; a
-# test checks that Keras knows each). The first is Keras's and keras.io's.
+# scaling family and the orthogonal one, and PyTorch's default
+# (`keras_recipes.initializers`), by name (checked without Keras; a test
+# checks that `vae()` takes each). The first is Keras's and keras.io's.
 KERNEL_INITIALIZERS = (
     "glorot_uniform",
     "glorot_normal",
@@ -52,7 +53,11 @@ KERNEL_INITIALIZERS = (
     "lecun_uniform",
     "lecun_normal",
     "orthogonal",
+    "fan_in_uniform",
 )
+
+# `--bias-initializer`'s choices: Keras's default, and PyTorch's.
+BIAS_INITIALIZERS = ("zeros", "fan_in_uniform")
 
 
 @_run.owning_the_run_directory
@@ -124,11 +129,13 @@ def _builder_arguments(args, input_shape):
         arguments["free_bits"] = args.free_bits
     if args.kernel_initializer != KERNEL_INITIALIZERS[0]:
         arguments["kernel_initializer"] = args.kernel_initializer
+    if args.bias_initializer != BIAS_INITIALIZERS[0]:
+        arguments["bias_initializer"] = args.bias_initializer
     return arguments
 
 
 def _objective_line(args):
-    """The model line's addition for a non-default objective, schedule, free bits or initializer."""
+    """The model line's addition for a non-default objective, schedule, free bits or initializers."""
     parts = []
     if args.objective != "elbo" or args.num_samples != 1:
         parts.append(f"objective {args.objective}, {args.num_samples} samples")
@@ -138,6 +145,8 @@ def _objective_line(args):
         parts.append(f"free bits {args.free_bits:g} nats per dimension")
     if args.kernel_initializer != KERNEL_INITIALIZERS[0]:
         parts.append(f"kernels {args.kernel_initializer}")
+    if args.bias_initializer != BIAS_INITIALIZERS[0]:
+        parts.append(f"biases {args.bias_initializer}")
     return (", " + ", ".join(parts)) if parts else ""
 
 
@@ -355,8 +364,15 @@ def add_parser(recipes):
     )
     parser.add_argument(
         "--kernel-initializer", choices=KERNEL_INITIALIZERS, default=KERNEL_INITIALIZERS[0],
-        help="initializer of every kernel; he_uniform or lecun_uniform reach a better "
-        f"held-out NLL than Keras's default (default: {KERNEL_INITIALIZERS[0]})",
+        help="initializer of every kernel; he_uniform, lecun_uniform or fan_in_uniform "
+        "(PyTorch's) reach a better held-out NLL than Keras's default "
+        f"(default: {KERNEL_INITIALIZERS[0]})",
+    )
+    parser.add_argument(
+        "--bias-initializer", choices=BIAS_INITIALIZERS, default=BIAS_INITIALIZERS[0],
+        help="initializer of every bias; fan_in_uniform draws from "
+        "U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch does "
+        f"(default: {BIAS_INITIALIZERS[0]})",
     )
     parser.add_argument(
         "--nll-samples",
