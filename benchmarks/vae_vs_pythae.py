@@ -14,14 +14,16 @@ Then, from the repository root, with keras-recipes installed:
     python benchmarks/vae_vs_pythae.py --pythae-python /work/envs/pythae/bin/python
     python benchmarks/vae_vs_pythae.py --pythae-python ... --epochs 5 --nll-samples 500  # quick
     python benchmarks/vae_vs_pythae.py --pythae-python ... --seeds 0,1,2,3 \
-        --kernel-initializers glorot_uniform,he_uniform   # NLL seed by seed, two inits
+        --initializers glorot_uniform,he_uniform,fan_in_uniform/fan_in_uniform
+        # NLL seed by seed, three initialisations (KERNEL or KERNEL/BIAS)
 
 Both libraries train on the same data and split (scikit-learn's digits,
 divided by 16 and binarised at 0.5, 1437 training and 360 held-out samples,
 one permutation per seed of `--seeds`), the same architecture (dense 64-512-256,
 latent 2, the decoder mirrored, Bernoulli likelihood; Pythae with PyTorch's
-default initialisation, `vae()` with each of `--kernel-initializers`, Keras's
-Glorot uniform by default), Adam at 1e-3, batch 32, `--epochs` epochs,
+default initialisation, `vae()` with each of `--initializers`, Keras's
+Glorot uniform kernels and zero biases by default; `fan_in_uniform/fan_in_uniform`
+is PyTorch's initialisation), Adam at 1e-3, batch 32, `--epochs` epochs,
 shuffled. Each seed gives its own split, weights and noise; the NLLs are
 compared seed by seed, on the same held-out samples.
 Each library and each Keras backend runs in its own subprocess (Keras with
@@ -286,6 +288,7 @@ def keras_worker(args):
             LATENT_DIM,
             hidden_units=HIDDEN_UNITS,
             kernel_initializer=args.kernel_initializer,
+            bias_initializer=args.bias_initializer,
             optimizer=keras.optimizers.Adam(1e-3),
             seed=args.seed,
             **options,
@@ -298,6 +301,7 @@ def keras_worker(args):
     result = {
         "library": f"keras_recipes/{keras.backend.backend()}",
         "kernel_initializer": args.kernel_initializer,
+        "bias_initializer": args.bias_initializer,
         "objective": args.objective,
         "fit_seconds": fit_seconds,
         "samples_per_second": args.epochs * len(x_train) / fit_seconds,
@@ -411,14 +415,16 @@ def parse_arguments(argv=None):
         "noise, and one evaluated fit per library; NLLs are compared seed by seed",
     )
     parser.add_argument(
-        "--kernel-initializers",
+        "--initializers",
         default="glorot_uniform",
-        help="comma-separated kernel initializers of vae() (a row each); "
-        "default Keras's glorot_uniform",
+        help="comma-separated initialisations of vae() (a row each), each KERNEL "
+        "or KERNEL/BIAS, initializer names vae() takes; default Keras's "
+        "glorot_uniform (biases zeros)",
     )
     # Internal: one worker's seed and initializer.
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--kernel-initializer", default="glorot_uniform", help=argparse.SUPPRESS)
+    parser.add_argument("--bias-initializer", default="zeros", help=argparse.SUPPRESS)
     # Internal: the subprocesses.
     parser.add_argument("--worker", choices=("pythae", "keras"), help=argparse.SUPPRESS)
     parser.add_argument("--objective", choices=("elbo", "iwae"), help=argparse.SUPPRESS)
@@ -438,9 +444,15 @@ def parse_arguments(argv=None):
         parser.error(f"--seeds: expected comma-separated integers, received {args.seeds!r}")
     if not args.seeds or min(args.seeds) < 0:
         parser.error(f"--seeds: expected non-negative integers, received {args.seeds!r}")
-    args.kernel_initializers = [name for name in args.kernel_initializers.split(",") if name]
-    if not args.kernel_initializers:
-        parser.error("--kernel-initializers: expected at least one name")
+    args.initializers = [
+        tuple(entry.split("/")) if "/" in entry else (entry, "zeros")
+        for entry in args.initializers.split(",")
+        if entry
+    ]
+    if not args.initializers or any(
+        len(pair) != 2 or not all(pair) for pair in args.initializers
+    ):
+        parser.error("--initializers: expected KERNEL or KERNEL/BIAS names, comma-separated")
     args.objectives = [name for name in args.objectives.split(",") if name]
     for name in args.objectives:
         if name not in ("elbo", "iwae"):
@@ -487,7 +499,7 @@ def main(argv=None):
                         run_worker(command)
                     )
                     for index, backend in enumerate(args.backends):
-                        for initializer in args.kernel_initializers:
+                        for kernel, bias in args.initializers:
                             command = [
                                 sys.executable,
                                 script,
@@ -496,12 +508,14 @@ def main(argv=None):
                                 *shared,
                                 *extra,
                                 "--kernel-initializer",
-                                initializer,
+                                kernel,
+                                "--bias-initializer",
+                                bias,
                             ]
-                            if first and index == 0 and initializer == args.kernel_initializers[0]:
+                            if first and index == 0 and (kernel, bias) == args.initializers[0]:
                                 command += ["--cross-check", exported]
                             row = run_worker(command, {"KERAS_BACKEND": backend})
-                            label = f"{backend}, {initializer}"
+                            label = f"{backend}, {kernel}" + (f"/{bias}" if bias != "zeros" else "")
                             rows.setdefault(label, {}).setdefault(seed, []).append(row)
             report(objective, rows, args)
     print(f"load average at end: {os.getloadavg()}")

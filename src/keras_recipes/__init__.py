@@ -27,7 +27,16 @@ _BUILDERS = {
     # Not recipes: they take a built model; loaded lazily all the same.
     **{helper.name: helper.module for helper in _registry.HELPERS},
 }
-_SUBMODULES = ("layers", "losses", "initializers", "color", "data", "testing", "saving")
+_SUBMODULES = (
+    "layers",
+    "losses",
+    "initializers",
+    "batching",
+    "color",
+    "data",
+    "testing",
+    "saving",
+)
 
 __all__ = ["param_count", *_BUILDERS, *_SUBMODULES]
 
