@@ -36,7 +36,9 @@ Per library it reports, for the ELBO objective and for IWAE with
 `--iwae-samples` (k=5):
 
 - training samples per second of wall time, the fit alone: Keras's
-  `model.fit` (its first epoch traces the functions) and Pythae's
+  `model.fit` (its first epoch traces the functions; fed the array, or with
+  `--batchings array,padded` also `keras_recipes.batching.PaddedBatches`,
+  batches of one size that train the same) and Pythae's
   `TrainingPipeline(...)(train_data)` (its trainer, which also deep-copies
   the model after each epoch that improves the training loss and saves the
   final one to a temporary folder) and, in brackets, Pythae's training loop
@@ -59,6 +61,7 @@ size themselves to the cores.
 """
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -295,13 +298,19 @@ def keras_worker(args):
         )
 
     model = build(args.objective)
+    data, batch_size = x_train, 32
+    if args.batching == "padded":
+        # Batches of one size that train as the array does (one compilation on JAX).
+        data = keras_recipes.batching.PaddedBatches(x_train, batch_size=32, seed=args.seed)
+        batch_size = None
     start = time.perf_counter()
-    model.fit(x_train, epochs=args.epochs, batch_size=32, shuffle=True, verbose=0)
+    model.fit(data, epochs=args.epochs, batch_size=batch_size, shuffle=True, verbose=0)
     fit_seconds = time.perf_counter() - start
     result = {
         "library": f"keras_recipes/{keras.backend.backend()}",
         "kernel_initializer": args.kernel_initializer,
         "bias_initializer": args.bias_initializer,
+        "batching": args.batching,
         "objective": args.objective,
         "fit_seconds": fit_seconds,
         "samples_per_second": args.epochs * len(x_train) / fit_seconds,
@@ -421,10 +430,17 @@ def parse_arguments(argv=None):
         "or KERNEL/BIAS, initializer names vae() takes; default Keras's "
         "glorot_uniform (biases zeros)",
     )
-    # Internal: one worker's seed and initializer.
+    parser.add_argument(
+        "--batchings",
+        default="array",
+        help="comma-separated ways to feed vae()'s fit (a row each): array (fit(x, "
+        "batch_size=32)) and/or padded (keras_recipes.batching.PaddedBatches)",
+    )
+    # Internal: one worker's seed, initializer and batching.
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--kernel-initializer", default="glorot_uniform", help=argparse.SUPPRESS)
     parser.add_argument("--bias-initializer", default="zeros", help=argparse.SUPPRESS)
+    parser.add_argument("--batching", choices=("array", "padded"), default="array", help=argparse.SUPPRESS)
     # Internal: the subprocesses.
     parser.add_argument("--worker", choices=("pythae", "keras"), help=argparse.SUPPRESS)
     parser.add_argument("--objective", choices=("elbo", "iwae"), help=argparse.SUPPRESS)
@@ -453,6 +469,9 @@ def parse_arguments(argv=None):
         len(pair) != 2 or not all(pair) for pair in args.initializers
     ):
         parser.error("--initializers: expected KERNEL or KERNEL/BIAS names, comma-separated")
+    args.batchings = [name for name in args.batchings.split(",") if name]
+    if not args.batchings or not set(args.batchings) <= {"array", "padded"}:
+        parser.error(f"--batchings: expected array and/or padded, received {args.batchings!r}")
     args.objectives = [name for name in args.objectives.split(",") if name]
     for name in args.objectives:
         if name not in ("elbo", "iwae"):
@@ -499,7 +518,9 @@ def main(argv=None):
                         run_worker(command)
                     )
                     for index, backend in enumerate(args.backends):
-                        for kernel, bias in args.initializers:
+                        for (kernel, bias), batching in itertools.product(
+                            args.initializers, args.batchings
+                        ):
                             command = [
                                 sys.executable,
                                 script,
@@ -511,11 +532,19 @@ def main(argv=None):
                                 kernel,
                                 "--bias-initializer",
                                 bias,
+                                "--batching",
+                                batching,
                             ]
-                            if first and index == 0 and (kernel, bias) == args.initializers[0]:
+                            if (
+                                first
+                                and index == 0
+                                and (kernel, bias) == args.initializers[0]
+                                and batching == args.batchings[0]
+                            ):
                                 command += ["--cross-check", exported]
                             row = run_worker(command, {"KERAS_BACKEND": backend})
                             label = f"{backend}, {kernel}" + (f"/{bias}" if bias != "zeros" else "")
+                            label += ", PaddedBatches" if batching == "padded" else ""
                             rows.setdefault(label, {}).setdefault(seed, []).append(row)
             report(objective, rows, args)
     print(f"load average at end: {os.getloadavg()}")

@@ -68,6 +68,18 @@ def test_training_on_it_equals_training_on_the_array():
     assert not np.allclose(models[0].get_weights()[0], keras_recipes.mlp(6, [8, 2], seed=0).get_weights()[0])
 
 
+def test_models_that_reconstruct_fit_on_it_without_targets():
+    """Without y each batch's inputs are its targets: vae() trains on every backend, autoencoder()'s loss falls."""
+    x = (helpers.inputs(40, 6, seed=3) > 0.5).astype("float32")
+    batches = PaddedBatches(x, batch_size=16, seed=0)
+    np.testing.assert_array_equal(batches[0][1], batches[0][0])
+    history = keras_recipes.vae((6,), 2, hidden_units=(8,), seed=0).fit(batches, epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    model = keras_recipes.autoencoder((6,), 2, hidden_units=(8,), optimizer=keras.optimizers.Adam(0.01), seed=0)
+    losses = model.fit(batches, epochs=20, verbose=0).history["loss"]
+    assert losses[-1] < 0.9 * losses[0]
+
+
 @pytest.mark.parametrize("free_bits", [0.0, 0.5])
 def test_a_padded_batch_gives_the_vae_loss_of_the_short_batch(free_bits):
     """vae()'s loss of a padded batch, from the same outputs, equals the short batch's: ELBO and free bits."""

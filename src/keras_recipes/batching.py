@@ -32,8 +32,10 @@ class PaddedBatches(keras.utils.PyDataset):
     Args:
         x: the inputs, an array of `(samples, ...)`.
         y: the targets, an array of the same length, or `None` for a model
-            that trains on `fit(x)` alone (`vae()`, `autoencoder()`).
-            Defaults to `None`.
+            that trains on `fit(x)` alone (`vae()`, `autoencoder()`): each
+            batch's inputs are then its targets too, which such a model
+            reconstructs as it does on `fit(x)` (Keras on TensorFlow takes
+            no `None` targets beside sample weights). Defaults to `None`.
         batch_size: rows per batch, a positive integer. Defaults to `32`.
         shuffle: a new order each epoch (seeded by `seed` and the epoch),
             or the samples' own order every epoch. Defaults to `True`.
@@ -91,8 +93,8 @@ class PaddedBatches(keras.utils.PyDataset):
             rows = np.concatenate([rows, padding])
             weights[:real] = self.batch_size / real
             weights[real:] = 0.0
-        y = None if self.y is None else self.y[rows]
-        return self.x[rows], y, weights
+        inputs = self.x[rows]
+        return inputs, inputs if self.y is None else self.y[rows], weights
 
     def on_epoch_end(self):
         self._epoch += 1
