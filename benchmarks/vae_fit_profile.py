@@ -27,7 +27,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
-import numpy as np
 from vae_vs_pythae import FEATURES, HIDDEN_UNITS, LATENT_DIM, binarised_digits
 
 import keras_recipes
