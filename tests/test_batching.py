@@ -55,6 +55,15 @@ def test_orders_are_seeded_new_each_epoch_and_kept_without_shuffle():
     np.testing.assert_array_equal(kept[2][0][:10, 0], np.arange(40, 50))
 
 
+def test_indexing_past_the_epoch_raises_index_error():
+    """Batches are a sequence of len() items: an index outside it raises IndexError, as a list's would."""
+    batches = PaddedBatches(np.zeros((5, 1), "float32"), batch_size=2)
+    assert [len(batch[0]) for batch in batches] == [2, 2, 2]
+    for index in (3, -1):
+        with pytest.raises(IndexError, match="out of range"):
+            batches[index]
+
+
 def test_training_on_it_equals_training_on_the_array():
     """One epoch of fit on PaddedBatches leaves the weights fit(x, y) leaves, short last batch included."""
     x, y = helpers.inputs(45, 6, seed=0), helpers.inputs(45, 2, seed=1)

@@ -81,6 +81,8 @@ class PaddedBatches(keras.utils.PyDataset):
         return math.ceil(len(self.x) / self.batch_size)
 
     def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch index {index!r} out of range for {len(self)} batches")
         start = index * self.batch_size
         rows = self._order[start : start + self.batch_size]
         real = len(rows)
