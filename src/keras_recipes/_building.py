@@ -256,6 +256,10 @@ class Initializers(NamedTuple):
     bias: object = "zeros"
 
 
+KERAS_INITIALIZERS = Initializers()
+"""Keras's own defaults, Glorot uniform kernels and zero biases: every builder's but `vae()`'s options."""
+
+
 # The last entry of a bias's seed key, which a kernel's key (`(seed, index)`)
 # does not have, so that a layer's kernel and bias never share a stream.
 _BIAS_KEY = 1
@@ -282,7 +286,8 @@ def _per_layer(initializer, seed, key, fan_in=None):
     base = seed if seed is not None else config.get("seed")
     if "seed" in config and isinstance(base, int):
         config["seed"] = int(np.random.SeedSequence([base, *key]).generate_state(1)[0])
-    if fan_in is not None and config.get("fan_in", 0) is None:
+    # An initializer that takes a fan-in (`FanInUniform`) and was given none.
+    if fan_in is not None and "fan_in" in config and config["fan_in"] is None:
         config["fan_in"] = fan_in
     # A copy per layer, so that layers share neither a seed nor a state.
     return type(initializer).from_config(config)
@@ -327,7 +332,7 @@ def dense_stack(
     name,
     seed,
     first_index,
-    initialization=Initializers(),
+    initialization=KERAS_INITIALIZERS,
 ):
     """Apply a stack of Dense layers of widths `units`; return the output tensor.
 

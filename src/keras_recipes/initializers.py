@@ -14,6 +14,7 @@ import keras
 
 from keras_recipes import _validation
 
+
 def kernel_fan_in(shape):
     """The fan-in of a kernel of `shape`, as Keras's variance-scaling initializers count it.
 

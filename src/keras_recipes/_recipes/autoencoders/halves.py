@@ -82,7 +82,7 @@ def encoder_body(
     intermediate_dim,
     name,
     seed,
-    initialization=_building.Initializers(),
+    initialization=_building.KERAS_INITIALIZERS,
 ):
     """The encoder up to its last hidden layer; return `(tensor, next_index)`.
 
@@ -142,7 +142,7 @@ def build_decoder(
     name,
     seed,
     first_index,
-    initialization=_building.Initializers(),
+    initialization=_building.KERAS_INITIALIZERS,
 ):
     """The decoder sub-model, named `decoder`: `(batch, latent_dim)` to `(batch, *shape)`.
 
